@@ -1,0 +1,41 @@
+# flowmatch: the first two targets are the README's front door.
+#   make demo   build and serve the browser demo with the shipped default models
+#   make test   every test, installing what it needs on a fresh Debian machine
+#
+# Each area keeps its rules in mk/<area>.mk and appends its test step to TEST_STEPS,
+# so `make test` runs them all in order and fails on the first failure.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+export GOFLAGS ?= -mod=mod
+
+TEST_STEPS :=
+BENCH_STEPS :=
+
+.PHONY: all demo test test-go test-wasm vet build bench clean
+all: build
+
+include $(sort $(wildcard mk/*.mk))
+
+vet:
+	@echo "==> gofmt and go vet (root module, native and js/wasm)"
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^third_party/'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) build ./...
+
+test-go:
+	@echo "==> go test (root module, native)"
+	$(GO) test -count=1 ./...
+
+test-wasm:
+	@echo "==> go test under Node (root module, js/wasm)"
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./sampler/... ./weights/... ./dataset/... ./metrics/...
+
+test: vet test-go test-wasm $(TEST_STEPS)
+	@echo "==> make test: all steps passed"
+
+bench: $(BENCH_STEPS)
+
+clean:
+	rm -rf bin build

@@ -1,0 +1,3 @@
+module github.com/flowmatch/flowmatch
+
+go 1.26

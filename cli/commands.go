@@ -1,0 +1,8 @@
+package cli
+
+// Commands returns the pure-Go subcommands. Each area adds its entry here.
+func Commands() []Command {
+	return []Command{
+		versionCommand(),
+	}
+}

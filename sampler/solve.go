@@ -45,8 +45,8 @@ type Options struct {
 	T0, T1 float64
 	// Steps is the number of equal steps of a fixed-step method (default 100).
 	Steps int
-	// Grid, when set, is the exact time grid of a fixed-step method, strictly monotone;
-	// it overrides T0, T1 and Steps.
+	// Grid, when set, is the exact time grid, strictly monotone; it overrides T0, T1 and
+	// Steps. With a grid, dopri5 takes fixed steps of its fifth-order formula.
 	Grid []float64
 
 	// Dopri5 only: relative and absolute tolerances (default 1e-5 each), the most steps
@@ -276,7 +276,7 @@ func (s *Solver) adaptive(f Field, x []float32) (Stats, error) {
 	t, t1 := s.opt.T0, s.opt.T1
 	dir := math.Copysign(1, t1-t)
 	rtol, atol := s.opt.RTol, s.opt.ATol
-	k := s.k
+	k := &s.k // a pointer: the FSAL swap below must reach dopriStages
 	f.Velocity(k[0], x, t)
 	st.NFE++
 

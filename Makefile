@@ -13,7 +13,11 @@ export GOFLAGS ?= -mod=mod
 TEST_STEPS :=
 BENCH_STEPS :=
 
-.PHONY: all demo test test-go test-wasm vet build bench clean
+# bin/flowmatch: the pure-Go command by default; mk/train.mk switches BIN_RULE to the
+# build from the train module, which adds the cgo-only `train` subcommand.
+BIN_RULE := bin-pure
+
+.PHONY: all demo test test-go test-wasm vet build bin-pure bench clean
 all: build
 
 include $(sort $(wildcard mk/*.mk))
@@ -34,6 +38,14 @@ test-wasm:
 
 test: vet test-go test-wasm $(TEST_STEPS)
 	@echo "==> make test: all steps passed"
+
+build:
+	@$(MAKE) --no-print-directory $(BIN_RULE)
+
+bin-pure:
+	@echo "==> building bin/flowmatch (pure Go)"
+	@mkdir -p bin
+	CGO_ENABLED=0 $(GO) build -o bin/flowmatch ./cmd/flowmatch
 
 bench: $(BENCH_STEPS)
 

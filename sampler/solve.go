@@ -367,3 +367,20 @@ func (s *Solver) adaptive(f Field, x []float32) (Stats, error) {
 	}
 	return st, nil
 }
+
+// StepsForNFE converts a budget of network evaluations into a number of fixed steps of
+// method, for command lines that speak in NFE. The budget must be a positive multiple of
+// the method's evaluations per step, so that the NFE reported is the NFE asked for.
+func StepsForNFE(method string, nfe int) (int, error) {
+	per, err := EvalsPerStep(method)
+	if err != nil {
+		return 0, err
+	}
+	if method == Dopri5 {
+		return 0, fmt.Errorf("sampler: dopri5 is adaptive: give it tolerances, not an NFE")
+	}
+	if nfe < per || nfe%per != 0 {
+		return 0, fmt.Errorf("sampler: %s uses %d evaluations a step, so the NFE must be a positive multiple of %d (got %d)", method, per, per, nfe)
+	}
+	return nfe / per, nil
+}

@@ -167,3 +167,21 @@ func TestGaussianPushForward(t *testing.T) {
 		}
 	}
 }
+
+func TestStepsForNFE(t *testing.T) {
+	for _, c := range []struct {
+		method string
+		nfe    int
+		steps  int
+		ok     bool
+	}{
+		{Euler, 7, 7, true}, {Midpoint, 20, 10, true}, {Heun, 4, 2, true}, {RK4, 20, 5, true},
+		{Midpoint, 21, 0, false}, {RK4, 2, 0, false}, {Euler, 0, 0, false}, {Euler, -4, 0, false},
+		{Dopri5, 60, 0, false}, {"adams", 10, 0, false},
+	} {
+		steps, err := StepsForNFE(c.method, c.nfe)
+		if (err == nil) != c.ok || steps != c.steps {
+			t.Errorf("StepsForNFE(%s, %d) = %d, %v", c.method, c.nfe, steps, err)
+		}
+	}
+}

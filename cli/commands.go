@@ -3,6 +3,7 @@ package cli
 // Commands returns the pure-Go subcommands. Each area adds its entry here.
 func Commands() []Command {
 	return []Command{
+		evalCommand(),
 		versionCommand(),
 	}
 }

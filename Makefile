@@ -51,3 +51,9 @@ bench: $(BENCH_STEPS)
 
 clean:
 	rm -rf bin build
+
+# The paths-and-solvers comparison for the shipped models (issue: evaluation).
+.PHONY: results
+results:
+	@echo "==> evaluating weights/*.safetensors into results/ (several minutes)"
+	$(GO) run ./cmd/flowmatch report -models weights -o results

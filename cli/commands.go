@@ -4,6 +4,8 @@ package cli
 func Commands() []Command {
 	return []Command{
 		evalCommand(),
+		inspectCommand(), sampleCommand(),
+		reportCommand(),
 		versionCommand(),
 	}
 }

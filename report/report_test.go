@@ -1,0 +1,79 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+// writeZeroModel writes a model whose velocity is zero: its samples are the source.
+func writeZeroModel(t *testing.T, dir, name, path string) {
+	t.Helper()
+	spec := sampler.MLPSpec{Dim: 2, Hidden: []int{4}}
+	var ws, bs [][]float32
+	for _, sh := range spec.LayerShapes() {
+		ws = append(ws, make([]float32, sh[0]*sh[1]))
+		bs = append(bs, make([]float32, sh[0]))
+	}
+	f, err := weights.NewFile(weights.Meta{Model: spec, Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: path}},
+		Data: weights.DataInfo{Name: name}}, ws, bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := weights.WriteFile(filepath.Join(dir, name+"-"+path+".safetensors"), f, weights.F32); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunWritesReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders plots")
+	}
+	models, out := t.TempDir(), t.TempDir()
+	writeZeroModel(t, models, "moons", "ot")
+	writeZeroModel(t, models, "moons", "ve")
+	writeZeroModel(t, models, "rings", "ot")
+	res, err := Run(Options{Models: models, Out: out, SweepN: 40, QualityN: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Models) != 3 || res.SweepFloor["moons"] <= 0 {
+		t.Fatalf("results %+v", res)
+	}
+	for _, f := range []string{"README.md", "results.json", "w2-nfe-moons.png", "trajectories-moons.png", "density.png"} {
+		st, err := os.Stat(filepath.Join(out, f))
+		if err != nil || st.Size() < 100 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "README.md"))
+	for _, want := range []string{"| moons-ot.safetensors | moons | ot |", "## moons: paths and solvers", "| ve |", "density.png"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("README.md lacks %q", want)
+		}
+	}
+	// Zero fields leave the source unchanged: straight (zero-length) trajectories.
+	for _, m := range res.Models {
+		if m.Sweep != nil && m.Straightness != 1 {
+			t.Errorf("%s: straightness %g for a zero field", m.File, m.Straightness)
+		}
+	}
+	if _, err := Run(Options{Models: t.TempDir(), Out: out}); err == nil {
+		t.Error("empty model folder: no error")
+	}
+}
+
+func TestStraightness(t *testing.T) {
+	line := [][]float32{{0, 0}, {1, 1}, {2, 2}}
+	bent := [][]float32{{0, 0}, {1, 0}, {1, 1}}
+	if s := Straightness(line, 2); s < 1-1e-9 || s > 1+1e-9 {
+		t.Errorf("straight line: %g", s)
+	}
+	if s := Straightness(bent, 2); s < 0.7071-1e-4 || s > 0.7072 {
+		t.Errorf("right angle: %g, want 1/√2", s)
+	}
+}

@@ -4,7 +4,8 @@ package cli
 func Commands() []Command {
 	return []Command{
 		evalCommand(),
-		inspectCommand(), sampleCommand(),
+		inspectCommand(),
+		sampleCommand(),
 		reportCommand(),
 		versionCommand(),
 	}

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+func sampleCommand() Command {
+	return Command{
+		Name:    "sample",
+		Summary: "draw samples from a model file and write them as CSV",
+		Run:     runSample,
+	}
+}
+
+// sampleRNG is the random source behind -seed: PCG seeded with the seed and a fixed
+// stream constant.
+func sampleRNG(seed uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, 0x666c6f776d617463)) // "flowmatc"
+}
+
+// maxSampleValues bounds -n × dim (512 MiB of float32).
+const maxSampleValues = 1 << 27
+
+func runSample(env Env) (err error) {
+	fs := NewFlagSet(env, "sample", "-model FILE [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-seed S] [-o OUT.csv]")
+	model := fs.String("model", "", "model `FILE` (.safetensors)")
+	n := fs.Int("n", 1000, "number of samples")
+	solver := fs.String("solver", sampler.Midpoint, "ODE solver: "+strings.Join(sampler.Methods(), ", "))
+	nfe := fs.Int("nfe", 20, "network evaluations for a fixed-step solver: a whole number of steps (euler 1 a step, midpoint and heun 2, rk4 4)")
+	rtol := fs.Float64("rtol", 1e-5, "relative tolerance (dopri5 only)")
+	atol := fs.Float64("atol", 1e-5, "absolute tolerance (dopri5 only)")
+	seed := fs.Uint64("seed", 1, "random seed for the source noise")
+	out := fs.String("o", "-", "output CSV `file`; - for stdout")
+	if err := Parse(fs, env.Args); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	// Check every flag before any work.
+	opt := sampler.Options{Method: *solver}
+	switch {
+	case *model == "":
+		return Usagef("-model is required")
+	case fs.NArg() > 0:
+		return Usagef("unexpected argument %q (flags go before it?)", fs.Arg(0))
+	case *n < 1:
+		return Usagef("-n must be at least 1 (got %d)", *n)
+	case *out == "":
+		return Usagef("-o is empty (use - for stdout)")
+	}
+	per, err := sampler.EvalsPerStep(*solver)
+	if err != nil {
+		return Usagef("unknown -solver %q (want one of %s)", *solver, strings.Join(sampler.Methods(), ", "))
+	}
+	if *solver == sampler.Dopri5 {
+		if set["nfe"] {
+			return Usagef("dopri5 is adaptive: it takes -rtol and -atol, not -nfe")
+		}
+		if !(*rtol > 0 && *atol > 0) || math.IsInf(*rtol, 0) || math.IsInf(*atol, 0) {
+			return Usagef("-rtol and -atol must be positive and finite (got %g, %g)", *rtol, *atol)
+		}
+		opt.RTol, opt.ATol = *rtol, *atol
+	} else {
+		if set["rtol"] || set["atol"] {
+			return Usagef("-rtol and -atol apply to dopri5 only; %s takes -nfe", *solver)
+		}
+		switch {
+		case *nfe < 1:
+			return Usagef("-nfe must be positive (got %d)", *nfe)
+		case *nfe < per:
+			return Usagef("-nfe %d is less than one %s step, which takes %d evaluations", *nfe, *solver, per)
+		case *nfe%per != 0:
+			lo := *nfe / per * per
+			return Usagef("-nfe %d is not a whole number of %s steps of %d evaluations each: use %d or %d", *nfe, *solver, per, lo, lo+per)
+		}
+		opt.Steps = *nfe / per
+	}
+
+	// Open the output first, so that an unwritable path fails before the work.
+	w := env.Stdout
+	var tmp *os.File
+	if *out != "-" {
+		tmp, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp*")
+		if err != nil {
+			return Usagef("cannot write -o %s: %v", *out, unwrapPath(err))
+		}
+		defer func() {
+			if err != nil {
+				tmp.Close()
+				os.Remove(tmp.Name())
+			}
+		}()
+		w = tmp
+	}
+
+	f, err := weights.ReadFile(*model)
+	if err != nil {
+		return &UsageError{err}
+	}
+	d := f.Meta.Model.Dim
+	if *n > maxSampleValues/d {
+		return Usagef("-n %d is too many: at most %d samples of dimension %d", *n, maxSampleValues/d, d)
+	}
+	start := time.Now()
+	x, st, err := f.Sample(*n, sampleRNG(*seed), opt)
+	if err != nil {
+		return fmt.Errorf("sampling %s: %w", *model, err)
+	}
+	elapsed := time.Since(start)
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("sample %d, coordinate %d is %v: the solve diverged (try more steps or another solver)", i/d, i%d, v)
+		}
+	}
+	if err := writeCSV(w, x, d); err != nil {
+		return fmt.Errorf("writing %s: %w", *out, err)
+	}
+	if tmp != nil {
+		if err = tmp.Chmod(0o644); err == nil {
+			if err = tmp.Sync(); err == nil {
+				err = tmp.Close()
+			}
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), *out)
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", *out, err)
+		}
+	}
+
+	how := fmt.Sprintf("%s, %d steps", *solver, st.Steps)
+	if *solver == sampler.Dopri5 {
+		how = fmt.Sprintf("dopri5 (rtol %g, atol %g), %d steps, %d rejected", *rtol, *atol, st.Steps, st.Rejected)
+	}
+	name := f.Meta.Data.Name
+	if name == "" {
+		name = "unnamed data"
+	}
+	fmt.Fprintf(env.Stderr, "flowmatch sample: %d samples of %s (dim %d, path %s, t %g→%g), %s, NFE %d, %s\n",
+		*n, name, d, f.Meta.Path.Name, f.Meta.Path.TMin, f.Meta.Path.TMax, how, st.NFE, elapsed.Round(10*time.Microsecond))
+	return nil
+}
+
+// writeCSV writes a header x0,x1,… and one row per point, each value in the shortest
+// form that reads back as the same float32.
+func writeCSV(w io.Writer, x []float32, d int) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	for j := 0; j < d; j++ {
+		if j > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("x" + strconv.Itoa(j))
+	}
+	bw.WriteByte('\n')
+	var buf []byte
+	for i := 0; i < len(x); i += d {
+		buf = buf[:0]
+		for j, v := range x[i : i+d] {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendFloat(buf, float64(v), 'g', -1, 32)
+		}
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// unwrapPath drops the *PathError's repetition of the temporary file's name.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

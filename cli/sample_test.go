@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+// fmRun runs flowmatch in-process with args and returns the exit code and streams.
+func fmRun(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = Main(Env{Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}, Commands())
+	return code, out.String(), errb.String()
+}
+
+// writeModel writes a small random-weight model to dir and returns its path.
+func writeModel(t *testing.T, dir, name string, meta weights.Meta, dtype weights.DType) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(42, uint64(len(name))))
+	var ws, bs [][]float32
+	for _, sh := range meta.Model.LayerShapes() {
+		w := make([]float32, sh[0]*sh[1])
+		for i := range w {
+			w[i] = float32(rng.NormFloat64() / float64(sh[1]))
+		}
+		ws, bs = append(ws, w), append(bs, make([]float32, sh[0]))
+	}
+	f, err := weights.NewFile(meta, ws, bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := weights.WriteFile(path, f, dtype); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func testModel(t *testing.T, dir string) string {
+	return writeModel(t, dir, "m.safetensors", weights.Meta{
+		Model: sampler.MLPSpec{Dim: 2, Hidden: []int{16, 16}},
+		Path:  weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
+		Data: weights.DataInfo{Name: "moons",
+			Normalization: &weights.Normalization{Mean: []float64{0.5, 0.25}, Std: []float64{2, 0.5}}},
+		Provenance: weights.Provenance{Command: "flowmatch train -data moons", Steps: 100, Seed: 7, LibTorch: "1.13.1"},
+		Extra:      map[string]string{"license": "MIT"},
+	}, weights.F32)
+}
+
+// parseCSV checks the header and shape of sample output and returns the values.
+func parseCSV(t *testing.T, s string, n, d int) [][]float64 {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(s)).ReadAll()
+	if err != nil {
+		t.Fatalf("output is not CSV: %v", err)
+	}
+	if len(recs) != n+1 {
+		t.Fatalf("%d CSV records, want header + %d", len(recs), n)
+	}
+	for j, h := range recs[0] {
+		if h != "x"+strconv.Itoa(j) || len(recs[0]) != d {
+			t.Fatalf("header %v, want x0..x%d", recs[0], d-1)
+		}
+	}
+	var rows [][]float64
+	for _, r := range recs[1:] {
+		if len(r) != d {
+			t.Fatalf("row %v has %d fields, want %d", r, len(r), d)
+		}
+		var row []float64
+		for _, s := range r {
+			v, err := strconv.ParseFloat(s, 32)
+			if err != nil {
+				t.Fatalf("value %q: %v", s, err)
+			}
+			row = append(row, v)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func TestSampleOutput(t *testing.T) {
+	dir := t.TempDir()
+	model := testModel(t, dir)
+	out := filepath.Join(dir, "out.csv")
+	code, stdout, stderr := fmRun("sample", "-model", model, "-n", "50", "-solver", "heun", "-nfe", "8", "-seed", "3", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q, want nothing with -o FILE", stdout)
+	}
+	if !strings.Contains(stderr, "NFE 8") || !strings.Contains(stderr, "heun, 4 steps") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("stderr %q does not report the NFE in one line", stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := parseCSV(t, string(b), 50, 2)
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("directory holds %d entries, want the model and the output (temporary files left?)", len(entries))
+	}
+
+	// The same seed to stdout gives the same bytes; it is what weights.File.Sample gives
+	// with the command's random source, normalization included.
+	code, stdout, _ = fmRun("sample", "-model", model, "-n", "50", "-solver", "heun", "-nfe", "8", "-seed", "3", "-o", "-")
+	if code != 0 || stdout != string(b) {
+		t.Errorf("stdout run differs from the file run (exit %d)", code)
+	}
+	f, _ := weights.ReadFile(model)
+	x, _, err := f.Sample(50, sampleRNG(3), sampler.Options{Method: sampler.Heun, Steps: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		for j, v := range r {
+			if float32(v) != x[2*i+j] {
+				t.Fatalf("row %d col %d = %v, weights.File.Sample gives %v", i, j, v, x[2*i+j])
+			}
+		}
+	}
+	// Another seed, other samples.
+	_, other, _ := fmRun("sample", "-model", model, "-n", "50", "-solver", "heun", "-nfe", "8", "-seed", "4")
+	if other == stdout {
+		t.Error("seeds 3 and 4 gave the same samples")
+	}
+}
+
+func TestSampleSolvers(t *testing.T) {
+	dir := t.TempDir()
+	model := testModel(t, dir)
+	for _, c := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"-solver", "euler", "-nfe", "5"}, "euler, 5 steps, NFE 5"},
+		{[]string{"-solver", "midpoint"}, "midpoint, 10 steps, NFE 20"}, // the defaults
+		{[]string{"-solver", "rk4", "-nfe", "12"}, "rk4, 3 steps, NFE 12"},
+		{[]string{"-solver", "dopri5", "-rtol", "1e-4", "-atol", "1e-4"}, "dopri5 (rtol 0.0001, atol 0.0001)"},
+	} {
+		args := append([]string{"sample", "-model", model, "-n", "20"}, c.args...)
+		code, stdout, stderr := fmRun(args...)
+		if code != 0 || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("%v: exit %d, stderr %q; want 0 and %q", c.args, code, stderr, c.stderr)
+			continue
+		}
+		parseCSV(t, stdout, 20, 2)
+	}
+}
+
+func TestSampleErrors(t *testing.T) {
+	dir := t.TempDir()
+	model := testModel(t, dir)
+	corrupt := filepath.Join(dir, "corrupt.safetensors")
+	good, _ := os.ReadFile(model)
+	os.WriteFile(corrupt, good[:len(good)-10], 0o644)
+	notModel := filepath.Join(dir, "text.safetensors")
+	os.WriteFile(notModel, []byte("hello, world\n"), 0o644)
+	existing := filepath.Join(dir, "existing.csv")
+	os.WriteFile(existing, []byte("keep me\n"), 0o644)
+	for _, c := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{}, "-model is required"},
+		{[]string{"-model", filepath.Join(dir, "missing.safetensors")}, "no such file or directory"},
+		{[]string{"-model", corrupt}, "truncated: the tensor data needs"},
+		{[]string{"-model", notModel}, "header length"},
+		{[]string{"-model", corrupt, "-o", existing}, "truncated"},
+		{[]string{"-model", model, "-solver", "leapfrog"}, `unknown -solver "leapfrog" (want one of euler, midpoint, heun, rk4, dopri5)`},
+		{[]string{"-model", model, "-n", "0"}, "-n must be at least 1 (got 0)"},
+		{[]string{"-model", model, "-n", "-5"}, "-n must be at least 1 (got -5)"},
+		{[]string{"-model", model, "-n", "1000000000"}, "-n 1000000000 is too many"},
+		{[]string{"-model", model, "-nfe", "0"}, "-nfe must be positive (got 0)"},
+		{[]string{"-model", model, "-solver", "rk4", "-nfe", "2"}, "-nfe 2 is less than one rk4 step, which takes 4 evaluations"},
+		{[]string{"-model", model, "-solver", "rk4", "-nfe", "10"}, "-nfe 10 is not a whole number of rk4 steps of 4 evaluations each: use 8 or 12"},
+		{[]string{"-model", model, "-solver", "midpoint", "-nfe", "7"}, "use 6 or 8"},
+		{[]string{"-model", model, "-solver", "dopri5", "-nfe", "12"}, "dopri5 is adaptive: it takes -rtol and -atol, not -nfe"},
+		{[]string{"-model", model, "-solver", "dopri5", "-rtol", "0"}, "-rtol and -atol must be positive"},
+		{[]string{"-model", model, "-solver", "euler", "-atol", "1e-3"}, "-rtol and -atol apply to dopri5 only"},
+		{[]string{"-model", model, "-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"-model", model, "-n", "ten"}, `invalid value "ten" for flag -n`},
+		{[]string{"-model", model, "extra"}, `unexpected argument "extra"`},
+		{[]string{"-model", model, "-o", filepath.Join(dir, "no", "such", "out.csv")}, "cannot write -o"},
+		{[]string{"-model", model, "-o", ""}, "-o is empty"},
+	} {
+		code, stdout, stderr := fmRun(append([]string{"sample"}, c.args...)...)
+		if code != 2 || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("sample %v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.stderr)
+		}
+		if !strings.HasPrefix(stderr, "flowmatch sample: ") || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "goroutine") {
+			t.Errorf("sample %v: stderr is not one line: %q", c.args, stderr)
+		}
+		if stdout != "" {
+			t.Errorf("sample %v: wrote %d bytes to stdout", c.args, len(stdout))
+		}
+	}
+	// The failed run with -o left the existing file alone and no temporary behind.
+	if b, _ := os.ReadFile(existing); string(b) != "keep me\n" {
+		t.Errorf("existing output overwritten: %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+	// -h prints the flags and exits 0.
+	if code, _, stderr := fmRun("sample", "-h"); code != 0 || !strings.Contains(stderr, "-solver") {
+		t.Errorf("sample -h: exit %d, stderr %q", code, stderr)
+	}
+}

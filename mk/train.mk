@@ -1,0 +1,44 @@
+# train/: native training with gotch (libtorch bindings). Its own Go module, built with
+# cgo against the libtorch that scripts/setup-gotch.sh adapts gotch to:
+#   default               Debian's libtorch-dev (1.13.1) + OpenBLAS, apt-installed if missing
+#   LIBTORCH=/opt/libtorch an official libtorch (CPU or CUDA build) unpacked there
+# The first build compiles gotch's C++ wrappers: about 3-4 minutes on 2 cores.
+
+.PHONY: setup-gotch build-train test-train bench-train train zoo
+
+TEST_STEPS += test-train
+BENCH_STEPS += bench-train
+
+# `make train TRAIN_ARGS='-data rings -path ot -steps 20000 -o build/rings.safetensors'`
+TRAIN_ARGS ?= -data moons -path ot -steps 20000 -o build/moons-ot.safetensors
+
+setup-gotch:
+	@scripts/setup-gotch.sh
+
+build: build-train
+build-train: setup-gotch
+	@echo "==> go build bin/flowmatch (train module: every subcommand plus train)"
+	@echo "    (the first build compiles gotch's C++ wrappers: about 3-4 minutes on 2 cores)"
+	cd train && $(GO) build -o ../bin/flowmatch ./cmd/flowmatch
+
+test-train: setup-gotch
+	@echo "==> go vet + go test (train module: gotch setup, trainer, export, resume, CLI)"
+	@echo "    (the first build compiles gotch's C++ wrappers: about 3-4 minutes on 2 cores)"
+	@test -z "$$(cd train && gofmt -l .)" || { echo "gofmt needed in train/:"; cd train && gofmt -l .; exit 1; }
+	cd train && $(GO) vet ./...
+	cd train && $(GO) test -count=1 -timeout 60m ./...
+
+# Training steps/s against PyTorch eager on the same libtorch, measured in one run.
+PYTORCH_BENCH ?= $(abspath ../shared/bench/pytorch_train.py)
+bench-train: setup-gotch
+	@echo "==> bench-train: gotch trainer vs PyTorch eager (MLP 3x256, batch 1024, CPU)"
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep "install ok installed" >/dev/null || \
+		{ echo "installing python3-torch for the PyTorch baseline"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-torch; }
+	cd train && $(GO) run ./cmd/trainbench -pytorch $(PYTORCH_BENCH)
+
+train: build-train
+	bin/flowmatch train $(TRAIN_ARGS)
+
+# Retrain every default model in weights/ with the command recorded in its metadata.
+zoo: build-train
+	scripts/gotch/zoo.sh

@@ -1,0 +1,102 @@
+// Command trainbench times the gotch training loop against PyTorch eager running the
+// seed's loop on the same libtorch, in one run, and prints the ratio (make bench-train).
+//
+// Both train the same MLP (3 → 256 → 256 → 256 → 2, SiLU) on two-moons batches of
+// 1,024 on the CPU. The PyTorch script (../shared/bench/pytorch_train.py) uses plain
+// Adam; the Go side is timed twice: "plain" (Adam, no clipping, no EMA, as the script)
+// and "full" (the trainer's default recipe: AdamW, warmup + cosine, clipping, EMA).
+// Runs alternate between the two peers, and each peer's best round counts, so that a
+// burst of load from other processes on the machine hurts neither side more.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+
+	"github.com/flowmatch/flowmatch/train/trainer"
+)
+
+func main() {
+	script := flag.String("pytorch", "../shared/bench/pytorch_train.py", "PyTorch baseline script")
+	python := flag.String("python", "/usr/bin/python3", "Python with torch")
+	hidden := flag.Int("hidden", 256, "hidden width")
+	layers := flag.Int("layers", 3, "hidden layers")
+	batch := flag.Int("batch", 1024, "batch size")
+	steps := flag.Int("steps", 300, "timed steps per round")
+	warmup := flag.Int("warmup", 20, "untimed steps per round")
+	rounds := flag.Int("rounds", 3, "rounds per peer")
+	flag.Parse()
+
+	cfg := trainer.Default()
+	cfg.Data, cfg.Hidden, cfg.Layers, cfg.Batch = "moons", *hidden, *layers, *batch
+	cfg.Steps = *warmup + *steps
+	cfg.Device = "cpu"
+	plain := cfg
+	plain.Clip, plain.EMA, plain.Warmup, plain.LR = 0, 0, 0, 1e-3
+
+	var bestPy, bestPlain, bestFull float64
+	havePy := true
+	if _, err := os.Stat(*script); err != nil {
+		fmt.Printf("{\"note\": %q}\n", "PyTorch baseline script not found at "+*script+"; timing the Go trainer alone")
+		havePy = false
+	}
+	for r := 0; r < *rounds; r++ {
+		if havePy {
+			v, line, err := runPy(*python, *script, *hidden, *layers, *batch, *steps, *warmup)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "trainbench: pytorch:", err)
+				havePy = false
+			} else {
+				fmt.Println(line)
+				bestPy = max(bestPy, v)
+			}
+		}
+		for _, c := range []struct {
+			name string
+			cfg  trainer.Config
+			best *float64
+		}{{"plain", plain, &bestPlain}, {"full", cfg, &bestFull}} {
+			res, err := trainer.Bench(c.cfg, *warmup, *steps)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "trainbench:", err)
+				os.Exit(1)
+			}
+			out, _ := json.Marshal(map[string]any{"peer": "gotch-" + c.name, "steps_per_s": round2(res.StepsPerSec),
+				"libtorch_calls_per_step": res.CallsPerStep, "gotch_tensors_per_step": res.TensorsPerStep,
+				"final_loss": round2(res.Loss), "hidden": *hidden, "layers": *layers, "batch": *batch, "steps": *steps})
+			fmt.Println(string(out))
+			*c.best = max(*c.best, res.StepsPerSec)
+		}
+	}
+	if havePy && bestPy > 0 {
+		fmt.Printf("bench-train: best of %d rounds: gotch %.1f steps/s plain (%.2fx PyTorch), %.1f steps/s full recipe (%.2fx); PyTorch eager %.1f steps/s\n",
+			*rounds, bestPlain, bestPlain/bestPy, bestFull, bestFull/bestPy, bestPy)
+	} else {
+		fmt.Printf("bench-train: best of %d rounds: gotch %.1f steps/s plain, %.1f steps/s full recipe (no PyTorch baseline)\n", *rounds, bestPlain, bestFull)
+	}
+}
+
+func runPy(python, script string, hidden, layers, batch, steps, warmup int) (float64, string, error) {
+	cmd := exec.Command(python, script, "--hidden", strconv.Itoa(hidden), "--layers", strconv.Itoa(layers),
+		"--batch", strconv.Itoa(batch), "--steps", strconv.Itoa(steps), "--warmup", strconv.Itoa(warmup))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return 0, "", fmt.Errorf("%v: %s", err, bytes.TrimSpace(errb.Bytes()))
+	}
+	line := string(bytes.TrimSpace(out.Bytes()))
+	var v struct {
+		StepsPerS float64 `json:"steps_per_s"`
+	}
+	if err := json.Unmarshal([]byte(line), &v); err != nil {
+		return 0, "", fmt.Errorf("unexpected output %q", line)
+	}
+	return v.StepsPerS, line, nil
+}
+
+func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }

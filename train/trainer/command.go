@@ -1,0 +1,139 @@
+package trainer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/flowmatch/flowmatch/cli"
+	"github.com/flowmatch/flowmatch/dataset"
+	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+// Command is the `flowmatch train` subcommand.
+func Command() cli.Command {
+	return cli.Command{
+		Name:    "train",
+		Summary: "train a velocity network with libtorch (gotch) and export it",
+		Run:     runCommand,
+	}
+}
+
+const usage = "-data NAME -path ot|vp|ve -o FILE [flags]"
+
+// ParseFlags turns command-line arguments into a validated Config. Every error is a
+// *cli.UsageError (exit status 2), found before any work is done.
+func ParseFlags(env cli.Env) (Config, error) {
+	c := Default()
+	fs := cli.NewFlagSet(env, "train", usage)
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: "+strings.Join(dataset.Names(), ", "))
+	fs.StringVar(&c.Path.Name, "path", c.Path.Name, "probability path: ot, vp or ve")
+	fs.Float64Var(&c.Path.SigmaMin, "sigma-min", 0, "ot: σ_min (default 0); ve: σ_min (default 0.01)")
+	fs.Float64Var(&c.Path.SigmaMax, "sigma-max", 0, "ve: σ_max (default 10)")
+	fs.Float64Var(&c.Path.BetaMin, "beta-min", 0, "vp: β_min (default 0.1)")
+	fs.Float64Var(&c.Path.BetaMax, "beta-max", 0, "vp: β_max (default 20)")
+	fs.Float64Var(&c.Path.Eps, "eps", 0, "vp, ve: train and sample on [0, 1−eps] (default 1e-3)")
+	fs.StringVar(&c.Coupling, "coupling", c.Coupling, "independent (I-CFM) or ot (OT-CFM: exact assignment within each batch)")
+	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "width of the hidden layers")
+	fs.IntVar(&c.Layers, "layers", c.Layers, "number of hidden layers")
+	timeEmb := fs.String("time", "raw", "time features: raw (t) or fourier (t, sin 2πkt, cos 2πkt for k = 1..-freqs)")
+	fs.IntVar(&c.Time.Freqs, "freqs", 0, "frequencies of -time fourier (default 4)")
+	fs.IntVar(&c.Steps, "steps", c.Steps, "optimiser steps")
+	fs.IntVar(&c.Batch, "batch", c.Batch, "batch size")
+	fs.Float64Var(&c.LR, "lr", c.LR, "peak learning rate (AdamW)")
+	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "linear warmup steps before the cosine decay")
+	fs.Float64Var(&c.MinLRFrac, "min-lr", c.MinLRFrac, "final learning rate as a fraction of -lr")
+	fs.Float64Var(&c.WeightDecay, "wd", c.WeightDecay, "AdamW weight decay")
+	fs.Float64Var(&c.Clip, "clip", c.Clip, "clip the global gradient norm to this (0: off)")
+	fs.Float64Var(&c.EMA, "ema", c.EMA, "EMA decay of the exported weights (0: export the raw weights)")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (data, noise, initialisation)")
+	fs.StringVar(&c.Device, "device", c.Device, "auto (CUDA when available), cpu, cuda or cuda:N")
+	fs.StringVar(&c.Out, "o", "", "output model file (.safetensors)")
+	dtype := fs.String("dtype", "f32", "stored precision: f32, f16 or bf16")
+	fs.StringVar(&c.Ckpt, "ckpt", "", "checkpoint file (default: the output file + .ckpt)")
+	fs.IntVar(&c.CkptEvery, "ckpt-every", c.CkptEvery, "write a checkpoint every N steps (0: never)")
+	fs.BoolVar(&c.KeepCkpt, "keep-ckpt", false, "keep the checkpoint after the model is written")
+	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint, if there is one")
+	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "steps between log lines when stderr is not a terminal")
+	if err := cli.Parse(fs, env.Args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, cli.Usagef("unexpected argument %q (flags only)", fs.Arg(0))
+	}
+	switch *timeEmb {
+	case sampler.TimeRaw:
+		c.Time = sampler.TimeEmbedding{Kind: sampler.TimeRaw}
+		if c.Time.Freqs != 0 {
+			return c, cli.Usagef("-freqs needs -time fourier")
+		}
+	case sampler.TimeFourier:
+		c.Time.Kind = sampler.TimeFourier
+		if c.Time.Freqs == 0 {
+			c.Time.Freqs = 4
+		}
+	default:
+		return c, cli.Usagef("unknown -time %q (want raw or fourier)", *timeEmb)
+	}
+	switch strings.ToLower(*dtype) {
+	case "f32", "float32":
+		c.DType = weights.F32
+	case "f16", "float16":
+		c.DType = weights.F16
+	case "bf16", "bfloat16":
+		c.DType = weights.BF16
+	default:
+		return c, cli.Usagef("unknown -dtype %q (want f32, f16 or bf16)", *dtype)
+	}
+	c.Command = "flowmatch train " + shellJoin(env.Args)
+	if err := c.Validate(); err != nil {
+		return c, &cli.UsageError{Err: err}
+	}
+	if _, _, err := resolveDevice(c.Device); err != nil {
+		return c, &cli.UsageError{Err: err}
+	}
+	return c, nil
+}
+
+func runCommand(env cli.Env) error {
+	cfg, err := ParseFlags(env)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	opt := Options{Log: log}
+	if f, ok := env.Stderr.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			opt.Progress = f
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := Run(ctx, cfg, opt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s: %s/%s, %d steps, loss %.4f, %.1f steps/s on %s; pure-Go sampler matches libtorch to %.2g (velocity scale %.3g)\n",
+		cfg.Out, cfg.Data, cfg.Path.Name, res.Steps, res.Loss, res.StepsPerSec, res.Device, res.VerifyMaxErr, res.VerifyScale)
+	return nil
+}
+
+// shellJoin quotes args for a POSIX shell where needed.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
+		}) < 0 {
+			q[i] = a
+			continue
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}

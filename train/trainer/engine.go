@@ -1,0 +1,300 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/train/internal/tt"
+)
+
+// engine holds the network, its gradients, the optimiser state and every activation
+// buffer on the device, all allocated once. A step is a fixed sequence of out= ops on
+// those buffers, with the backward pass written out by hand (the MLP's gradients are
+// three formulas per layer), so a step allocates no tensors at all: no autograd graph,
+// no temporaries, nothing for gotch to leak, and no Python-free overhead left to cut.
+//
+// Parameters live in one flat vector P (layer by layer: weight [out][in] row-major,
+// then bias), so AdamW, clipping and the EMA are a handful of ops on the whole vector
+// rather than a handful per tensor. G (gradients), M and V (Adam moments) and E (EMA)
+// have the same layout.
+type engine struct {
+	c      tt.Ctx
+	dev    tt.Device
+	spec   sampler.MLPSpec
+	shapes [][2]int // {out, in} per layer
+	n      int      // number of parameters
+	batch  int
+
+	P, G, M, V, E, tmp tt.T // flat [n]
+	pv, ev, gv         views
+
+	X, U, OUT tt.T   // input [B, in0], target [B, dim], output [B, dim]
+	H, A      []tt.T // pre-activations and activations of hidden layers [B, h]
+	GH, GA    []tt.T // their gradients; GH[L-1] is the output gradient [B, dim]
+	in        []tt.T // input of layer l: X, A[0], ...
+	GHT       []tt.T // transposed views of GH
+	LOSS      tt.T   // 0-dim
+	NORM      tt.T   // 0-dim
+
+	// CPU staging when the device is CUDA (otherwise the same handles as above).
+	hostX, hostU, hostLoss, hostNorm, hostFlat tt.T
+	owned                                      []tt.T
+}
+
+// views are the per-layer weight and bias views into a flat parameter vector.
+type views struct {
+	W, WT, B []tt.T
+}
+
+func newEngine(spec sampler.MLPSpec, batch int, dev tt.Device) (*engine, error) {
+	e := &engine{dev: dev, spec: spec, shapes: spec.LayerShapes(), batch: batch}
+	for _, sh := range e.shapes {
+		e.n += sh[0]*sh[1] + sh[0]
+	}
+	c := &e.c
+	own := func(t tt.T) tt.T { e.owned = append(e.owned, t); return t }
+	n := int64(e.n)
+	e.P = own(c.Zeros(dev, n))
+	e.G = own(c.Zeros(dev, n))
+	e.M = own(c.Zeros(dev, n))
+	e.V = own(c.Zeros(dev, n))
+	e.E = own(c.Zeros(dev, n))
+	e.tmp = own(c.Zeros(dev, n))
+	e.pv = e.makeViews(e.P)
+	e.ev = e.makeViews(e.E)
+	e.gv = e.makeViews(e.G)
+
+	B := int64(batch)
+	L := len(e.shapes)
+	e.X = own(c.Zeros(dev, B, int64(spec.InputDim())))
+	e.U = own(c.Zeros(dev, B, int64(spec.Dim)))
+	e.OUT = own(c.Zeros(dev, B, int64(spec.Dim)))
+	e.in = append(e.in, e.X)
+	for l := 0; l < L-1; l++ {
+		h := int64(e.shapes[l][0])
+		e.H = append(e.H, own(c.Zeros(dev, B, h)))
+		e.A = append(e.A, own(c.Zeros(dev, B, h)))
+		e.GH = append(e.GH, own(c.Zeros(dev, B, h)))
+		e.GA = append(e.GA, own(c.Zeros(dev, B, h)))
+		e.in = append(e.in, e.A[l])
+	}
+	e.GH = append(e.GH, own(c.Zeros(dev, B, int64(spec.Dim))))
+	for l := 0; l < L; l++ {
+		e.GHT = append(e.GHT, own(c.Tr(e.GH[l])))
+	}
+	e.LOSS = own(c.Zeros(dev))
+	e.NORM = own(c.Zeros(dev))
+	if dev == tt.CPU {
+		e.hostX, e.hostU, e.hostLoss, e.hostNorm = e.X, e.U, e.LOSS, e.NORM
+	} else {
+		e.hostX = own(c.Zeros(tt.CPU, B, int64(spec.InputDim())))
+		e.hostU = own(c.Zeros(tt.CPU, B, int64(spec.Dim)))
+		e.hostLoss = own(c.Zeros(tt.CPU))
+		e.hostNorm = own(c.Zeros(tt.CPU))
+	}
+	e.hostFlat = e.tmp
+	if dev != tt.CPU {
+		e.hostFlat = own(c.Zeros(tt.CPU, n))
+	}
+	if c.Err != nil {
+		e.free()
+		return nil, c.Err
+	}
+	return e, nil
+}
+
+func (e *engine) makeViews(flat tt.T) views {
+	var v views
+	off := int64(0)
+	for _, sh := range e.shapes {
+		out, in := int64(sh[0]), int64(sh[1])
+		w := e.c.Narrow(flat, 0, off, out*in)
+		W := e.c.View(w, out, in)
+		e.c.Free(w)
+		off += out * in
+		b := e.c.Narrow(flat, 0, off, out)
+		off += out
+		v.W = append(v.W, W)
+		v.WT = append(v.WT, e.c.Tr(W))
+		v.B = append(v.B, b)
+		e.owned = append(e.owned, W, v.WT[len(v.WT)-1], b)
+	}
+	return v
+}
+
+// free releases every handle the engine made.
+func (e *engine) free() {
+	for _, t := range e.owned {
+		e.c.Free(t)
+	}
+	e.owned = nil
+}
+
+// inputs returns the host-side input and target buffers to fill for the next step.
+func (e *engine) inputs() (x, u []float32) {
+	return tt.Floats(e.hostX, e.batch*e.spec.InputDim()), tt.Floats(e.hostU, e.batch*e.spec.Dim)
+}
+
+// upload moves the host buffers to the device (a no-op on CPU).
+func (e *engine) upload() {
+	if e.dev != tt.CPU {
+		e.c.Copy_(e.X, e.hostX)
+		e.c.Copy_(e.U, e.hostU)
+	}
+}
+
+func (e *engine) scalar(dev, host tt.T) float64 {
+	if e.dev != tt.CPU {
+		e.c.Copy_(host, dev)
+	}
+	return float64(tt.Floats(host, 1)[0])
+}
+
+// forward computes OUT from X with the parameters in v.
+func (e *engine) forward(v views) {
+	c := &e.c
+	L := len(e.shapes)
+	for l := 0; l < L; l++ {
+		if l < L-1 {
+			c.Addmm(e.H[l], v.B[l], e.in[l], v.WT[l])
+			c.SiLU(e.A[l], e.H[l])
+		} else {
+			c.Addmm(e.OUT, v.B[l], e.in[l], v.WT[l])
+		}
+	}
+}
+
+// lossAndGrad runs the forward pass with P, returns the mean squared error against U,
+// and leaves its gradient with respect to P in G.
+func (e *engine) lossAndGrad() float64 {
+	c := &e.c
+	e.forward(e.pv)
+	L := len(e.shapes)
+	c.MSE(e.LOSS, e.OUT, e.U)
+	// d mean((out−u)²)/d out = 2(out−u)/(B·dim).
+	gout := e.GH[L-1]
+	c.Sub(gout, e.OUT, e.U)
+	c.Scale_(gout, 2/float64(e.batch*e.spec.Dim))
+	for l := L - 1; l >= 0; l-- {
+		c.Mm(e.gv.W[l], e.GHT[l], e.in[l]) // dW = GHᵀ · input  [out, in]
+		c.SumRows(e.gv.B[l], e.GH[l])      // db = Σ_rows GH
+		if l > 0 {
+			c.Mm(e.GA[l-1], e.GH[l], e.pv.W[l])            // d input = GH · W  [B, in]
+			c.SiLUBackward(e.GH[l-1], e.GA[l-1], e.H[l-1]) // through the activation
+		}
+	}
+	return e.scalar(e.LOSS, e.hostLoss)
+}
+
+// gradNorm is ‖G‖₂.
+func (e *engine) gradNorm() float64 {
+	e.c.Norm(e.NORM, e.G)
+	return e.scalar(e.NORM, e.hostNorm)
+}
+
+// adamw applies one AdamW step (step is 1-based) with learning rate lr to P, after
+// scaling the gradient by gscale (the clipping factor). The update is PyTorch's AdamW:
+//
+//	P ← P·(1 − lr·wd)
+//	M ← β1·M + (1−β1)·g,  V ← β2·V + (1−β2)·g²
+//	P ← P − lr/(1−β1ᵗ) · M / (√V/√(1−β2ᵗ) + ε)
+//
+// with the last line computed as P − [lr·√(1−β2ᵗ)/(1−β1ᵗ)] · M / (√V + ε·√(1−β2ᵗ)).
+func (e *engine) adamw(step int, lr, gscale float64, cfg *Config) {
+	c := &e.c
+	if gscale != 1 {
+		c.Scale_(e.G, gscale)
+	}
+	if cfg.WeightDecay > 0 {
+		c.Scale_(e.P, 1-lr*cfg.WeightDecay)
+	}
+	b1, b2 := cfg.Beta1, cfg.Beta2
+	c.Lerp_(e.M, e.G, 1-b1)
+	c.Mul(e.tmp, e.G, e.G)
+	c.Lerp_(e.V, e.tmp, 1-b2)
+	bc1 := 1 - math.Pow(b1, float64(step))
+	bc2 := 1 - math.Pow(b2, float64(step))
+	c.Sqrt(e.tmp, e.V)
+	c.Shift_(e.tmp, cfg.AdamEps*math.Sqrt(bc2))
+	c.Div(e.tmp, e.M, e.tmp)
+	c.Scale_(e.tmp, -lr*math.Sqrt(bc2)/bc1)
+	c.Add_(e.P, e.tmp)
+}
+
+// emaUpdate moves E towards P: E ← E + (1−decay)·(P − E).
+func (e *engine) emaUpdate(decay float64) {
+	e.c.Lerp_(e.E, e.P, 1-decay)
+}
+
+// read copies a flat device vector into dst.
+func (e *engine) read(dst []float32, flat tt.T) {
+	if e.dev != tt.CPU {
+		e.c.Copy_(e.hostFlat, flat)
+		copy(dst, tt.Floats(e.hostFlat, e.n))
+		return
+	}
+	copy(dst, tt.Floats(flat, e.n))
+}
+
+// write copies src into a flat device vector.
+func (e *engine) write(flat tt.T, src []float32) {
+	if e.dev != tt.CPU {
+		copy(tt.Floats(e.hostFlat, e.n), src)
+		e.c.Copy_(flat, e.hostFlat)
+		return
+	}
+	copy(tt.Floats(flat, e.n), src)
+}
+
+// velocity evaluates the network with the parameters in flat (P or E) on the rows
+// of x at times ts, and returns the output rows. len(x) = batch·dim.
+func (e *engine) velocity(v views, x []float32, ts []float64) []float32 {
+	hx, _ := e.inputs()
+	d, in := e.spec.Dim, e.spec.InputDim()
+	for i := 0; i < e.batch; i++ {
+		copy(hx[i*in:i*in+d], x[i*d:(i+1)*d])
+		e.spec.Time.Features(hx[i*in+d:(i+1)*in], ts[i])
+	}
+	e.upload()
+	e.forward(v)
+	out := make([]float32, e.batch*d)
+	if e.dev != tt.CPU {
+		e.c.Copy_(e.hostU, e.OUT)
+		copy(out, tt.Floats(e.hostU, len(out)))
+	} else {
+		copy(out, tt.Floats(e.OUT, len(out)))
+	}
+	return out
+}
+
+// unflatten splits a flat parameter vector into PyTorch-layout weights and biases.
+func unflatten(shapes [][2]int, flat []float32) (ws, bs [][]float32) {
+	off := 0
+	for _, sh := range shapes {
+		out, in := sh[0], sh[1]
+		ws = append(ws, append([]float32(nil), flat[off:off+out*in]...))
+		off += out * in
+		bs = append(bs, append([]float32(nil), flat[off:off+out]...))
+		off += out
+	}
+	return ws, bs
+}
+
+// flatten is unflatten's inverse.
+func flatten(ws, bs [][]float32) []float32 {
+	var flat []float32
+	for l := range ws {
+		flat = append(flat, ws[l]...)
+		flat = append(flat, bs[l]...)
+	}
+	return flat
+}
+
+// errf wraps the context's first error.
+func (e *engine) err() error {
+	if e.c.Err != nil {
+		return fmt.Errorf("trainer: %w", e.c.Err)
+	}
+	return nil
+}

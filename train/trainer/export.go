@@ -1,0 +1,143 @@
+package trainer
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/sugarme/gotch"
+
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+// Versions of the native stack, recorded in every file's provenance. setup-gotch.sh
+// writes them into the adapted gotch copy.
+var (
+	LibtorchVersion = gotch.FlowmatchLibtorch
+	GotchVersion    = gotch.FlowmatchGotch
+)
+
+// export writes the EMA weights (the raw weights when EMA is 0, which Run keeps in E
+// too) to cfg.Out, reads the file back, and checks that the pure-Go sampler's network
+// computes the same velocities as libtorch's with the file's own (possibly float16)
+// values.
+func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) error {
+	flat := make([]float32, e.n)
+	e.read(flat, e.E)
+	if err := e.err(); err != nil {
+		return err
+	}
+	ws, bs := unflatten(e.shapes, flat)
+	spec := cfg.Spec()
+	conf, _ := json.Marshal(keyOf(cfg))
+	cmd := cfg.Command
+	if cmd == "" {
+		cmd = "(library call)"
+	}
+	meta := weights.Meta{
+		Model: spec,
+		Path:  weights.PathInfo{PathSpec: cfg.Path},
+		Data:  weights.DataInfo{Name: cfg.Data, Dim: spec.Dim},
+		Provenance: weights.Provenance{
+			Command:   cmd,
+			Steps:     cfg.Steps,
+			FinalLoss: round(res.Loss, 6),
+			Seed:      cfg.Seed,
+			Batch:     cfg.Batch,
+			LR:        cfg.LR,
+			EMA:       cfg.EMA,
+			Coupling:  cfg.Coupling,
+			Optimizer: "adamw",
+			Device:    res.Device,
+			Seconds:   round(seconds, 1),
+			LibTorch:  LibtorchVersion,
+			Gotch:     GotchVersion,
+			Go:        runtime.Version(),
+			Date:      time.Now().UTC().Format(time.RFC3339),
+			Notes:     map[string]string{"config": string(conf), "dtype": string(cfg.DType)},
+		},
+	}
+	f, err := weights.NewFile(meta, ws, bs)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := weights.WriteFile(cfg.Out, f, cfg.DType); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if opt.NoVerify {
+		return nil
+	}
+	maxErr, scale, err := verify(e, cfg)
+	if err != nil {
+		return err
+	}
+	res.VerifyMaxErr, res.VerifyScale = maxErr, scale
+	return nil
+}
+
+// verify reads cfg.Out back and compares the sampler's velocity with libtorch's on a
+// batch of path points at a few times, with libtorch running the file's decoded
+// parameters (so float16 rounding is on both sides). The two differ only by float32
+// summation order; the bound allows 1e-4 relative to the velocity scale.
+func verify(e *engine, cfg *Config) (maxErr, scale float64, err error) {
+	f, err := weights.ReadFile(cfg.Out)
+	if err != nil {
+		return 0, 0, fmt.Errorf("verify: %w", err)
+	}
+	mlp, path, err := f.Model()
+	if err != nil {
+		return 0, 0, fmt.Errorf("verify: %w", err)
+	}
+	ws, bs, err := f.Params()
+	if err != nil {
+		return 0, 0, fmt.Errorf("verify: %w", err)
+	}
+	// G, the gradient buffer, is free now: load the file's parameters into it.
+	e.write(e.G, flatten(ws, bs))
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7665726966790003))
+	b, err := newBatcher(cfg, rng)
+	if err != nil {
+		return 0, 0, err
+	}
+	d := e.spec.Dim
+	goV := make([]float32, e.batch*d)
+	ts := make([]float64, e.batch)
+	for _, frac := range []float64{0, 0.25, 0.5, 0.75, 1} {
+		t := frac * path.TMax()
+		if err := b.draw(); err != nil {
+			return 0, 0, err
+		}
+		for i := range ts {
+			ts[i] = t
+		}
+		// Points on the path at t: x_t for this batch's (x0, x1).
+		c := path.Coeffs(t)
+		x := make([]float32, e.batch*d)
+		for i := range x {
+			x[i] = float32(c.A*float64(b.x1[i]) + c.B*float64(b.x0[i]))
+		}
+		tv := e.velocity(e.gv, x, ts)
+		if err := e.err(); err != nil {
+			return 0, 0, err
+		}
+		mlp.Velocity(goV, x, t)
+		for i := range goV {
+			maxErr = math.Max(maxErr, math.Abs(float64(goV[i]-tv[i])))
+			scale = math.Max(scale, math.Abs(float64(tv[i])))
+		}
+	}
+	if maxErr > 1e-4*math.Max(1, scale) {
+		return maxErr, scale, fmt.Errorf("verify: the pure-Go sampler's velocity differs from libtorch's by %.3g (scale %.3g) on %s", maxErr, scale, cfg.Out)
+	}
+	return maxErr, scale, nil
+}
+
+func round(v float64, digits int) float64 {
+	s := strconv.FormatFloat(v, 'g', digits, 64)
+	r, _ := strconv.ParseFloat(s, 64)
+	return r
+}

@@ -1,0 +1,390 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/flowmatch/flowmatch/train/internal/tt"
+)
+
+// Options are a run's operating hooks, as opposed to its Config (what is trained).
+type Options struct {
+	// Log receives plain log lines (nil: slog.Default()).
+	Log *slog.Logger
+	// Progress, when set, gets a live progress bar (loss, steps/s, ETA) instead of
+	// periodic log lines. The command sets it when stderr is a terminal.
+	Progress io.Writer
+	// StopAfter, when positive, makes Run return ErrStopped right after this many steps
+	// (and after writing the checkpoint due at that step, if any): a stand-in for a
+	// killed process, for tests of -resume.
+	StopAfter int
+	// NoVerify skips the check that the pure-Go sampler reproduces libtorch's velocity.
+	NoVerify bool
+}
+
+// ErrStopped is returned when Options.StopAfter ends a run early.
+var ErrStopped = errors.New("trainer: stopped early (Options.StopAfter)")
+
+// Result describes a finished run.
+type Result struct {
+	Device      string
+	Steps       int     // total steps of the run (including those before a resume)
+	StartStep   int     // the step this process started from (0, or the checkpoint's)
+	FirstLoss   float64 // loss of this process's first step
+	Loss        float64 // smoothed loss at the end
+	LastLoss    float64
+	Seconds     float64 // this process's training time (excluding export)
+	StepsPerSec float64 // this process's steps / Seconds
+	// RSS is the resident memory (bytes) sampled every 1,000 steps, by step.
+	RSS map[int]int64
+	// Calls is the number of libtorch calls this process made per training step.
+	CallsPerStep float64
+	// VerifyMaxErr is the largest |v_libtorch − v_go| over the check batch, and
+	// VerifyScale the largest |v| (both 0 when NoVerify).
+	VerifyMaxErr, VerifyScale float64
+	Checkpoint                string // checkpoint left on disk, if any
+}
+
+// Run trains the model cfg describes and writes it to cfg.Out.
+func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	dev, devName, err := resolveDevice(cfg.Device)
+	if err != nil {
+		return nil, err
+	}
+	// libtorch reports errors in a thread-local: keep every call on one OS thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	spec := cfg.Spec()
+	e, err := newEngine(spec, cfg.Batch, dev)
+	if err != nil {
+		return nil, err
+	}
+	defer e.free()
+
+	pcg := rand.NewPCG(cfg.Seed, streamData)
+	rng := rand.New(pcg)
+	res := &Result{Device: devName, RSS: map[int]int64{}}
+	ckPath := cfg.CkptPath()
+	var lossEMA, elapsed float64
+	start := 0
+	var ck *checkpoint
+	if cfg.Resume {
+		ck, err = readCheckpoint(ckPath)
+		switch {
+		case errors.Is(err, errNoCheckpoint):
+			log.Info("no checkpoint to resume from; starting at step 0", "checkpoint", ckPath)
+			ck = nil
+		case err != nil:
+			return nil, err
+		case ck.hdr.Run != keyOf(&cfg):
+			return nil, fmt.Errorf("checkpoint %s belongs to a different run (its settings: %+v); use the same flags or delete it", ckPath, ck.hdr.Run)
+		case ck.hdr.NParams != e.n:
+			return nil, fmt.Errorf("checkpoint %s has %d parameters, the model %d", ckPath, ck.hdr.NParams, e.n)
+		}
+	}
+	if ck != nil {
+		if err := pcg.UnmarshalBinary(ck.hdr.RNG); err != nil {
+			return nil, fmt.Errorf("checkpoint %s: rng state: %w", ckPath, err)
+		}
+		e.write(e.P, ck.P)
+		e.write(e.E, ck.E)
+		e.write(e.M, ck.M)
+		e.write(e.V, ck.V)
+		start, lossEMA, elapsed = ck.hdr.Step, ck.hdr.LossEMA, ck.hdr.Seconds
+		res.LastLoss = ck.hdr.Loss
+		log.Info("resuming", "checkpoint", ckPath, "step", start, "of", cfg.Steps)
+	} else {
+		p := initParams(e.shapes, cfg.Seed)
+		e.write(e.P, p)
+		e.write(e.E, p)
+	}
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	res.StartStep = start
+
+	b, err := newBatcher(&cfg, rng)
+	if err != nil {
+		return nil, err
+	}
+
+	var t0 time.Time // when this process started stepping
+	saveCkpt := func(step int, loss float64) error {
+		ck := &checkpoint{P: make([]float32, e.n), E: make([]float32, e.n), M: make([]float32, e.n), V: make([]float32, e.n)}
+		e.read(ck.P, e.P)
+		e.read(ck.E, e.E)
+		e.read(ck.M, e.M)
+		e.read(ck.V, e.V)
+		if err := e.err(); err != nil {
+			return err
+		}
+		state, err := pcg.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		ck.hdr = ckptHeader{Run: keyOf(&cfg), Step: step, NParams: e.n, RNG: state, LossEMA: lossEMA, Loss: loss,
+			Seconds: elapsed + time.Since(t0).Seconds()}
+		return writeCheckpoint(ckPath, ck)
+	}
+	lastCkpt := -1
+	if ck != nil {
+		lastCkpt = start
+	}
+
+	prog := newProgress(opt.Progress, log, cfg, start)
+	calls0 := e.c.Calls
+	t0 = time.Now()
+	step := start
+	for ; step < cfg.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			prog.finish()
+			if step > start || ck == nil {
+				if err := saveCkpt(step, res.LastLoss); err != nil {
+					return nil, err
+				}
+			}
+			return nil, fmt.Errorf("interrupted at step %d of %d; checkpoint %s written; continue with -resume", step, cfg.Steps, ckPath)
+		}
+		loss, err := stepOnce(e, b, &cfg, step)
+		if err != nil {
+			prog.finish()
+			if lastCkpt >= 0 {
+				err = fmt.Errorf("%w; the last good checkpoint (step %d) is kept at %s", err, lastCkpt, ckPath)
+			} else if errors.Is(err, errDiverged) {
+				err = fmt.Errorf("%w; no checkpoint was written yet", err)
+			}
+			return nil, err
+		}
+		res.LastLoss = loss
+		if step == start {
+			res.FirstLoss = loss
+		}
+		if step == 0 {
+			lossEMA = loss
+		} else {
+			lossEMA = 0.99*lossEMA + 0.01*loss
+		}
+		done := step + 1
+		if done%1000 == 0 {
+			res.RSS[done] = rss()
+		}
+		prog.update(done, lossEMA, lrAt(&cfg, step))
+		if cfg.CkptEvery > 0 && done%cfg.CkptEvery == 0 && done < cfg.Steps {
+			if err := saveCkpt(done, loss); err != nil {
+				return nil, err
+			}
+			lastCkpt = done
+		}
+		if opt.StopAfter > 0 && done == opt.StopAfter && done < cfg.Steps {
+			prog.finish()
+			return nil, ErrStopped
+		}
+	}
+	prog.finish()
+	res.Seconds = time.Since(t0).Seconds()
+	res.Steps = cfg.Steps
+	res.Loss = lossEMA
+	if n := step - start; n > 0 {
+		res.StepsPerSec = float64(n) / res.Seconds
+		res.CallsPerStep = float64(e.c.Calls-calls0) / float64(n)
+	}
+	if err := export(e, &cfg, res, elapsed+res.Seconds, opt); err != nil {
+		return nil, err
+	}
+	if cfg.KeepCkpt && (cfg.CkptEvery > 0 || cfg.Resume) {
+		if err := saveCkpt(cfg.Steps, res.LastLoss); err != nil {
+			return nil, err
+		}
+		res.Checkpoint = ckPath
+	} else if cfg.CkptEvery > 0 || cfg.Resume {
+		os.Remove(ckPath)
+	}
+	log.Info("wrote model", "file", cfg.Out, "steps", cfg.Steps, "loss", fmt.Sprintf("%.4f", res.Loss),
+		"steps_per_s", fmt.Sprintf("%.1f", res.StepsPerSec), "device", devName)
+	return res, nil
+}
+
+// Random streams: one PCG per purpose, all from the seed.
+const (
+	streamData = 0x646174610001 // batches
+	streamInit = 0x696e69740002 // initial weights
+)
+
+// initParams draws PyTorch's default nn.Linear initialisation: weights and biases
+// uniform in ±1/√fan_in (kaiming_uniform_ with a = √5 gives exactly that bound for the
+// weights). gotch v0.9.1's default draws N(0, 1) weights instead, whatever the fan-in.
+func initParams(shapes [][2]int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, streamInit))
+	var flat []float32
+	for _, sh := range shapes {
+		out, in := sh[0], sh[1]
+		bound := 1 / math.Sqrt(float64(in))
+		for i := 0; i < out*in+out; i++ {
+			flat = append(flat, float32(bound*(2*rng.Float64()-1)))
+		}
+	}
+	return flat
+}
+
+// lrAt is the learning rate of step s (0-based): linear warmup from LR/Warmup to LR
+// over Warmup steps, then a cosine from LR down to LR·MinLRFrac at the last step.
+func lrAt(c *Config, s int) float64 {
+	if s < c.Warmup {
+		return c.LR * float64(s+1) / float64(c.Warmup)
+	}
+	n := c.Steps - c.Warmup
+	if n <= 1 {
+		return c.LR
+	}
+	p := float64(s-c.Warmup) / float64(n-1)
+	lo := c.LR * c.MinLRFrac
+	return lo + 0.5*(c.LR-lo)*(1+math.Cos(math.Pi*p))
+}
+
+// emaDecay ramps the EMA decay up over the first steps (min(decay, (1+s)/(10+s))), so
+// that the average is not dominated by the random initialisation on short runs.
+func emaDecay(decay float64, s int) float64 {
+	return math.Min(decay, float64(1+s)/float64(10+s))
+}
+
+func resolveDevice(d string) (tt.Device, string, error) {
+	switch d {
+	case "cpu":
+		return tt.CPU, "cpu", nil
+	case "auto":
+		if tt.CUDAAvailable() {
+			return 0, "cuda:0", nil
+		}
+		return tt.CPU, "cpu", nil
+	}
+	k := 0
+	if d != "cuda" {
+		k, _ = cudaIndex(d)
+	}
+	if !tt.CUDAAvailable() {
+		return 0, "", fmt.Errorf("-device %s: libtorch sees no CUDA device (a CPU-only libtorch, or no GPU); use -device cpu or auto", d)
+	}
+	return tt.Device(k), fmt.Sprintf("cuda:%d", k), nil
+}
+
+// rss is the process's resident set size in bytes (Linux), or 0.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, res int64
+	if _, err := fmt.Sscan(string(b), &size, &res); err != nil {
+		return 0
+	}
+	return res * int64(os.Getpagesize())
+}
+
+// progress shows a bar on a terminal, log lines otherwise.
+type progress struct {
+	bar   *progressbar.ProgressBar
+	log   *slog.Logger
+	every int
+	steps int
+	start int
+	t0    time.Time
+}
+
+func newProgress(w io.Writer, log *slog.Logger, cfg Config, start int) *progress {
+	p := &progress{log: log, every: cfg.LogEvery, steps: cfg.Steps, start: start, t0: time.Now()}
+	if w != nil {
+		p.bar = progressbar.NewOptions(cfg.Steps-start,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(fmt.Sprintf("%s/%s", cfg.Data, cfg.Path.Name)),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("steps"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return p
+}
+
+func (p *progress) update(done int, loss, lr float64) {
+	if p.bar != nil {
+		if done%25 == 0 || done == p.steps {
+			p.bar.Describe(fmt.Sprintf("loss %.4f", loss))
+		}
+		p.bar.Set(done - p.start)
+		return
+	}
+	if p.every > 0 && (done%p.every == 0 || done == p.steps) {
+		el := time.Since(p.t0).Seconds()
+		rate := float64(done-p.start) / el
+		eta := time.Duration(float64(p.steps-done) / rate * float64(time.Second)).Round(time.Second)
+		p.log.Info("train", "step", done, "of", p.steps, "loss", fmt.Sprintf("%.4f", loss), "lr", fmt.Sprintf("%.3g", lr),
+			"steps_per_s", fmt.Sprintf("%.1f", rate), "eta", eta.String(), "rss_mb", rss()>>20)
+	}
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar = nil
+	}
+}
+
+// errDiverged marks a NaN or infinite loss or gradient.
+var errDiverged = errors.New("training diverged")
+
+// stepOnce runs training step `step` (0-based): draw a batch, forward, backward, clip,
+// AdamW, EMA. It returns the batch's loss (before the update).
+func stepOnce(e *engine, b *batcher, cfg *Config, step int) (float64, error) {
+	x, u := e.inputs()
+	if err := b.next(x, u); err != nil {
+		return 0, err
+	}
+	e.upload()
+	loss := e.lossAndGrad()
+	norm := e.gradNorm()
+	if err := e.err(); err != nil {
+		return 0, err
+	}
+	if !tt.Finite(loss) || !tt.Finite(norm) {
+		what := fmt.Sprintf("loss is %v", loss)
+		if tt.Finite(loss) {
+			what = fmt.Sprintf("gradient norm is %v", norm)
+		}
+		return 0, fmt.Errorf("%w at step %d: %s (lr %.3g); try a lower -lr or -clip 1", errDiverged, step+1, what, lrAt(cfg, step))
+	}
+	gscale := 1.0
+	if cfg.Clip > 0 {
+		if c := cfg.Clip / (norm + 1e-6); c < 1 {
+			gscale = c
+		}
+	}
+	lr := lrAt(cfg, step)
+	e.adamw(step+1, lr, gscale, cfg)
+	if cfg.EMA > 0 {
+		e.emaUpdate(emaDecay(cfg.EMA, step))
+	} else {
+		e.c.Copy_(e.E, e.P)
+	}
+	return loss, e.err()
+}

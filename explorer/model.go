@@ -1,0 +1,242 @@
+package explorer
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/flowmatch/flowmatch/sampler"
+)
+
+// Model is a velocity field ready to sample: a trained network (or, in tests, an exact
+// field) with the probability path it was trained on.
+type Model struct {
+	Name    string // the manifest's name, e.g. "moons-ot"
+	Dataset string
+	Path    sampler.Path
+	Field   sampler.Field // a sampler.DivField as well, for the learned density
+	// TMin and TMax are the times to integrate between; a zero TMax means Path.TMax().
+	TMin, TMax float64
+	// Mean and Std, when set, map the network's space to data space:
+	// x_data = Mean + Std·x_net per coordinate. The app works in data space.
+	Mean, Std []float64
+}
+
+func (m *Model) tRange() (float64, float64) {
+	if m.TMax == 0 {
+		return m.TMin, m.Path.TMax()
+	}
+	return m.TMin, m.TMax
+}
+
+// Check reports whether the app can show the model: a 2-D field, a sane time range and
+// normalisation.
+func (m *Model) Check() error {
+	if m.Field == nil || m.Path == nil {
+		return fmt.Errorf("the model has no field or no path")
+	}
+	if d := m.Field.Dim(); d != 2 {
+		return fmt.Errorf("the explorer shows 2-D models; this one has dimension %d", d)
+	}
+	t0, t1 := m.tRange()
+	if !(t0 >= 0 && t0 < t1 && t1 <= m.Path.TMax()) {
+		return fmt.Errorf("time range [%g, %g] is outside the path's [0, %g]", t0, t1, m.Path.TMax())
+	}
+	if m.Mean != nil || m.Std != nil {
+		if len(m.Mean) != 2 || len(m.Std) != 2 {
+			return fmt.Errorf("normalisation has %d means and %d scales, want 2 each", len(m.Mean), len(m.Std))
+		}
+		for j := range m.Std {
+			if !(m.Std[j] > 0) || math.IsInf(m.Std[j], 0) || math.IsNaN(m.Mean[j]) || math.IsInf(m.Mean[j], 0) {
+				return fmt.Errorf("normalisation coordinate %d: mean %g, scale %g", j, m.Mean[j], m.Std[j])
+			}
+		}
+	}
+	return nil
+}
+
+// dataField is a model's field in data space: with x_data = μ + σ·x_net,
+// v_data(x, t) = σ·v_net((x − μ)/σ, t). Its divergence equals the network's.
+type dataField struct {
+	f         sampler.Field
+	mean, std []float64
+	buf       []float32
+}
+
+func (m *Model) dataSpaceField() sampler.Field {
+	if m.Mean == nil {
+		return m.Field
+	}
+	return &dataField{f: m.Field, mean: m.Mean, std: m.Std}
+}
+
+func (g *dataField) Dim() int { return g.f.Dim() }
+
+func (g *dataField) toNet(x []float32) []float32 {
+	if cap(g.buf) < len(x) {
+		g.buf = make([]float32, len(x))
+	}
+	b := g.buf[:len(x)]
+	d := len(g.mean)
+	for i, v := range x {
+		b[i] = float32((float64(v) - g.mean[i%d]) / g.std[i%d])
+	}
+	return b
+}
+
+func (g *dataField) scale(dst []float32) {
+	d := len(g.std)
+	for i := range dst {
+		dst[i] = float32(float64(dst[i]) * g.std[i%d])
+	}
+}
+
+func (g *dataField) Velocity(dst, x []float32, t float64) {
+	g.f.Velocity(dst, g.toNet(x), t)
+	g.scale(dst)
+}
+
+func (g *dataField) VelocityDiv(dst, div, x []float32, t float64) {
+	df, ok := g.f.(sampler.DivField)
+	if !ok {
+		panic("explorer: VelocityDiv on a field without divergence")
+	}
+	df.VelocityDiv(dst, div, g.toNet(x), t)
+	g.scale(dst)
+}
+
+// Entry is one model in the manifest.
+type Entry struct {
+	Name    string `json:"name"`    // unique, e.g. "moons-ot"
+	Dataset string `json:"dataset"` // e.g. "moons"
+	Path    string `json:"path"`    // "ot", "vp" or "ve"
+	File    string `json:"file"`    // relative to the manifest, e.g. "moons-ot.safetensors"
+	Bytes   int64  `json:"bytes,omitempty"`
+}
+
+// Manifest lists the models a site ships: models/manifest.json beside the page.
+type Manifest struct {
+	Version int     `json:"version"`
+	Default string  `json:"default,omitempty"` // the model shown first
+	Models  []Entry `json:"models"`
+}
+
+// ParseManifest decodes and checks a manifest.
+func ParseManifest(b []byte) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("explorer: models/manifest.json is not valid JSON: %w", err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Validate checks that names are unique, paths known and files relative.
+func (m *Manifest) Validate() error {
+	if m.Version != 1 {
+		return fmt.Errorf("explorer: manifest version %d, want 1", m.Version)
+	}
+	if len(m.Models) == 0 {
+		return fmt.Errorf("explorer: the manifest lists no models")
+	}
+	seen := map[string]bool{}
+	pair := map[string]bool{}
+	for i, e := range m.Models {
+		switch {
+		case e.Name == "" || e.Dataset == "" || e.File == "":
+			return fmt.Errorf("explorer: manifest model %d: name, dataset and file are required", i)
+		case seen[e.Name]:
+			return fmt.Errorf("explorer: manifest lists model %q twice", e.Name)
+		case pair[e.Dataset+"/"+e.Path]:
+			return fmt.Errorf("explorer: manifest lists two models for dataset %q on path %q", e.Dataset, e.Path)
+		case strings.HasPrefix(e.File, "/") || strings.Contains(e.File, "..") || strings.Contains(e.File, "://"):
+			return fmt.Errorf("explorer: manifest model %q: file %q must be a relative path inside models/", e.Name, e.File)
+		}
+		if _, err := sampler.NewPath(sampler.PathSpec{Name: e.Path}); err != nil {
+			return fmt.Errorf("explorer: manifest model %q: %w", e.Name, err)
+		}
+		seen[e.Name] = true
+		pair[e.Dataset+"/"+e.Path] = true
+	}
+	if m.Default != "" && !seen[m.Default] {
+		return fmt.Errorf("explorer: the manifest's default model %q is not in its list", m.Default)
+	}
+	return nil
+}
+
+// Find returns the entry for a dataset and path.
+func (m *Manifest) Find(dataset, pathName string) (Entry, bool) {
+	for _, e := range m.Models {
+		if e.Dataset == dataset && e.Path == pathName {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// Datasets lists the datasets with at least one model, in manifest order.
+func (m *Manifest) Datasets() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range m.Models {
+		if !seen[e.Dataset] {
+			seen[e.Dataset] = true
+			out = append(out, e.Dataset)
+		}
+	}
+	return out
+}
+
+// Paths lists the paths that have a model for dataset, in the order ot, vp, ve.
+func (m *Manifest) Paths(dataset string) []string {
+	var out []string
+	for _, p := range sampler.PathNames() {
+		if _, ok := m.Find(dataset, p); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// DefaultEntry is the manifest's default model, or its first.
+func (m *Manifest) DefaultEntry() Entry {
+	for _, e := range m.Models {
+		if e.Name == m.Default {
+			return e
+		}
+	}
+	return m.Models[0]
+}
+
+// ManifestFromFiles builds a manifest from file names of the form DATASET-PATH.EXT
+// (e.g. "moons-vp.safetensors"), for a folder of models without a manifest. Names that
+// do not fit are skipped.
+func ManifestFromFiles(files []string, def string) *Manifest {
+	m := &Manifest{Version: 1}
+	sort.Strings(files)
+	for _, f := range files {
+		base := path.Base(f)
+		stem := strings.TrimSuffix(base, path.Ext(base))
+		i := strings.LastIndex(stem, "-")
+		if i <= 0 {
+			continue
+		}
+		ds, p := stem[:i], stem[i+1:]
+		if _, err := sampler.NewPath(sampler.PathSpec{Name: p}); err != nil {
+			continue
+		}
+		if _, dup := m.Find(ds, p); dup {
+			continue
+		}
+		m.Models = append(m.Models, Entry{Name: stem, Dataset: ds, Path: p, File: base})
+		if stem == def {
+			m.Default = def
+		}
+	}
+	return m
+}

@@ -43,7 +43,8 @@ func Dim(name string) int {
 
 // Sample draws n points from the named dataset and returns them as n×2
 // row-major float32 (x0, y0, x1, y1, ...). The result depends only on the
-// state of rng: the same seed gives the same points. An unknown name, n < 0
+// state of rng: the same seed gives the same points (for a given version of
+// this package; the order of draws is not part of the API). An unknown name, n < 0
 // or a nil rng is an error; n = 0 gives an empty slice.
 func Sample(name string, n int, rng *rand.Rand) ([]float32, error) {
 	gen, ok := generators[name]

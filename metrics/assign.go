@@ -19,7 +19,9 @@ var ErrEmpty = errors.New("metrics: empty input")
 // reduction, then one Dijkstra-like augmentation per remaining free row),
 // in float64. Its worst case is O(n³) time; it needs O(n) memory beyond
 // cost, which it does not modify. A 2,000×2,000 matrix of squared Euclidean
-// distances between point clouds takes well under a second natively.
+// distances between two 2D point clouds takes about 0.8 s natively on one
+// core of the project's reference machine (BenchmarkAssign2000), and about
+// four times as long under js/wasm in Node.
 //
 // Costs must be finite; a NaN or infinite entry, len(cost) != n*n, or n < 1
 // is an error.

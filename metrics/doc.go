@@ -8,7 +8,7 @@
 //   - [W2] is the 2-Wasserstein distance between two equal-size sets: the
 //     root mean squared distance under the optimal one-to-one matching,
 //     found exactly by [Assign], a Jonker–Volgenant linear assignment solver
-//     (2,000 points in well under a second natively).
+//     (2,000 points in about a second natively).
 //   - [W2Floor] estimates the W2 between two independent draws from the same
 //     distribution at a given size; finite samples never reach zero, so
 //     "W2 / floor" is the scale-free figure to report.

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -224,6 +225,10 @@ func TestW2Floor(t *testing.T) {
 	}
 	if _, _, err := W2Floor(sample, 2, 0, 1); err == nil {
 		t.Error("n=0: no error")
+	}
+	failing := func(n int) ([]float32, error) { return nil, ErrEmpty }
+	if _, _, err := W2Floor(failing, 2, 10, 1); !errors.Is(err, ErrEmpty) {
+		t.Errorf("failing sampler: error %v, want it wrapped", err)
 	}
 	short := func(n int) ([]float32, error) { return make([]float32, n), nil }
 	if _, _, err := W2Floor(short, 2, 10, 1); err == nil {

@@ -44,8 +44,8 @@ func Dim(name string) int {
 // Sample draws n points from the named dataset and returns them as n×2
 // row-major float32 (x0, y0, x1, y1, ...). The result depends only on the
 // state of rng: the same seed gives the same points (for a given version of
-// this package; the order of draws is not part of the API). An unknown name, n < 0
-// or a nil rng is an error; n = 0 gives an empty slice.
+// this package; the order of draws is not part of the API). An unknown
+// name, n < 0 or a nil rng is an error; n = 0 gives an empty slice.
 func Sample(name string, n int, rng *rand.Rand) ([]float32, error) {
 	gen, ok := generators[name]
 	if !ok {
@@ -66,7 +66,8 @@ func Sample(name string, n int, rng *rand.Rand) ([]float32, error) {
 
 // Sampler returns a function that draws from the named dataset with rng, in
 // the shape metrics.W2Floor takes. The function shares rng: successive
-// calls give fresh, independent draws.
+// calls give fresh, independent draws, and like rng it is not safe for
+// concurrent use.
 func Sampler(name string, rng *rand.Rand) (func(n int) ([]float32, error), error) {
 	if _, ok := generators[name]; !ok {
 		return nil, fmt.Errorf("dataset: unknown dataset %q (valid: %s)", name, strings.Join(Names(), ", "))

@@ -191,6 +191,8 @@ func layout(entries []entry) (int, error) {
 		switch {
 		case e.begin < next:
 			return 0, errf("tensor %q: data_offsets [%d, %d] overlap the tensor before it, which ends at %d", e.name, e.begin, e.end, next)
+		case e.begin > next && next == 0:
+			return 0, errf("tensor %q: data_offsets [%d, %d]: the first tensor must begin at 0", e.name, e.begin, e.end)
 		case e.begin > next:
 			return 0, errf("tensor %q: data_offsets [%d, %d] leave a hole: the tensor before it ends at %d", e.name, e.begin, e.end, next)
 		case e.begin%size != 0:
@@ -407,19 +409,39 @@ func Marshal(f *File, dtype DType) ([]byte, error) {
 	return out, nil
 }
 
-// ReadFile reads and decodes the model file at path. Errors about the contents are
-// *FormatError with File set to path.
+// ReadFile reads and decodes the model file at path, which must hold the file and
+// nothing after it. A regular file is read whole (its size bounds the allocation);
+// anything else (a pipe, a device) is decoded as it streams in. Errors about the
+// contents are *FormatError with File set to path.
 func ReadFile(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	fd, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := DecodeBytes(b)
+	defer fd.Close()
+	var f *File
+	if st, serr := fd.Stat(); serr == nil && st.Mode().IsRegular() {
+		b, rerr := io.ReadAll(fd)
+		if rerr != nil {
+			return nil, rerr
+		}
+		f, err = DecodeBytes(b)
+	} else {
+		f, err = Decode(fd)
+		if err == nil {
+			if n, _ := fd.Read(make([]byte, 1)); n > 0 {
+				err = errf("trailing data after the last tensor")
+			}
+		}
+	}
 	var fe *FormatError
 	if errors.As(err, &fe) {
 		fe.File = path
 	}
-	return f, err
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // WriteFile encodes f with every tensor stored as dtype and writes it to path

@@ -238,7 +238,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"missing tensor", edit(`,"layers.1.bias":{"dtype":"F32","shape":[2],"data_offsets":[72,80]}`, ``), `tensor "layers.1.bias" is missing`},
 		{"offsets overlap", edit(`"data_offsets":[36,48]`, `"data_offsets":[32,44]`), `overlap the tensor before it, which ends at 36`},
 		{"offsets leave a hole", edit(`"data_offsets":[36,48]`, `"data_offsets":[40,52]`), `leave a hole: the tensor before it ends at 36`},
-		{"offsets do not start at 0", edit(`"data_offsets":[0,36]`, `"data_offsets":[4,40]`), `leave a hole: the tensor before it ends at 0`},
+		{"offsets do not start at 0", edit(`"data_offsets":[0,36]`, `"data_offsets":[4,40]`), `data_offsets [4, 40]: the first tensor must begin at 0`},
 		{"offsets disagree with shape", edit(`"data_offsets":[0,36]`, `"data_offsets":[0,40]`), `data_offsets [0, 40] hold 40 bytes, but F32 [3 3] needs 36`},
 		{"offsets beyond the data", edit(`"data_offsets":[72,80]`, `"data_offsets":[1000000072,1000000080]`), `leave a hole`},
 		{"misaligned", join(strings.Replace(strings.TrimRight(h16, " "), `"layers.0.bias":{"dtype":"F16","shape":[3],"data_offsets":[18,24]}`,
@@ -512,5 +512,14 @@ func TestWriteReadFile(t *testing.T) {
 	var fe *FormatError
 	if !errors.As(err, &fe) || fe.File != path || !strings.HasPrefix(err.Error(), "weights: "+path+": ") {
 		t.Errorf("ReadFile error %v does not name the file", err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadFile of a missing file: %v", err)
+	}
+	if runtime.GOOS != "js" && runtime.GOOS != "windows" {
+		// Not a regular file: decoded as a stream, refused at once.
+		if _, err := ReadFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "header length 0 outside") {
+			t.Errorf("ReadFile(/dev/zero): %v", err)
+		}
 	}
 }

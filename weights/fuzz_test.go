@@ -90,3 +90,15 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDecodeBytes(b *testing.B) {
+	data, err := os.ReadFile("testdata/golden-f32.safetensors")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := DecodeBytes(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

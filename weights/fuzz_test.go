@@ -12,7 +12,11 @@ import (
 // panic; Decode and DecodeBytes must agree; and a file they accept must re-encode
 // (as float32, and as its own dtype when it has one) to a file that decodes to the same
 // thing. The seeds are valid files of each dtype and model kind, truncations and
-// mutations of them; testdata/fuzz/FuzzDecode holds regression inputs.
+// mutations of them. testdata/fuzz/FuzzDecode holds inputs a 12-minute run found that
+// reach the deeper checks (accepted files, NaN values, shape, offset and time-range
+// errors); it found no crasher. Keep any future crasher there as a regression case:
+//
+//	go test -run '^$' -fuzz FuzzDecode -fuzztime 3m ./weights/
 func FuzzDecode(f *testing.F) {
 	var seeds [][]byte
 	for _, name := range []string{"testdata/golden-f32.safetensors", "testdata/golden-f16.safetensors"} {

@@ -169,18 +169,22 @@ func (s *Solver) Solve(f Field, x []float32) (Stats, error) {
 		n = s.opt.Steps
 	}
 	for i := 0; i < n; i++ {
-		var t, dt float64
+		var t, next float64
 		if len(grid) > 0 {
-			t, dt = grid[i], grid[i+1]-grid[i]
+			t, next = grid[i], grid[i+1]
 		} else {
-			// Times from the index, not by summing dt, so the last step ends on T1 exactly.
+			// Times from the index, not by summing dt, and the last one is T1 itself, so
+			// that rounding never moves the end of the solve.
 			t = s.opt.T0 + (s.opt.T1-s.opt.T0)*float64(i)/float64(n)
-			dt = s.opt.T0 + (s.opt.T1-s.opt.T0)*float64(i+1)/float64(n) - t
+			next = s.opt.T0 + (s.opt.T1-s.opt.T0)*float64(i+1)/float64(n)
+			if i == n-1 {
+				next = s.opt.T1
+			}
 		}
-		st.NFE += s.step(f, x, t, dt)
+		st.NFE += s.step(f, x, t, next-t)
 		st.Steps++
 		if s.opt.OnStep != nil {
-			s.opt.OnStep(t+dt, x)
+			s.opt.OnStep(next, x)
 		}
 	}
 	return st, nil

@@ -121,6 +121,12 @@ func TestSolverOptions(t *testing.T) {
 	if err != nil || st.NFE != 3 || len(ts) != 4 || ts[2] != 0.5 || ts[3] != 1 {
 		t.Errorf("grid: %v, stats %+v, times %v", err, st, ts)
 	}
+	// The last state is reported at T1 exactly, whatever the rounding of T0 + (T1−T0)·i/n.
+	var last float64
+	if _, err := Solve(expSin(), []float32{1}, Options{Method: Heun, Steps: 7, T0: 0.1, T1: 0.9999,
+		OnStep: func(t float64, _ []float32) { last = t }}); err != nil || last != 0.9999 {
+		t.Errorf("last OnStep time %v (%v), want 0.9999", last, err)
+	}
 	if _, err := Solve(FieldFunc{D: 2, F: func(dst, x []float32, t float64) {}}, make([]float32, 3), Options{}); err == nil {
 		t.Error("ragged batch: no error")
 	}

@@ -6,6 +6,7 @@ func Commands() []Command {
 		evalCommand(),
 		inspectCommand(),
 		sampleCommand(),
+		serveCommand(),
 		reportCommand(),
 		versionCommand(),
 	}

@@ -124,30 +124,27 @@ func (s MLPSpec) NumParams() int {
 	return n
 }
 
-// blockRows is how many batch rows go through the network together: enough to reuse
-// each weight row many times, few enough that the activations stay in cache.
-const blockRows = 64
-
 // MLP evaluates a velocity network on batches. It is a [Field] and a [DivField].
 // An MLP keeps scratch buffers so that evaluation allocates nothing once warm; it is
-// not safe for concurrent use (make one per goroutine with [MLP.Clone]).
+// not safe for concurrent use (make one per goroutine with [MLP.Clone]). A large batch
+// is spread over GOMAXPROCS goroutines, each with scratch of its own.
 type MLP struct {
 	spec   MLPSpec
 	act    act
-	layers []layer
-	width  int // the widest layer input or output
+	layers []packedLayer // shared by clones, never written after NewMLP
+	width  int           // the widest padded layer input or output
 
-	// scratch, sized for blockRows rows
-	buf  [2][]float32   // activations, ping-pong
-	pre  []float32      // pre-activations of the current layer
-	tan  [2][][]float32 // tangents, ping-pong, one per direction
-	tfea []float32      // time features
+	tfea []float32   // time features of the current call
+	ws   []*workspace // per-worker scratch; ws[0] is the calling goroutine's
+	job  job
 }
 
-type layer struct {
-	in, out int
-	wt      []float32 // transposed weight: wt[i*out+o] = W[o][i]
-	b       []float32
+// workspace is one worker's scratch, sized for blockRows rows.
+type workspace struct {
+	h     [2][]float32 // activations, ping-pong
+	t     [2][]float32 // tangents, ping-pong (JVP and divergence only)
+	pre   []float32    // pre-activations of the current layer (JVP)
+	deriv [][]float32  // act'(pre) of each hidden layer (divergence)
 }
 
 // NewMLP builds a network from its spec and parameters. weights[l] is layer l's matrix in
@@ -172,48 +169,59 @@ func NewMLP(spec MLPSpec, weights, biases [][]float32) (*MLP, error) {
 		if len(biases[l]) != out {
 			return nil, fmt.Errorf("sampler: mlp: layer %d bias has %d values, want %d", l, len(biases[l]), out)
 		}
-		ly := layer{in: in, out: out, wt: make([]float32, in*out), b: append([]float32(nil), biases[l]...)}
-		for o := 0; o < out; o++ {
-			for i := 0; i < in; i++ {
-				v := weights[l][o*in+i]
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return nil, fmt.Errorf("sampler: mlp: layer %d weight [%d][%d] is %v", l, o, i, v)
-				}
-				ly.wt[i*out+o] = v
+		for i, v := range weights[l] {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("sampler: mlp: layer %d weight [%d][%d] is %v", l, i/in, i%in, v)
 			}
 		}
-		for o, v := range ly.b {
+		for o, v := range biases[l] {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 				return nil, fmt.Errorf("sampler: mlp: layer %d bias [%d] is %v", l, o, v)
 			}
 		}
+		ly := packLayer(weights[l], biases[l], out, in)
 		m.layers = append(m.layers, ly)
-		m.width = max(m.width, in, out)
+		m.width = max(m.width, ly.kp, ly.np)
 	}
-	m.alloc(0)
+	m.tfea = make([]float32, m.spec.Time.Size())
+	m.job.m = m
+	m.workspace(0, false)
 	return m, nil
 }
 
-// alloc sizes the scratch for `tangents` tangent directions.
-func (m *MLP) alloc(tangents int) {
-	if m.buf[0] == nil {
-		for k := range m.buf {
-			m.buf[k] = make([]float32, blockRows*m.width)
-		}
-		m.pre = make([]float32, blockRows*m.width)
-		m.tfea = make([]float32, m.spec.Time.Size())
+// workspace returns worker w's scratch, allocating it (and its tangent buffers when
+// tangents is set) on first use.
+func (m *MLP) workspace(w int, tangents bool) *workspace {
+	for len(m.ws) <= w {
+		m.ws = append(m.ws, nil)
 	}
-	for k := range m.tan {
-		for len(m.tan[k]) < tangents {
-			m.tan[k] = append(m.tan[k], make([]float32, blockRows*m.width))
+	ws := m.ws[w]
+	size := blockRows*m.width + groupRows // + slack, see gemm
+	if ws == nil {
+		ws = &workspace{}
+		for k := range ws.h {
+			ws.h[k] = make([]float32, size)
+		}
+		m.ws[w] = ws
+	}
+	if tangents && ws.pre == nil {
+		for k := range ws.t {
+			ws.t[k] = make([]float32, size)
+		}
+		ws.pre = make([]float32, size)
+		for range m.layers[:len(m.layers)-1] {
+			ws.deriv = append(ws.deriv, make([]float32, size))
 		}
 	}
+	return ws
 }
 
 // Clone returns an MLP sharing m's parameters with scratch of its own, for another goroutine.
 func (m *MLP) Clone() *MLP {
 	c := &MLP{spec: m.spec, act: m.act, layers: m.layers, width: m.width}
-	c.alloc(0)
+	c.tfea = make([]float32, len(m.tfea))
+	c.job.m = c
+	c.workspace(0, false)
 	return c
 }
 
@@ -225,29 +233,31 @@ func (m *MLP) Dim() int { return m.spec.Dim }
 
 // Velocity writes v_θ(x, t) for each row of x (n×d) into dst (n×d).
 func (m *MLP) Velocity(dst, x []float32, t float64) {
-	m.run(dst, x, t, nil, nil)
+	m.checkBatch(x)
+	checkLen("Velocity dst", len(dst), len(x))
+	m.job.set(opVelocity, x, dst, nil, nil, nil)
+	m.start(t)
 }
 
 // VelocityJVP writes v_θ(x, t) into dst and the Jacobian-vector product (∂v/∂x)·v
 // for each row into jv. x, v, dst and jv are n×d.
 func (m *MLP) VelocityJVP(dst, jv, x, v []float32, t float64) {
-	m.run(dst, x, t, [][]float32{v}, [][]float32{jv})
+	m.checkBatch(x)
+	checkLen("Velocity dst", len(dst), len(x))
+	checkLen("tangent", len(v), len(x))
+	checkLen("tangent output", len(jv), len(x))
+	m.job.set(opJVP, x, dst, v, jv, nil)
+	m.start(t)
 }
 
 // VelocityDiv writes v_θ(x, t) into dst and its exact divergence, the trace of ∂v/∂x,
 // for each row into div (n values). It costs about d+1 forward passes.
 func (m *MLP) VelocityDiv(dst, div, x []float32, t float64) {
-	d := m.spec.Dim
-	n := len(x) / d
-	checkLen("VelocityDiv", len(div), n)
-	for i := range div {
-		div[i] = 0
-	}
-	m.run(dst, x, t, nil, nil)
-	// One tangent direction e_k at a time keeps the scratch small for any d.
-	for k := 0; k < d; k++ {
-		m.runDiv(div, x, t, k)
-	}
+	m.checkBatch(x)
+	checkLen("Velocity dst", len(dst), len(x))
+	checkLen("VelocityDiv", len(div), len(x)/m.spec.Dim)
+	m.job.set(opDiv, x, dst, nil, nil, div)
+	m.start(t)
 }
 
 func checkLen(what string, got, want int) {
@@ -256,138 +266,195 @@ func checkLen(what string, got, want int) {
 	}
 }
 
-// run evaluates the network block by block, carrying tangent directions along when
-// tangents is not nil (forward-mode differentiation).
-func (m *MLP) run(dst, x []float32, t float64, tangents, outTangents [][]float32) {
-	d := m.spec.Dim
-	if len(x)%d != 0 {
+func (m *MLP) checkBatch(x []float32) {
+	if d := m.spec.Dim; len(x)%d != 0 {
 		panic(fmt.Sprintf("sampler: mlp: batch length %d is not a multiple of dim %d", len(x), d))
 	}
-	checkLen("Velocity dst", len(dst), len(x))
-	for k := range tangents {
-		checkLen("tangent", len(tangents[k]), len(x))
-		checkLen("tangent output", len(outTangents[k]), len(x))
-	}
-	m.alloc(len(tangents))
-	n := len(x) / d
-	m.spec.Time.Features(m.tfea, t)
-	for r0 := 0; r0 < n; r0 += blockRows {
-		rows := min(blockRows, n-r0)
-		m.block(rows, x[r0*d:(r0+rows)*d], dst[r0*d:(r0+rows)*d], r0*d, tangents, outTangents)
-	}
 }
 
-// runDiv adds (∂v/∂x · e_k)_k to div for every row.
-func (m *MLP) runDiv(div, x []float32, t float64, k int) {
-	d := m.spec.Dim
-	n := len(x) / d
-	m.alloc(1)
-	m.spec.Time.Features(m.tfea, t)
-	for r0 := 0; r0 < n; r0 += blockRows {
-		rows := min(blockRows, n-r0)
-		m.blockDiv(rows, x[r0*d:(r0+rows)*d], div[r0:r0+rows], k)
-	}
-}
-
-// loadInput writes [x, time features] for rows rows into buf[0].
-func (m *MLP) loadInput(rows int, x []float32) {
-	d, in := m.spec.Dim, m.layers[0].in
-	h := m.buf[0]
-	for r := 0; r < rows; r++ {
-		copy(h[r*in:r*in+d], x[r*d:(r+1)*d])
-		copy(h[r*in+d:(r+1)*in], m.tfea)
-	}
-}
-
-func (m *MLP) block(rows int, x, dst []float32, off int, tangents, outTangents [][]float32) {
-	d, in := m.spec.Dim, m.layers[0].in
-	m.loadInput(rows, x)
-	nt := len(tangents)
-	for k := 0; k < nt; k++ {
-		tg := m.tan[0][k]
-		for r := 0; r < rows; r++ {
-			copy(tg[r*in:r*in+d], tangents[k][off+r*d:off+(r+1)*d])
-			clear(tg[r*in+d : (r+1)*in])
+// rows evaluates rows [lo, hi) of the current call with worker scratch ws, block by block.
+func (m *MLP) rows(ws *workspace, lo, hi int) {
+	j := &m.job
+	for r0 := lo; r0 < hi; r0 += blockRows {
+		rows := min(blockRows, hi-r0)
+		switch j.op {
+		case opVelocity:
+			m.blockVelocity(ws, r0, rows)
+		case opJVP:
+			m.blockJVP(ws, r0, rows)
+		case opDiv:
+			m.blockDiv(ws, r0, rows)
 		}
 	}
-	m.layersForward(rows, nt)
-	last := m.layers[len(m.layers)-1]
-	cur := len(m.layers) % 2
-	copy(dst, m.buf[cur][:rows*last.out])
-	for k := 0; k < nt; k++ {
-		copy(outTangents[k][off:off+rows*d], m.tan[cur][k][:rows*last.out])
-	}
 }
 
-func (m *MLP) blockDiv(rows int, x, div []float32, k int) {
-	d, in := m.spec.Dim, m.layers[0].in
-	m.loadInput(rows, x)
-	tg := m.tan[0][0]
-	clear(tg[:rows*in])
-	for r := 0; r < rows; r++ {
-		tg[r*in+k] = 1
+// epilogue is the kernel epilogue that applies the hidden activation, or epiNone when
+// the kernels cannot fuse it (the caller then applies it).
+func (m *MLP) epilogue() int {
+	switch m.act {
+	case actSiLU:
+		return epiSiLU
+	case actReLU:
+		return epiReLU
 	}
-	m.layersForward(rows, 1)
-	res := m.tan[len(m.layers)%2][0]
-	for r := 0; r < rows; r++ {
-		div[r] += res[r*d+k]
-	}
+	return epiNone
 }
 
-// layersForward pushes buf[0] (and nt tangents in tan[0]) through every layer; the
-// result ends in buf[L%2] (and tan[L%2]).
-func (m *MLP) layersForward(rows, nt int) {
+// blockVelocity evaluates rows [r0, r0+rows) into dst.
+func (m *MLP) blockVelocity(ws *workspace, r0, rows int) {
+	j := &m.job
+	d := m.spec.Dim
+	groups := (rows + groupRows - 1) / groupRows
+	loadRows(ws.h[0], j.x[r0*d:(r0+rows)*d], d, rows, groups, m.layers[0].kp, m.tfea)
+	cur := 0
+	last := len(m.layers) - 1
 	for l := range m.layers {
 		ly := &m.layers[l]
-		src, dstb := m.buf[l%2], m.buf[(l+1)%2]
-		last := l == len(m.layers)-1
-		if last {
-			affine(dstb, src, ly, rows)
+		src, dst := ws.h[cur], ws.h[1-cur]
+		epi := epiNone
+		if l < last {
+			epi = m.epilogue()
+		}
+		gemm(dst, src, ly, ly.b, groups, ly.kp*groupRows, ly.np*groupRows, epi)
+		if l < last && epi == epiNone {
+			z := dst[:groups*ly.np*groupRows]
+			m.act.apply(z, z)
+		}
+		cur = 1 - cur
+	}
+	storeRows(j.dst[r0*d:(r0+rows)*d], ws.h[cur], d, rows, m.layers[last].np)
+}
+
+// blockJVP evaluates rows [r0, r0+rows) into dst, carrying the tangents v along
+// (forward-mode differentiation) into jv.
+func (m *MLP) blockJVP(ws *workspace, r0, rows int) {
+	j := &m.job
+	d := m.spec.Dim
+	groups := (rows + groupRows - 1) / groupRows
+	kp0 := m.layers[0].kp
+	loadRows(ws.h[0], j.x[r0*d:(r0+rows)*d], d, rows, groups, kp0, m.tfea)
+	loadRows(ws.t[0], j.v[r0*d:(r0+rows)*d], d, rows, groups, kp0, nil)
+	cur := 0
+	last := len(m.layers) - 1
+	for l := range m.layers {
+		ly := &m.layers[l]
+		aS, dS := ly.kp*groupRows, ly.np*groupRows
+		if l == last {
+			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiNone)
+			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiNone)
 		} else {
-			affine(m.pre, src, ly, rows)
-			m.act.apply(dstb[:rows*ly.out], m.pre[:rows*ly.out])
+			gemm(ws.pre, ws.h[cur], ly, ly.b, groups, aS, dS, epiNone)
+			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiNone)
+			n := groups * dS
+			m.act.applyDeriv(ws.h[1-cur][:n], ws.t[1-cur][:n], ws.pre[:n])
 		}
-		for k := 0; k < nt; k++ {
-			ts, td := m.tan[l%2][k], m.tan[(l+1)%2][k]
-			linear(td, ts, ly, rows)
-			if !last {
-				m.act.scaleByDeriv(td[:rows*ly.out], m.pre[:rows*ly.out])
+		cur = 1 - cur
+	}
+	np := m.layers[last].np
+	storeRows(j.dst[r0*d:(r0+rows)*d], ws.h[cur], d, rows, np)
+	storeRows(j.jv[r0*d:(r0+rows)*d], ws.t[cur], d, rows, np)
+}
+
+// blockDiv evaluates rows [r0, r0+rows) into dst and the divergence into div: one
+// forward pass that keeps act'(z) of every hidden layer, then one tangent pass per
+// input coordinate k, each giving the diagonal entry ∂v_k/∂x_k.
+func (m *MLP) blockDiv(ws *workspace, r0, rows int) {
+	j := &m.job
+	d := m.spec.Dim
+	groups := (rows + groupRows - 1) / groupRows
+	kp0 := m.layers[0].kp
+	loadRows(ws.h[0], j.x[r0*d:(r0+rows)*d], d, rows, groups, kp0, m.tfea)
+	cur := 0
+	last := len(m.layers) - 1
+	for l := range m.layers {
+		ly := &m.layers[l]
+		aS, dS := ly.kp*groupRows, ly.np*groupRows
+		if l == last {
+			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiNone)
+		} else {
+			gemm(ws.pre, ws.h[cur], ly, ly.b, groups, aS, dS, epiNone)
+			n := groups * dS
+			dv := ws.deriv[l][:n]
+			for i := range dv {
+				dv[i] = 1
 			}
+			m.act.applyDeriv(ws.h[1-cur][:n], dv, ws.pre[:n])
+		}
+		cur = 1 - cur
+	}
+	storeRows(j.dst[r0*d:(r0+rows)*d], ws.h[cur], d, rows, m.layers[last].np)
+
+	div := j.div[r0 : r0+rows]
+	clear(div)
+	for k := 0; k < d; k++ {
+		// The tangent e_k: one-hot feature k in every row.
+		t0 := ws.t[0][:groups*kp0*groupRows]
+		clear(t0)
+		for g := 0; g < groups; g++ {
+			o := t0[g*kp0*groupRows+k*groupRows:][:groupRows]
+			for r := range o {
+				o[r] = 1
+			}
+		}
+		tc := 0
+		for l := range m.layers {
+			ly := &m.layers[l]
+			aS, dS := ly.kp*groupRows, ly.np*groupRows
+			gemm(ws.t[1-tc], ws.t[tc], ly, ly.zero, groups, aS, dS, epiNone)
+			if l < last {
+				mulInto(ws.t[1-tc][:groups*dS], ws.deriv[l][:groups*dS])
+			}
+			tc = 1 - tc
+		}
+		np := m.layers[last].np
+		res := ws.t[tc]
+		for r := range div {
+			g, rr := r/groupRows, r%groupRows
+			div[r] += res[g*np*groupRows+k*groupRows+rr]
 		}
 	}
 }
 
-// affine computes dst = src·Wᵀ + b for rows rows.
-func affine(dst, src []float32, ly *layer, rows int) {
-	in, out := ly.in, ly.out
-	for r := 0; r < rows; r++ {
-		o := dst[r*out : (r+1)*out : (r+1)*out]
-		copy(o, ly.b)
-		s := src[r*in : (r+1)*in : (r+1)*in]
-		for i, v := range s {
-			w := ly.wt[i*out : (i+1)*out : (i+1)*out]
-			for j := range o {
-				o[j] += v * w[j]
-			}
-		}
+// mulInto sets dst[i] *= f[i].
+func mulInto(dst, f []float32) {
+	f = f[:len(dst)]
+	for i := range dst {
+		dst[i] *= f[i]
 	}
 }
 
-// linear computes dst = src·Wᵀ (no bias), for tangents.
-func linear(dst, src []float32, ly *layer, rows int) {
-	in, out := ly.in, ly.out
+// loadRows writes rows rows of x (rows×d), each followed by the time features feat,
+// into groups groups of width kp; every other value (padding rows and features) is zero.
+func loadRows(dst, x []float32, d, rows, groups, kp int, feat []float32) {
+	for g := 0; g < groups; g++ {
+		grp := dst[g*kp*groupRows : (g+1)*kp*groupRows]
+		n := min(groupRows, rows-g*groupRows)
+		xs := x[g*groupRows*d : (g*groupRows+n)*d]
+		for k := 0; k < d; k++ {
+			col := grp[k*groupRows : (k+1)*groupRows]
+			for r := 0; r < n; r++ {
+				col[r] = xs[r*d+k]
+			}
+			clear(col[n:])
+		}
+		for k, v := range feat {
+			col := grp[(d+k)*groupRows : (d+k+1)*groupRows]
+			for r := range col {
+				col[r] = v
+			}
+		}
+		clear(grp[(d+len(feat))*groupRows:])
+	}
+}
+
+// storeRows writes the first d features of rows rows of src (groups of width np) into
+// dst (rows×d).
+func storeRows(dst, src []float32, d, rows, np int) {
 	for r := 0; r < rows; r++ {
-		o := dst[r*out : (r+1)*out : (r+1)*out]
-		clear(o)
-		s := src[r*in : (r+1)*in : (r+1)*in]
-		for i, v := range s {
-			if v == 0 {
-				continue
-			}
-			w := ly.wt[i*out : (i+1)*out : (i+1)*out]
-			for j := range o {
-				o[j] += v * w[j]
-			}
+		g, rr := r/groupRows, r%groupRows
+		grp := src[g*np*groupRows:]
+		for k := 0; k < d; k++ {
+			dst[r*d+k] = grp[k*groupRows+rr]
 		}
 	}
 }
@@ -412,45 +479,3 @@ func activation(name string) (act, error) {
 	return 0, errors.New("unknown activation " + fmt.Sprintf("%q", name) + " (want silu, relu or tanh)")
 }
 
-func sigmoid(z float32) float32 { return 1 / (1 + float32(math.Exp(float64(-z)))) }
-
-func (a act) apply(dst, z []float32) {
-	dst = dst[:len(z)]
-	switch a {
-	case actSiLU:
-		for i, v := range z {
-			dst[i] = v * sigmoid(v)
-		}
-	case actReLU:
-		for i, v := range z {
-			dst[i] = max(v, 0)
-		}
-	case actTanh:
-		for i, v := range z {
-			dst[i] = float32(math.Tanh(float64(v)))
-		}
-	}
-}
-
-// scaleByDeriv multiplies each tangent entry by the activation's derivative at z.
-func (a act) scaleByDeriv(tg, z []float32) {
-	tg = tg[:len(z)]
-	switch a {
-	case actSiLU:
-		for i, v := range z {
-			s := sigmoid(v)
-			tg[i] *= s * (1 + v*(1-s))
-		}
-	case actReLU:
-		for i, v := range z {
-			if v <= 0 {
-				tg[i] = 0
-			}
-		}
-	case actTanh:
-		for i, v := range z {
-			th := float32(math.Tanh(float64(v)))
-			tg[i] *= 1 - th*th
-		}
-	}
-}

@@ -1,0 +1,267 @@
+package sampler
+
+import (
+	"fmt"
+	"math"
+)
+
+// The network kernels work on a blocked, batch-major layout. A block of rows is cut into
+// groups of groupRows rows; inside a group the values are feature-major, so that the
+// groupRows values of one feature sit next to each other:
+//
+//	buf[g*groupRows*width + k*groupRows + r]  is feature k of row r of group g.
+//
+// Widths are padded to a multiple of panelCols with features that are always zero. A
+// layer's weights are packed into panels of panelCols outputs, each panel k-major:
+//
+//	w[j*kp*panelCols + k*panelCols + c]  is W[j*panelCols + c][k],
+//
+// zero for padded inputs and outputs. One kernel call computes a whole layer for a run
+// of groups: for each group, for each panel, a groupRows×panelCols tile of outputs in
+// registers (a 24×4 tile of 12 AVX2 vectors on amd64, 2×4 scalar sub-tiles elsewhere),
+// with the bias added first and the activation applied before the tile is stored.
+const (
+	groupRows = 24 // rows per group: 3 AVX2 vectors of 8 float32
+	panelCols = 4  // outputs per weight panel
+	// groupsPerBlock groups make a block, the unit of work of one worker: its
+	// activations stay in L1/L2 cache while the block goes through every layer.
+	groupsPerBlock = 4
+	blockRows      = groupRows * groupsPerBlock
+)
+
+// Epilogues the kernels fuse into the tile store.
+const (
+	epiNone = iota // bias only
+	epiSiLU        // bias, then SiLU
+	epiReLU        // bias, then ReLU
+)
+
+func padCols(n int) int { return (n + panelCols - 1) / panelCols * panelCols }
+
+// packedLayer is a Linear layer in the kernels' layout.
+type packedLayer struct {
+	in, out int       // true sizes
+	kp, np  int       // padded to panelCols
+	w       []float32 // np/panelCols panels of kp×panelCols
+	b       []float32 // np biases, zero padded
+	zero    []float32 // np zeros: the bias of the tangent (linear) pass
+}
+
+// packLayer packs a [out][in] row-major weight matrix (PyTorch's layout) and its bias.
+func packLayer(w, b []float32, out, in int) packedLayer {
+	kp, np := padCols(in), padCols(out)
+	ly := packedLayer{in: in, out: out, kp: kp, np: np,
+		w: make([]float32, kp*np), b: make([]float32, np), zero: make([]float32, np)}
+	for o := 0; o < out; o++ {
+		j, c := o/panelCols, o%panelCols
+		for i := 0; i < in; i++ {
+			ly.w[j*kp*panelCols+i*panelCols+c] = w[o*in+i]
+		}
+	}
+	copy(ly.b, b)
+	return ly
+}
+
+// gemmCheck checks the shapes of one kernel call, so that the kernels may index freely.
+func gemmCheck(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride int) {
+	if groups <= 0 {
+		return
+	}
+	ok := aStride >= ly.kp*groupRows && dstStride >= ly.np*groupRows &&
+		len(a) >= (groups-1)*aStride+ly.kp*groupRows+groupRows && // + slack, see gemmGo
+		len(dst) >= (groups-1)*dstStride+ly.np*groupRows &&
+		len(bias) >= ly.np && len(ly.w) >= ly.kp*ly.np && ly.kp > 0 && ly.kp%panelCols == 0
+	if !ok {
+		panic(fmt.Sprintf("sampler: kernel: bad shapes (groups %d, strides %d %d, kp %d np %d, lens %d %d)",
+			groups, aStride, dstStride, ly.kp, ly.np, len(a), len(dst)))
+	}
+}
+
+// gemm computes one layer for groups groups of groupRows rows:
+//
+//	dst[g*dstStride + o*groupRows + r] = epi(bias[o] + Σ_k a[g*aStride + k*groupRows + r]·W[o][k])
+//
+// for every padded output o. a must extend groupRows values past its last group.
+func gemm(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int) {
+	gemmCheck(dst, a, ly, bias, groups, aStride, dstStride)
+	if groups <= 0 {
+		return
+	}
+	gemmImpl(dst, a, ly, bias, groups, aStride, dstStride, epi)
+}
+
+// gemmGo is the pure-Go kernel: 2×4 register tiles of scalar accumulators (as many as
+// the amd64 and wasm register files hold without spilling), inner loops free of bounds
+// checks (check with go build -gcflags=-d=ssa/check_bce).
+func gemmGo(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int) {
+	const G = groupRows
+	kp, panels := ly.kp, ly.np/panelCols
+	for g := 0; g < groups; g++ {
+		// ag reaches G values past the group, so that ak = ak[G:] below is always in
+		// range and the loop needs no exit test but the weights'.
+		ag := a[g*aStride : g*aStride+kp*G+G]
+		dg := dst[g*dstStride : g*dstStride+panels*panelCols*G]
+		for j := 0; j < panels; j++ {
+			wj := ly.w[j*kp*panelCols : (j+1)*kp*panelCols]
+			bj := (*[panelCols]float32)(bias[j*panelCols:])
+			oj := (*[panelCols * G]float32)(dg[j*panelCols*G:])
+			for r := 0; r < G-1; r += 2 { // r+1 < G, provably: no bounds checks on oj
+				c00, c01, c02, c03 := bj[0], bj[1], bj[2], bj[3]
+				c10, c11, c12, c13 := c00, c01, c02, c03
+				ak, wk := ag[r:], wj
+				for len(wk) >= 4 && len(ak) >= G {
+					a0, a1 := ak[0], ak[1]
+					b0, b1, b2, b3 := wk[0], wk[1], wk[2], wk[3]
+					c00 += a0 * b0
+					c10 += a1 * b0
+					c01 += a0 * b1
+					c11 += a1 * b1
+					c02 += a0 * b2
+					c12 += a1 * b2
+					c03 += a0 * b3
+					c13 += a1 * b3
+					ak, wk = ak[G:], wk[4:]
+				}
+				if epi == epiReLU {
+					c00, c01, c02, c03 = max(c00, 0), max(c01, 0), max(c02, 0), max(c03, 0)
+					c10, c11, c12, c13 = max(c10, 0), max(c11, 0), max(c12, 0), max(c13, 0)
+				}
+				oj[0*G+r], oj[0*G+r+1] = c00, c10
+				oj[1*G+r], oj[1*G+r+1] = c01, c11
+				oj[2*G+r], oj[2*G+r+1] = c02, c12
+				oj[3*G+r], oj[3*G+r+1] = c03, c13
+			}
+			if epi == epiSiLU {
+				siluInPlace(oj[:])
+			}
+		}
+	}
+}
+
+// Fast float32 exp for the sigmoid, after Cephes' expf: round y·log2(e) to an integer n
+// with the 1.5·2²³ trick, reduce r = y − n·ln2 in two parts (|r| ≤ ln2/2), a degree-6
+// polynomial for e^r, and 2^n built straight into the exponent bits. Its arguments are
+// clamped to [expLo, expHi], where 2^n stays a normal number.
+const (
+	expLo    = -87.0
+	expHi    = 88.0
+	expMagic = 12582912.0 // 1.5·2²³
+	log2e    = 1.44269504088896341
+	ln2Hi    = 0.693359375
+	ln2Lo    = -2.12194440e-4
+	expC6    = 1.9875691500e-4
+	expC5    = 1.3981999507e-3
+	expC4    = 8.3334519073e-3
+	expC3    = 4.1665795894e-2
+	expC2    = 1.6666665459e-1
+	expC1    = 5.0000001201e-1
+)
+
+// expNeg returns e^(−z) for the sigmoid 1/(1+e^(−z)), in float32.
+func expNeg(z float32) float32 {
+	y := min(max(-z, expLo), expHi)
+	t := y*log2e + expMagic
+	n := t - expMagic
+	r := y - n*ln2Hi - n*ln2Lo
+	p := ((((((expC6*r+expC5)*r+expC4)*r+expC3)*r+expC2)*r+expC1)*r+1)*r + 1
+	return p * math.Float32frombits(math.Float32bits(t)<<23+0x3f800000)
+}
+
+// silu is z·σ(z) = z/(1+e^(−z)). Its relative error against the exact value is at most
+// a few float32 ulps for z ≥ −87 (see TestSiLUAccuracy); below, where the true value is
+// smaller than 1e−36 in magnitude, the absolute error is as small. NaN stays NaN.
+func silu(z float32) float32 { return z / (1 + expNeg(z)) }
+
+// siluInPlace sets x[i] = silu(x[i]), with expNeg written out (the compiler would not
+// inline it).
+func siluInPlace(x []float32) {
+	for i, z := range x {
+		y := -z
+		if y < expLo { // (a NaN passes both tests and comes out NaN)
+			y = expLo
+		}
+		if y > expHi {
+			y = expHi
+		}
+		t := y*log2e + expMagic
+		n := t - expMagic
+		r := y - n*ln2Hi - n*ln2Lo
+		// e^r by Estrin's scheme: a shorter dependency chain than Horner's.
+		r2 := r * r
+		p := (1 + r) + r2*((expC1+expC2*r)+r2*((expC3+expC4*r)+r2*(expC5+expC6*r)))
+		x[i] = z / (1 + p*math.Float32frombits(math.Float32bits(t)<<23+0x3f800000))
+	}
+}
+
+// sigmoid is σ(z) = 1/(1+e^(−z)) with the same approximation.
+func sigmoid(z float32) float32 { return 1 / (1 + expNeg(z)) }
+
+// applyAct writes act(z) into dst (same length).
+func (a act) apply(dst, z []float32) {
+	dst = dst[:len(z)]
+	switch a {
+	case actSiLU:
+		copy(dst, z)
+		siluInPlace(dst)
+	case actReLU:
+		for i, v := range z {
+			dst[i] = max(v, 0)
+		}
+	case actTanh:
+		for i, v := range z {
+			dst[i] = float32(math.Tanh(float64(v)))
+		}
+	}
+}
+
+// applyDeriv writes act(z) into dst and multiplies each tangent entry by act'(z).
+func (a act) applyDeriv(dst, tg, z []float32) {
+	dst = dst[:len(z)]
+	tg = tg[:len(z)]
+	switch a {
+	case actSiLU:
+		for i, v := range z {
+			e := expNeg(v)
+			s := 1 / (1 + e)
+			dst[i] = v * s
+			tg[i] *= s + v*s*(e*s) // σ + zσ(1−σ), with 1−σ = eσ
+		}
+	case actReLU:
+		for i, v := range z {
+			dst[i] = max(v, 0)
+			if !(v > 0) {
+				tg[i] = 0
+			}
+		}
+	case actTanh:
+		for i, v := range z {
+			th := float32(math.Tanh(float64(v)))
+			dst[i] = th
+			tg[i] *= 1 - th*th
+		}
+	}
+}
+
+// scaleByDeriv multiplies each tangent entry by act'(z).
+func (a act) scaleByDeriv(tg, z []float32) {
+	tg = tg[:len(z)]
+	switch a {
+	case actSiLU:
+		for i, v := range z {
+			e := expNeg(v)
+			s := 1 / (1 + e)
+			tg[i] *= s + v*s*(e*s)
+		}
+	case actReLU:
+		for i, v := range z {
+			if !(v > 0) {
+				tg[i] = 0
+			}
+		}
+	case actTanh:
+		for i, v := range z {
+			th := float32(math.Tanh(float64(v)))
+			tg[i] *= 1 - th*th
+		}
+	}
+}

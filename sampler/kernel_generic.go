@@ -1,0 +1,10 @@
+//go:build purego || !amd64
+
+package sampler
+
+// kernelName says which gemm kernel this build runs.
+var kernelName = "go"
+
+func gemmImpl(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int) {
+	gemmGo(dst, a, ly, bias, groups, aStride, dstStride, epi)
+}

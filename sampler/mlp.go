@@ -134,7 +134,7 @@ type MLP struct {
 	layers []packedLayer // shared by clones, never written after NewMLP
 	width  int           // the widest padded layer input or output
 
-	tfea []float32   // time features of the current call
+	tfea []float32    // time features of the current call
 	ws   []*workspace // per-worker scratch; ws[0] is the calling goroutine's
 	job  job
 }
@@ -478,4 +478,3 @@ func activation(name string) (act, error) {
 	}
 	return 0, errors.New("unknown activation " + fmt.Sprintf("%q", name) + " (want silu, relu or tanh)")
 }
-

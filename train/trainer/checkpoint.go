@@ -45,6 +45,7 @@ type runKey struct {
 	Data        string                `json:"data"`
 	Path        sampler.PathSpec      `json:"path"`
 	Coupling    string                `json:"coupling"`
+	OTGroup     int                   `json:"ot_group,omitempty"`
 	Hidden      int                   `json:"hidden"`
 	Layers      int                   `json:"layers"`
 	Activation  string                `json:"activation"`
@@ -64,7 +65,11 @@ type runKey struct {
 }
 
 func keyOf(c *Config) runKey {
-	return runKey{c.Data, c.Path, c.Coupling, c.Hidden, c.Layers, c.Activation, c.Time, c.Steps, c.Batch,
+	g := 0
+	if c.Coupling == CouplingOT {
+		g = c.OTGroup
+	}
+	return runKey{c.Data, c.Path, c.Coupling, g, c.Hidden, c.Layers, c.Activation, c.Time, c.Steps, c.Batch,
 		c.LR, c.Warmup, c.MinLRFrac, c.WeightDecay, c.Beta1, c.Beta2, c.AdamEps, c.Clip, c.EMA, c.Seed}
 }
 

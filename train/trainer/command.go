@@ -39,6 +39,7 @@ func ParseFlags(env cli.Env) (Config, error) {
 	fs.Float64Var(&c.Path.BetaMax, "beta-max", 0, "vp: β_max (default 20)")
 	fs.Float64Var(&c.Path.Eps, "eps", 0, "vp, ve: train and sample on [0, 1−eps] (default 1e-3)")
 	fs.StringVar(&c.Coupling, "coupling", c.Coupling, "independent (I-CFM) or ot (OT-CFM: exact assignment within each batch)")
+	fs.IntVar(&c.OTGroup, "ot-group", c.OTGroup, "-coupling ot: points per exact assignment (the OT minibatch)")
 	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "width of the hidden layers")
 	fs.IntVar(&c.Layers, "layers", c.Layers, "number of hidden layers")
 	timeEmb := fs.String("time", "raw", "time features: raw (t) or fourier (t, sin 2πkt, cos 2πkt for k = 1..-freqs)")

@@ -24,6 +24,7 @@ type Config struct {
 	Data     string           // dataset name (dataset.Names())
 	Path     sampler.PathSpec // probability path
 	Coupling string           // CouplingIndependent or CouplingOT
+	OTGroup  int              // OT coupling: rows per exact assignment (the OT minibatch)
 
 	Hidden     int                   // width of each hidden layer
 	Layers     int                   // number of hidden layers
@@ -62,6 +63,7 @@ func Default() Config {
 		Data:        "moons",
 		Path:        sampler.PathSpec{Name: sampler.PathOT},
 		Coupling:    CouplingIndependent,
+		OTGroup:     256,
 		Hidden:      256,
 		Layers:      3,
 		Activation:  sampler.ActSiLU,
@@ -152,8 +154,8 @@ func (c *Config) validateTraining() error {
 			return e
 		}
 	}
-	if c.Coupling == CouplingOT && c.Batch > 8192 {
-		return fmt.Errorf("-batch %d is too large for the exact OT coupling (at most 8192)", c.Batch)
+	if c.Coupling == CouplingOT && (c.OTGroup < 1 || c.OTGroup > 4096) {
+		return fmt.Errorf("-ot-group must be in [1, 4096] (got %d)", c.OTGroup)
 	}
 	fin := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	switch {

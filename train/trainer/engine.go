@@ -83,15 +83,15 @@ func newEngine(spec sampler.MLPSpec, batch int, dev tt.Device) (*engine, error) 
 	for l := 0; l < L; l++ {
 		e.GHT = append(e.GHT, own(c.Tr(e.GH[l])))
 	}
-	e.LOSS = own(c.Zeros(dev))
-	e.NORM = own(c.Zeros(dev))
+	e.LOSS = own(c.Scalar(dev))
+	e.NORM = own(c.Scalar(dev))
 	if dev == tt.CPU {
 		e.hostX, e.hostU, e.hostLoss, e.hostNorm = e.X, e.U, e.LOSS, e.NORM
 	} else {
 		e.hostX = own(c.Zeros(tt.CPU, B, int64(spec.InputDim())))
 		e.hostU = own(c.Zeros(tt.CPU, B, int64(spec.Dim)))
-		e.hostLoss = own(c.Zeros(tt.CPU))
-		e.hostNorm = own(c.Zeros(tt.CPU))
+		e.hostLoss = own(c.Scalar(tt.CPU))
+		e.hostNorm = own(c.Scalar(tt.CPU))
 	}
 	e.hostFlat = e.tmp
 	if dev != tt.CPU {
@@ -129,6 +129,7 @@ func (e *engine) free() {
 		e.c.Free(t)
 	}
 	e.owned = nil
+	e.c.Close()
 }
 
 // inputs returns the host-side input and target buffers to fill for the next step.
@@ -171,11 +172,12 @@ func (e *engine) lossAndGrad() float64 {
 	c := &e.c
 	e.forward(e.pv)
 	L := len(e.shapes)
-	c.MSE(e.LOSS, e.OUT, e.U)
-	// d mean((out−u)²)/d out = 2(out−u)/(B·dim).
+	// loss = mean((out−u)²) = ‖out−u‖²/N; d loss/d out = 2(out−u)/N.
+	N := float64(e.batch * e.spec.Dim)
 	gout := e.GH[L-1]
 	c.Sub(gout, e.OUT, e.U)
-	c.Scale_(gout, 2/float64(e.batch*e.spec.Dim))
+	c.Norm(e.LOSS, gout)
+	c.Scale_(gout, 2/N)
 	for l := L - 1; l >= 0; l-- {
 		c.Mm(e.gv.W[l], e.GHT[l], e.in[l]) // dW = GHᵀ · input  [out, in]
 		c.SumRows(e.gv.B[l], e.GH[l])      // db = Σ_rows GH
@@ -184,7 +186,8 @@ func (e *engine) lossAndGrad() float64 {
 			c.SiLUBackward(e.GH[l-1], e.GA[l-1], e.H[l-1]) // through the activation
 		}
 	}
-	return e.scalar(e.LOSS, e.hostLoss)
+	r := e.scalar(e.LOSS, e.hostLoss)
+	return r * r / N
 }
 
 // gradNorm is ‖G‖₂.

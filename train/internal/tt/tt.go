@@ -42,16 +42,29 @@ func CUDAAvailable() bool { return lib.AtcCudaIsAvailable() }
 
 // Ctx issues ops and collects the first error.
 type Ctx struct {
-	ret [1]lib.Ctensor
+	// ret is the C-allocated slot libtorch writes returned handles into (a Go pointer
+	// would trip cgo's pointer checks, which scan the whole Go object around it).
+	ret *lib.Ctensor
 	Err error
 	// Calls counts the libtorch calls made, for profiling.
 	Calls int64
 }
 
 func (c *Ctx) slot() *lib.Ctensor {
-	c.ret[0] = nil
+	if c.ret == nil {
+		c.ret = (*lib.Ctensor)(C.calloc(1, C.size_t(unsafe.Sizeof(lib.Ctensor(nil)))))
+	}
+	*c.ret = nil
 	c.Calls++
-	return &c.ret[0]
+	return c.ret
+}
+
+// Close releases the return slot. The Ctx may be used again afterwards.
+func (c *Ctx) Close() {
+	if c.ret != nil {
+		C.free(unsafe.Pointer(c.ret))
+		c.ret = nil
+	}
 }
 
 func (c *Ctx) check(op string) {
@@ -78,17 +91,17 @@ func firstLine(s string) string {
 // done frees the handle an out= or in-place op returned.
 func (c *Ctx) done(op string) {
 	c.check(op)
-	if c.ret[0] != nil {
-		lib.AtFree(c.ret[0])
-		c.ret[0] = nil
+	if *c.ret != nil {
+		lib.AtFree(*c.ret)
+		*c.ret = nil
 	}
 }
 
 // keep returns the handle a constructor or view op returned.
 func (c *Ctx) keep(op string) T {
 	c.check(op)
-	t := c.ret[0]
-	c.ret[0] = nil
+	t := *c.ret
+	*c.ret = nil
 	return t
 }
 
@@ -111,6 +124,15 @@ func (c *Ctx) Empty(dev Device, shape ...int64) T {
 func (c *Ctx) Zeros(dev Device, shape ...int64) T {
 	lib.AtgZeros(c.slot(), shape, len(shape), kFloat, int32(dev))
 	return c.keep("zeros")
+}
+
+// Scalar allocates a 0-dim float32 tensor holding 0.
+func (c *Ctx) Scalar(dev Device) T {
+	one := c.Zeros(dev, 1)
+	lib.AtgSqueeze(c.slot(), one)
+	t := c.keep("squeeze")
+	c.Free(one)
+	return t
 }
 
 // Narrow returns the view t[start:start+length] along dim.
@@ -155,9 +177,11 @@ func (c *Ctx) SiLUBackward(gin, gout, x T) {
 	c.done("silu_backward")
 }
 
+var dim0 = []int64{0}
+
 // SumRows: out[j] = Σ_i x[i][j].
 func (c *Ctx) SumRows(out, x T) {
-	lib.AtgSumIntlistOut(c.slot(), out, x, []int64{0}, 1, 0, kFloat)
+	lib.AtgSumIntlistOut(c.slot(), out, x, dim0, 1, 0, kFloat)
 	c.done("sum")
 }
 

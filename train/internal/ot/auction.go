@@ -1,0 +1,117 @@
+// Package ot pairs the noise and data points of a training batch by an optimal
+// assignment (minibatch OT-CFM).
+//
+// metrics.Assign (Jonker–Volgenant) is exact but on the squared-distance costs of a
+// batch of Gaussian noise against a 2D toy dataset its augmentations degrade towards
+// O(n³): about a second for n = 1,024, against a few milliseconds for a training step.
+// Solver here is Bertsekas' forward auction with ε-scaling, which on these problems
+// needs a few tens of milliseconds at n = 1,024, ending at ε small enough that the
+// assignment is optimal to within n·ε of the minimum total cost (see Solver.Tol): an
+// exact optimum for every practical purpose, and checked against Jonker–Volgenant by
+// the tests.
+package ot
+
+import (
+	"math"
+)
+
+// Solver keeps its buffers between calls; it is not safe for concurrent use.
+type Solver struct {
+	// Tol is the final ε of the auction relative to the largest cost: the returned
+	// assignment's total cost is at most n·Tol·max(cost) above the optimum.
+	// Default 1e-9.
+	Tol float64
+
+	price    []float64
+	owner    []int // object → person, −1 if free
+	assigned []int // person → object, −1 if free
+	queue    []int
+}
+
+// Assign returns the row → column permutation minimising Σ_i cost[i*n+perm[i]] for a
+// dense n×n cost matrix of finite values, written into perm (len n).
+func (s *Solver) Assign(cost []float64, n int, perm []int) {
+	if n == 0 {
+		return
+	}
+	if n == 1 {
+		perm[0] = 0
+		return
+	}
+	tol := s.Tol
+	if tol == 0 {
+		tol = 1e-9
+	}
+	if cap(s.price) < n {
+		s.price = make([]float64, n)
+		s.owner = make([]int, n)
+		s.assigned = make([]int, n)
+		s.queue = make([]int, 0, n)
+	}
+	price, assigned := s.price[:n], s.assigned[:n]
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range cost[:n*n] {
+		lo = math.Min(lo, c)
+		hi = math.Max(hi, c)
+	}
+	scale := math.Max(hi-lo, 1e-300)
+	for j := range price {
+		price[j] = 0
+	}
+	epsFinal := tol * math.Max(math.Abs(hi), scale)
+	eps := scale / 4
+	for {
+		if eps < epsFinal {
+			eps = epsFinal
+		}
+		s.phase(cost, n, eps)
+		if eps == epsFinal {
+			break
+		}
+		eps /= 5
+	}
+	copy(perm, assigned)
+}
+
+// phase runs one auction to completion at a fixed ε, starting from the current prices.
+func (s *Solver) phase(cost []float64, n int, eps float64) {
+	price, owner, assigned := s.price[:n], s.owner[:n], s.assigned[:n]
+	for j := range owner {
+		owner[j] = -1
+		assigned[j] = -1
+	}
+	q := s.queue[:0]
+	for i := n - 1; i >= 0; i-- {
+		q = append(q, i)
+	}
+	for len(q) > 0 {
+		i := q[len(q)-1]
+		q = q[:len(q)-1]
+		row := cost[i*n : (i+1)*n]
+		// The best and second-best objects by value −cost − price (maximised), i.e.
+		// by cost + price (minimised).
+		best, second := math.Inf(1), math.Inf(1)
+		bj := -1
+		for j, c := range row {
+			v := c + price[j]
+			if v < second {
+				if v < best {
+					second = best
+					best = v
+					bj = j
+				} else {
+					second = v
+				}
+			}
+		}
+		// Raise the price of bj by the margin over the second best, plus ε.
+		price[bj] += second - best + eps
+		if prev := owner[bj]; prev >= 0 {
+			assigned[prev] = -1
+			q = append(q, prev)
+		}
+		owner[bj] = i
+		assigned[i] = bj
+	}
+	s.queue = q
+}

@@ -28,3 +28,13 @@ for m in "${MODELS[@]}"; do
 	echo "==> zoo: $name"
 	"$BIN" train -data "$data" -path "$path" "${COMMON[@]}" -o "weights/$name.safetensors"
 done
+
+# Quality of each default model: W2 of 2,000 samples (20-NFE midpoint) against fresh
+# data, over the W2 between two fresh data draws (the floor).
+echo "==> zoo: W2 / floor (2,000 points, 20-NFE midpoint)"
+for m in "${MODELS[@]}"; do
+	read -r data path <<<"$m"
+	name="$data-$path"
+	if ((${#want[@]})) && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
+	"$BIN" eval -model "weights/$name.safetensors" -nll-steps 0 -reps 6 | sed "s/^/$name: /" | grep -i "w2" || true
+done

@@ -6,11 +6,14 @@ import (
 	"time"
 
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/flowmatch/flowmatch/train/internal/tt"
 )
 
 // BenchResult is what Bench measured.
 type BenchResult struct {
 	Device       string
+	Threads      int // libtorch intra-op threads
 	StepsPerSec  float64
 	Loss         float64 // last step's loss
 	CallsPerStep float64 // libtorch calls per step
@@ -31,6 +34,7 @@ func Bench(cfg Config, warmup, steps int) (BenchResult, error) {
 		return r, err
 	}
 	r.Device = name
+	r.Threads = tt.NumThreads()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	e, err := newEngine(cfg.Spec(), cfg.Batch, dev)

@@ -339,7 +339,7 @@ func (p *progress) update(done int, loss, lr float64) {
 		rate := float64(done-p.start) / el
 		eta := time.Duration(float64(p.steps-done) / rate * float64(time.Second)).Round(time.Second)
 		p.log.Info("train", "step", done, "of", p.steps, "loss", fmt.Sprintf("%.4f", loss), "lr", fmt.Sprintf("%.3g", lr),
-			"steps_per_s", fmt.Sprintf("%.1f", rate), "eta", eta.String(), "rss_mb", rss()>>20)
+			"steps_per_s", fmt.Sprintf("%.1f", rate), "eta", eta.String(), "rss_mb", fmt.Sprintf("%.1f", float64(rss())/(1<<20)))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 
 	"github.com/flowmatch/flowmatch/train/trainer"
@@ -30,7 +31,17 @@ func main() {
 	steps := flag.Int("steps", 300, "timed steps per round")
 	warmup := flag.Int("warmup", 20, "untimed steps per round")
 	rounds := flag.Int("rounds", 3, "rounds per peer")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the Go side to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "trainbench:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 
 	cfg := trainer.Default()
 	cfg.Data, cfg.Hidden, cfg.Layers, cfg.Batch = "moons", *hidden, *layers, *batch
@@ -64,9 +75,9 @@ func main() {
 			res, err := trainer.Bench(c.cfg, *warmup, *steps)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "trainbench:", err)
-				os.Exit(1)
+				return
 			}
-			out, _ := json.Marshal(map[string]any{"peer": "gotch-" + c.name, "steps_per_s": round2(res.StepsPerSec),
+			out, _ := json.Marshal(map[string]any{"peer": "gotch-" + c.name, "threads": res.Threads, "steps_per_s": round2(res.StepsPerSec),
 				"libtorch_calls_per_step": res.CallsPerStep, "gotch_tensors_per_step": res.TensorsPerStep,
 				"final_loss": round2(res.Loss), "hidden": *hidden, "layers": *layers, "batch": *batch, "steps": *steps})
 			fmt.Println(string(out))

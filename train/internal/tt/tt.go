@@ -14,6 +14,7 @@
 package tt
 
 // #include <stdlib.h>
+// int at_get_num_threads(); // defined in gotch's libtch (torch_api.cpp)
 import "C"
 
 import (
@@ -39,6 +40,10 @@ const kFloat = 6
 
 // CUDAAvailable reports whether libtorch sees a CUDA device.
 func CUDAAvailable() bool { return lib.AtcCudaIsAvailable() }
+
+// NumThreads is libtorch's intra-op thread count (matrix products use OpenBLAS's own
+// threads).
+func NumThreads() int { return int(C.at_get_num_threads()) }
 
 // Ctx issues ops and collects the first error.
 type Ctx struct {

@@ -63,54 +63,54 @@ DATA kconst<>+208(SB)/4, $0xb95e8083
 DATA kconst<>+212(SB)/4, $0xb95e8083
 DATA kconst<>+216(SB)/4, $0xb95e8083
 DATA kconst<>+220(SB)/4, $0xb95e8083
-DATA kconst<>+224(SB)/4, $0x39506967
-DATA kconst<>+228(SB)/4, $0x39506967
-DATA kconst<>+232(SB)/4, $0x39506967
-DATA kconst<>+236(SB)/4, $0x39506967
-DATA kconst<>+240(SB)/4, $0x39506967
-DATA kconst<>+244(SB)/4, $0x39506967
-DATA kconst<>+248(SB)/4, $0x39506967
-DATA kconst<>+252(SB)/4, $0x39506967
-DATA kconst<>+256(SB)/4, $0x3ab743ce
-DATA kconst<>+260(SB)/4, $0x3ab743ce
-DATA kconst<>+264(SB)/4, $0x3ab743ce
-DATA kconst<>+268(SB)/4, $0x3ab743ce
-DATA kconst<>+272(SB)/4, $0x3ab743ce
-DATA kconst<>+276(SB)/4, $0x3ab743ce
-DATA kconst<>+280(SB)/4, $0x3ab743ce
-DATA kconst<>+284(SB)/4, $0x3ab743ce
-DATA kconst<>+288(SB)/4, $0x3c088908
-DATA kconst<>+292(SB)/4, $0x3c088908
-DATA kconst<>+296(SB)/4, $0x3c088908
-DATA kconst<>+300(SB)/4, $0x3c088908
-DATA kconst<>+304(SB)/4, $0x3c088908
-DATA kconst<>+308(SB)/4, $0x3c088908
-DATA kconst<>+312(SB)/4, $0x3c088908
-DATA kconst<>+316(SB)/4, $0x3c088908
-DATA kconst<>+320(SB)/4, $0x3d2aa9c1
-DATA kconst<>+324(SB)/4, $0x3d2aa9c1
-DATA kconst<>+328(SB)/4, $0x3d2aa9c1
-DATA kconst<>+332(SB)/4, $0x3d2aa9c1
-DATA kconst<>+336(SB)/4, $0x3d2aa9c1
-DATA kconst<>+340(SB)/4, $0x3d2aa9c1
-DATA kconst<>+344(SB)/4, $0x3d2aa9c1
-DATA kconst<>+348(SB)/4, $0x3d2aa9c1
-DATA kconst<>+352(SB)/4, $0x3e2aaaaa
-DATA kconst<>+356(SB)/4, $0x3e2aaaaa
-DATA kconst<>+360(SB)/4, $0x3e2aaaaa
-DATA kconst<>+364(SB)/4, $0x3e2aaaaa
-DATA kconst<>+368(SB)/4, $0x3e2aaaaa
-DATA kconst<>+372(SB)/4, $0x3e2aaaaa
-DATA kconst<>+376(SB)/4, $0x3e2aaaaa
-DATA kconst<>+380(SB)/4, $0x3e2aaaaa
-DATA kconst<>+384(SB)/4, $0x3f000000
-DATA kconst<>+388(SB)/4, $0x3f000000
-DATA kconst<>+392(SB)/4, $0x3f000000
-DATA kconst<>+396(SB)/4, $0x3f000000
-DATA kconst<>+400(SB)/4, $0x3f000000
-DATA kconst<>+404(SB)/4, $0x3f000000
-DATA kconst<>+408(SB)/4, $0x3f000000
-DATA kconst<>+412(SB)/4, $0x3f000000
+DATA kconst<>+224(SB)/4, $0x3ab51226
+DATA kconst<>+228(SB)/4, $0x3ab51226
+DATA kconst<>+232(SB)/4, $0x3ab51226
+DATA kconst<>+236(SB)/4, $0x3ab51226
+DATA kconst<>+240(SB)/4, $0x3ab51226
+DATA kconst<>+244(SB)/4, $0x3ab51226
+DATA kconst<>+248(SB)/4, $0x3ab51226
+DATA kconst<>+252(SB)/4, $0x3ab51226
+DATA kconst<>+256(SB)/4, $0x3c091cea
+DATA kconst<>+260(SB)/4, $0x3c091cea
+DATA kconst<>+264(SB)/4, $0x3c091cea
+DATA kconst<>+268(SB)/4, $0x3c091cea
+DATA kconst<>+272(SB)/4, $0x3c091cea
+DATA kconst<>+276(SB)/4, $0x3c091cea
+DATA kconst<>+280(SB)/4, $0x3c091cea
+DATA kconst<>+284(SB)/4, $0x3c091cea
+DATA kconst<>+288(SB)/4, $0x3d2aac79
+DATA kconst<>+292(SB)/4, $0x3d2aac79
+DATA kconst<>+296(SB)/4, $0x3d2aac79
+DATA kconst<>+300(SB)/4, $0x3d2aac79
+DATA kconst<>+304(SB)/4, $0x3d2aac79
+DATA kconst<>+308(SB)/4, $0x3d2aac79
+DATA kconst<>+312(SB)/4, $0x3d2aac79
+DATA kconst<>+316(SB)/4, $0x3d2aac79
+DATA kconst<>+320(SB)/4, $0x3e2aaa49
+DATA kconst<>+324(SB)/4, $0x3e2aaa49
+DATA kconst<>+328(SB)/4, $0x3e2aaa49
+DATA kconst<>+332(SB)/4, $0x3e2aaa49
+DATA kconst<>+336(SB)/4, $0x3e2aaa49
+DATA kconst<>+340(SB)/4, $0x3e2aaa49
+DATA kconst<>+344(SB)/4, $0x3e2aaa49
+DATA kconst<>+348(SB)/4, $0x3e2aaa49
+DATA kconst<>+352(SB)/4, $0x3efffffe
+DATA kconst<>+356(SB)/4, $0x3efffffe
+DATA kconst<>+360(SB)/4, $0x3efffffe
+DATA kconst<>+364(SB)/4, $0x3efffffe
+DATA kconst<>+368(SB)/4, $0x3efffffe
+DATA kconst<>+372(SB)/4, $0x3efffffe
+DATA kconst<>+376(SB)/4, $0x3efffffe
+DATA kconst<>+380(SB)/4, $0x3efffffe
+DATA kconst<>+384(SB)/4, $0x3f800000
+DATA kconst<>+388(SB)/4, $0x3f800000
+DATA kconst<>+392(SB)/4, $0x3f800000
+DATA kconst<>+396(SB)/4, $0x3f800000
+DATA kconst<>+400(SB)/4, $0x3f800000
+DATA kconst<>+404(SB)/4, $0x3f800000
+DATA kconst<>+408(SB)/4, $0x3f800000
+DATA kconst<>+412(SB)/4, $0x3f800000
 DATA kconst<>+416(SB)/4, $0x3f800000
 DATA kconst<>+420(SB)/4, $0x3f800000
 DATA kconst<>+424(SB)/4, $0x3f800000
@@ -119,15 +119,7 @@ DATA kconst<>+432(SB)/4, $0x3f800000
 DATA kconst<>+436(SB)/4, $0x3f800000
 DATA kconst<>+440(SB)/4, $0x3f800000
 DATA kconst<>+444(SB)/4, $0x3f800000
-DATA kconst<>+448(SB)/4, $0x3f800000
-DATA kconst<>+452(SB)/4, $0x3f800000
-DATA kconst<>+456(SB)/4, $0x3f800000
-DATA kconst<>+460(SB)/4, $0x3f800000
-DATA kconst<>+464(SB)/4, $0x3f800000
-DATA kconst<>+468(SB)/4, $0x3f800000
-DATA kconst<>+472(SB)/4, $0x3f800000
-DATA kconst<>+476(SB)/4, $0x3f800000
-GLOBL kconst<>(SB), RODATA|NOPTR, $480
+GLOBL kconst<>(SB), RODATA|NOPTR, $448
 
 #define K_signbit kconst<>+0(SB)
 #define K_explo kconst<>+32(SB)
@@ -136,14 +128,13 @@ GLOBL kconst<>(SB), RODATA|NOPTR, $480
 #define K_magic kconst<>+128(SB)
 #define K_ln2hi kconst<>+160(SB)
 #define K_ln2lo kconst<>+192(SB)
-#define K_c6 kconst<>+224(SB)
-#define K_c5 kconst<>+256(SB)
-#define K_c4 kconst<>+288(SB)
-#define K_c3 kconst<>+320(SB)
-#define K_c2 kconst<>+352(SB)
-#define K_c1 kconst<>+384(SB)
-#define K_one kconst<>+416(SB)
-#define K_onebits kconst<>+448(SB)
+#define K_c5 kconst<>+224(SB)
+#define K_c4 kconst<>+256(SB)
+#define K_c3 kconst<>+288(SB)
+#define K_c2 kconst<>+320(SB)
+#define K_c1 kconst<>+352(SB)
+#define K_one kconst<>+384(SB)
+#define K_onebits kconst<>+416(SB)
 
 // SILU(X) sets X = X/(1+e^(−X)) with the same approximation as silu in kernel.go (FMA
 // where kernel.go rounds twice). Clobbers Y12–Y14.
@@ -156,8 +147,7 @@ GLOBL kconst<>(SB), RODATA|NOPTR, $480
 	VSUBPS K_magic, Y13, Y14 \
 	VFNMADD231PS K_ln2hi, Y14, Y12 \
 	VFNMADD231PS K_ln2lo, Y14, Y12 \
-	VMOVUPS K_c6, Y14 \
-	VFMADD213PS K_c5, Y12, Y14 \
+	VMOVUPS K_c5, Y14 \
 	VFMADD213PS K_c4, Y12, Y14 \
 	VFMADD213PS K_c3, Y12, Y14 \
 	VFMADD213PS K_c2, Y12, Y14 \

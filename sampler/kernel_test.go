@@ -65,6 +65,18 @@ func TestGemmKernels(t *testing.T) {
 			for epi := epiNone; epi <= epiReLU; epi++ {
 				want := make([]float32, groups*dstStride)
 				gemmRef(want, a, &ly, ly.b, groups, aStride, dstStride, epi)
+				if kernelName == "wasm" {
+					// The wasm kernel does the same float32 operations in the same order
+					// as gemmGo: the results must be identical.
+					g1, g2 := make([]float32, len(want)), make([]float32, len(want))
+					gemmGo(g1, a, &ly, ly.b, groups, aStride, dstStride, epi)
+					gemmImpl(g2, a, &ly, ly.b, groups, aStride, dstStride, epi)
+					for i := range g1 {
+						if math.Float32bits(g1[i]) != math.Float32bits(g2[i]) {
+							t.Fatalf("wasm %dx%d epi %d: [%d] = %v, gemmGo %v", out, in, epi, i, g2[i], g1[i])
+						}
+					}
+				}
 				for _, k := range kernels {
 					got := make([]float32, groups*dstStride)
 					k.f(got, a, &ly, ly.b, groups, aStride, dstStride, epi)
@@ -145,6 +157,46 @@ func TestSiLUAccuracy(t *testing.T) {
 	}
 	if got := silu(float32(math.NaN())); !math.IsNaN(float64(got)) {
 		t.Errorf("silu(NaN) = %v", got)
+	}
+}
+
+// TestKernelSiLUAccuracy runs the SiLU epilogue of this build's kernel (AVX2, wasm or
+// Go) over the same dense set as TestSiLUAccuracy, through a layer that passes its
+// first input through unchanged (z·1 + 0), and bounds the relative error.
+func TestKernelSiLUAccuracy(t *testing.T) {
+	w := make([]float32, panelCols*1)
+	w[0] = 1 // output 0 = input 0
+	ly := packLayer(w, make([]float32, panelCols), panelCols, 1)
+	var zs []float32
+	step := uint32(997)
+	if testing.Short() {
+		step = 99991
+	}
+	for b := uint32(0); b <= math.Float32bits(100); b += step {
+		zs = append(zs, math.Float32frombits(b), -math.Float32frombits(b))
+	}
+	groups := (len(zs) + groupRows - 1) / groupRows
+	a := make([]float32, groups*ly.kp*groupRows+groupRows)
+	for i, z := range zs {
+		a[(i/groupRows)*ly.kp*groupRows+i%groupRows] = z
+	}
+	dst := make([]float32, groups*ly.np*groupRows)
+	gemmImpl(dst, a, &ly, ly.b, groups, ly.kp*groupRows, ly.np*groupRows, epiSiLU)
+	worst := 0.0
+	for i, z := range zs {
+		got := float64(dst[(i/groupRows)*ly.np*groupRows+i%groupRows])
+		want := float64(z) / (1 + math.Exp(-float64(z)))
+		if z < expLo || math.Abs(want) < 0x1p-126 {
+			if math.Abs(got-want) > 1e-35 {
+				t.Fatalf("%s: silu(%v) = %v, want %v", kernelName, z, got, want)
+			}
+			continue
+		}
+		worst = max(worst, math.Abs(got-want)/math.Abs(want))
+	}
+	t.Logf("%s kernel SiLU: max relative error %.3g (%.2f ulp) over %d values", kernelName, worst, worst/0x1p-24, len(zs))
+	if worst > 8*0x1p-24 {
+		t.Errorf("%s kernel SiLU: relative error %.3g, want ≤ 8 ulp", kernelName, worst)
 	}
 }
 

@@ -1,0 +1,7 @@
+//go:build !purego && (amd64 || wasm)
+
+package main
+
+// kernel names the sampler's kernel in this build: assembly (AVX2/FMA on amd64 CPUs
+// that have it, scalar WebAssembly under js/wasm).
+const kernel = "asm"

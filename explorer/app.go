@@ -25,7 +25,7 @@ type Config struct {
 // Sizes of the app's samples.
 const (
 	DataPoints    = 2000 // true-data overlay
-	QualityPoints = 400  // particles and data points in the live W2
+	QualityPoints = 256  // particles and data points in the live W2 (LAPJV: ~20 ms in wasm)
 	StatusPoints  = 2000 // positions in Status.Sample
 	TrailCount    = 600  // particles that draw trails
 	DropSize      = 64   // particles in a dropped group
@@ -110,7 +110,7 @@ type App struct {
 	results chan loadResult
 	lanes   []*laneState
 	drops   []drop
-	w, h    float64
+	area    Rect // where the panels go on the screen
 
 	fatal    string // nothing can be shown (no manifest)
 	notice   string // a passing message, e.g. a rejected key
@@ -122,7 +122,7 @@ type App struct {
 	fps         float64
 	frames      int64
 	firstFrame  time.Duration // from New to the first frame with particles
-	secPerUnit  float64       // eased cost of one particle-evaluation
+	chunk       int           // particle-evaluations in one piece of work (see spend)
 	dropSeed    uint64
 	nextDropHue float64
 }
@@ -144,8 +144,8 @@ func New(cfg Config, man *Manifest, s Settings, fatalErr error) *App {
 		cfg: cfg, man: man, s: s,
 		models: map[string]*modelSlot{}, data: map[string]*dataSlot{},
 		results: make(chan loadResult, 16),
-		w:       800, h: 600,
-		clock: Clock{End: 1, Playing: true, Speed: s.Speed},
+		area:    Rect{0, 0, 800, 600},
+		clock:   Clock{End: 1, Playing: true, Speed: s.Speed},
 	}
 	a.start = cfg.Now()
 	a.last = a.start
@@ -445,8 +445,9 @@ func (a *App) Update() {
 		return
 	}
 	a.clock.Tick(dt, a.limit())
-	// Spend about half the frame computing, so the page stays responsive at any size.
-	budget := math.Min(math.Max(0.5*a.frameDt, 0.004), 0.03)
+	// Spend about half the frame computing, so the page stays responsive at any size: 8 ms
+	// of a 60 Hz frame; more where frames are slow anyway (software rendering).
+	budget := math.Min(math.Max(0.5*a.frameDt, 0.004), 0.06)
 	a.work(budget)
 	a.ease(dt)
 	a.updateQuality(false)
@@ -466,31 +467,37 @@ func (a *App) limit() float64 {
 	return lim
 }
 
-// unitsFor converts seconds of budget into particle-evaluations at the measured cost.
-func (a *App) unitsFor(sec float64) int {
-	if a.secPerUnit == 0 {
-		return 256
-	}
-	return int(math.Min(math.Max(sec/a.secPerUnit, 1), 1<<22))
-}
+// chunkTarget is how long one piece of work should take: short enough that a frame's
+// budget is never overshot by much, long enough that timing it is meaningful (browsers
+// round their clocks to 0.1 ms).
+const chunkTarget = 0.002
 
-// spend runs one piece of work sized to sec seconds and learns its cost.
-func (a *App) spend(sec float64, f func(units int) int) bool {
-	t0 := a.cfg.Now()
-	u := f(a.unitsFor(sec))
-	if u == 0 {
-		return false
+// spend runs f in pieces of about chunkTarget seconds until sec seconds have passed, f
+// has nothing left to do, or 64 pieces are done. f takes a number of
+// particle-evaluations to do and returns how many it did. The piece size adapts to the
+// measured cost, so that the work fits the frame whatever the model's size.
+func (a *App) spend(sec float64, f func(units int) int) {
+	if a.chunk == 0 {
+		a.chunk = 64
 	}
-	el := a.cfg.Now().Sub(t0).Seconds()
-	if el > 0 {
-		c := el / float64(u)
-		if a.secPerUnit == 0 {
-			a.secPerUnit = c
+	t0 := a.seconds()
+	for i := 0; i < 64; i++ {
+		t1 := a.seconds()
+		n := f(a.chunk)
+		if n == 0 {
+			return
+		}
+		t2 := a.seconds()
+		if el := t2 - t1; el < chunkTarget/4 {
+			a.chunk = min(2*a.chunk, 1<<20)
 		} else {
-			a.secPerUnit += 0.3 * (c - a.secPerUnit)
+			want := int(float64(n) * chunkTarget / el)
+			a.chunk = min(max(want, a.chunk/2, 1), 2*a.chunk, 1<<20)
+		}
+		if t2-t0 >= sec {
+			return
 		}
 	}
-	return true
 }
 
 // work spends up to budget seconds: dropped groups first (small), then the lanes,
@@ -577,18 +584,16 @@ func (a *App) viewBox(ls *laneState) Box {
 		return Box{-4, -4, 4, 4}
 	}
 	x0, y0, x1, y1 := ls.view.Bounds()
-	q := func(v float64) float64 {
-		step := math.Max(ls.half, 1e-3) / 8
-		return math.Round(v/step) * step
-	}
+	// Snap to a grid of a size that only changes in steps of about 20 %.
+	step := math.Pow(1.2, math.Round(math.Log(math.Max(ls.half, 1e-3))/math.Log(1.2))) / 8
+	q := func(v float64) float64 { return math.Round(v/step) * step }
 	return Box{q(x0), q(y0), q(x1), q(y1)}
 }
 
 // ease moves each view towards a half-width that holds the data and the particles.
 func (a *App) ease(dt float64) {
-	ports := Split(a.w, a.h, len(a.lanes), 6)
-	for i, ls := range a.lanes {
-		ls.view.Port = ports[i]
+	a.layout()
+	for _, ls := range a.lanes {
 		if ls.lane == nil {
 			continue
 		}
@@ -603,9 +608,11 @@ func (a *App) ease(dt float64) {
 		target = math.Max(target, extent(buf, 2))
 		// Leave room for the panel's label at the top.
 		target *= 1.08
-		if ls.half == 0 || dt <= 0 {
+		switch {
+		case ls.half == 0 || dt <= 0 || math.Abs(target-ls.half) < 0.002*target:
+			// Settle exactly, so that the view (and the vector field's grid) stops moving.
 			ls.half = target
-		} else {
+		default:
 			ls.half += (target - ls.half) * math.Min(1, 4*dt)
 		}
 		ls.view.Half = ls.half
@@ -613,7 +620,7 @@ func (a *App) ease(dt float64) {
 }
 
 // updateQuality recomputes each lane's W2 against the data at the shown time, at most
-// twice a second (force: now).
+// once a second (force: now), and once more when the run is complete.
 func (a *App) updateQuality(force bool) {
 	now := a.seconds()
 	for _, ls := range a.lanes {
@@ -629,7 +636,7 @@ func (a *App) updateQuality(force bool) {
 		if ls.q.w2 >= 0 && ls.q.t == t && ls.q.final == final {
 			continue
 		}
-		if !force && !final && now-ls.q.at < 0.5 {
+		if !force && !final && now-ls.q.at < 1 {
 			continue
 		}
 		m := min(QualityPoints, ls.lane.N())
@@ -682,14 +689,25 @@ func (a *App) Do(action string) error {
 	return nil
 }
 
-// SetScreen tells the app the size of its canvas in pixels.
-func (a *App) SetScreen(w, h float64) {
-	if w > 0 && h > 0 {
-		a.w, a.h = w, h
+// SetScreen tells the app the size of its canvas in pixels; the panels fill it.
+func (a *App) SetScreen(w, h float64) { a.SetArea(Rect{0, 0, w, h}) }
+
+// SetArea tells the app the part of the canvas the panels fill (the rest holds
+// controls drawn by the front end).
+func (a *App) SetArea(r Rect) {
+	if r.W > 0 && r.H > 0 {
+		a.area = r
 	}
-	ports := Split(a.w, a.h, len(a.lanes), 6)
+	a.layout()
+}
+
+func (a *App) layout() {
+	ports := Split(a.area.W, a.area.H, len(a.lanes), 6)
 	for i, ls := range a.lanes {
-		ls.view.Port = ports[i]
+		p := ports[i]
+		p.X += a.area.X
+		p.Y += a.area.Y
+		ls.view.Port = p
 	}
 }
 

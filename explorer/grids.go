@@ -69,12 +69,13 @@ func (g *FieldGrid) MaxSpeed() float64 {
 const DensitySteps = 12
 
 // DensityGrid is the learned log-density log p_1(x) on an n×n grid, computed by
-// [sampler.LogLikelihood] one grid row at a time so that the page stays smooth.
+// [sampler.LogLikelihood] a few points at a time so that the page stays smooth.
 type DensityGrid struct {
 	N    int
 	Box  Box
-	LogP []float64 // row-major from the top row; valid for the first Rows() rows
-	rows int
+	LogP []float64 // row-major from the top row; valid for the first Done() points
+	done int
+	pts  []float32
 	m    *Model
 	err  error
 }
@@ -82,24 +83,25 @@ type DensityGrid struct {
 // NewDensityGrid prepares the grid of model m's density over box (data coordinates);
 // nothing is computed yet.
 func NewDensityGrid(m *Model, n int, b Box) *DensityGrid {
-	return &DensityGrid{N: n, Box: b, LogP: make([]float64, n*n), m: m}
+	return &DensityGrid{N: n, Box: b, LogP: make([]float64, n*n), m: m, pts: gridPoints(b, n)}
 }
 
-// Rows is the number of rows computed.
-func (g *DensityGrid) Rows() int { return g.rows }
+// Done is the number of points computed, row by row from the top.
+func (g *DensityGrid) Done() int { return g.done }
 
 // Ready reports whether the grid is complete (or failed).
-func (g *DensityGrid) Ready() bool { return g.rows == g.N || g.err != nil }
+func (g *DensityGrid) Ready() bool { return g.done == g.N*g.N || g.err != nil }
 
 // Err is the likelihood's error, if it failed.
 func (g *DensityGrid) Err() error { return g.err }
 
-// UnitsPerRow is the work of one row in particle-evaluations (forward passes).
-func (g *DensityGrid) UnitsPerRow() int {
-	return g.N * DensitySteps * 2 * (g.m.Field.Dim() + 1)
+// UnitsPerPoint is the work of one point in particle-evaluations (forward passes):
+// DensitySteps midpoint steps of two evaluations, each with d tangent passes.
+func (g *DensityGrid) UnitsPerPoint() int {
+	return DensitySteps * 2 * (g.m.Field.Dim() + 1)
 }
 
-// Advance computes at least one row, as many as fit in maxUnits, and returns the units.
+// Advance computes at least one point, as many as fit in maxUnits, and returns the units.
 func (g *DensityGrid) Advance(maxUnits int) int {
 	if g.Ready() {
 		return 0
@@ -109,9 +111,8 @@ func (g *DensityGrid) Advance(maxUnits int) int {
 		g.err = fmt.Errorf("this model's field has no exact divergence")
 		return 0
 	}
-	rows := min(max(1, maxUnits/g.UnitsPerRow()), g.N-g.rows)
-	all := gridPoints(g.Box, g.N)
-	pts := all[2*g.rows*g.N : 2*(g.rows+rows)*g.N]
+	k := min(max(1, maxUnits/g.UnitsPerPoint()), g.N*g.N-g.done)
+	pts := append([]float32(nil), g.pts[2*g.done:2*(g.done+k)]...)
 	// The likelihood runs in the network's space; the change of variables to data
 	// space subtracts log σ per coordinate.
 	shift := 0.0
@@ -129,28 +130,28 @@ func (g *DensityGrid) Advance(maxUnits int) int {
 	})
 	if err != nil {
 		g.err = err
-		return rows * g.UnitsPerRow()
+		return k * g.UnitsPerPoint()
 	}
 	for i, v := range lp {
-		g.LogP[g.rows*g.N+i] = v + shift
+		g.LogP[g.done+i] = v + shift
 	}
-	g.rows += rows
-	return rows * g.UnitsPerRow()
+	g.done += k
+	return k * g.UnitsPerPoint()
 }
 
 // RGBA writes the grid as an n×n RGBA image (4 bytes a pixel, top row first) into pix,
-// coloured by log-density over the top Range nats of the computed values; rows not yet
-// computed are transparent.
+// coloured by log-density over the top Range nats of the computed values; points not
+// yet computed are transparent.
 func (g *DensityGrid) RGBA(pix []byte) {
 	const Range = 7.0
 	hi := math.Inf(-1)
-	for _, v := range g.LogP[:g.rows*g.N] {
+	for _, v := range g.LogP[:g.done] {
 		hi = math.Max(hi, v)
 	}
 	for i := range pix[:4*g.N*g.N] {
 		pix[i] = 0
 	}
-	for i, v := range g.LogP[:g.rows*g.N] {
+	for i, v := range g.LogP[:g.done] {
 		s := (v - (hi - Range)) / Range
 		if s <= 0 || math.IsNaN(s) {
 			continue

@@ -207,6 +207,24 @@ type Status struct {
 	Error        string       `json:"error,omitempty"`
 }
 
+// Error is what [App.Status] reports as its error: a fatal problem, a model that did
+// not load, or a solution that stopped being finite ("" when all is well).
+func (a *App) Error() string {
+	if a.fatal != "" {
+		return a.fatal
+	}
+	for _, ls := range a.lanes {
+		sl := a.models[ls.spec.model]
+		if sl.err != nil {
+			return fmt.Sprintf("could not load the model %s (models/%s): %v", sl.entry.Name, sl.entry.File, sl.err)
+		}
+		if ls.lane != nil && ls.lane.Err() != nil {
+			return ls.lane.Err().Error()
+		}
+	}
+	return ""
+}
+
 // Status returns the current snapshot.
 func (a *App) Status() Status {
 	st := Status{
@@ -222,9 +240,6 @@ func (a *App) Status() Status {
 	for i, ls := range a.lanes {
 		sl := a.models[ls.spec.model]
 		lst := LaneStatus{Model: ls.spec.model, Path: sl.entry.Path, Solver: ls.spec.solver, W2: ls.q.w2, W2Floor: -1}
-		if sl.err != nil && st.Error == "" {
-			st.Error = fmt.Sprintf("could not load the model %s (models/%s): %v", sl.entry.Name, sl.entry.File, sl.err)
-		}
 		if ls.lane == nil {
 			st.Loading = st.Loading || sl.pending
 		} else {
@@ -234,9 +249,6 @@ func (a *App) Status() Status {
 			lst.NFE, lst.NFETotal, lst.Frontier = l.NFEAt(t), l.Steps()*l.EvalsPerStep(), l.Frontier()
 			if ds := a.data[ls.model.Dataset]; ds != nil && ds.floor > 0 {
 				lst.W2Floor = ds.floor
-			}
-			if l.Err() != nil && st.Error == "" {
-				st.Error = l.Err().Error()
 			}
 			if i == 0 {
 				st.Particles = l.N()
@@ -251,6 +263,7 @@ func (a *App) Status() Status {
 		}
 		st.Lanes = append(st.Lanes, lst)
 	}
+	st.Error = a.Error()
 	if len(st.Lanes) > 0 {
 		l0 := st.Lanes[0]
 		st.T, st.NFE, st.TMax, st.Steps, st.NFETotal, st.Done = l0.T, l0.NFE, l0.TMax, l0.Steps, l0.NFETotal, l0.Done

@@ -1,0 +1,76 @@
+// Command manifest writes models/manifest.json for the explorer: it opens every
+// *.safetensors file in a folder, checks that it decodes into a 2-D model the
+// explorer can show, and lists it with its dataset and path (make www runs it).
+//
+//	go run ./cmd/manifest -dir ../www/models -default moons-ot
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/flowmatch/flowmatch/explorer"
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+func main() {
+	dir := flag.String("dir", "www/models", "folder of *.safetensors model files; manifest.json is written there")
+	def := flag.String("default", "moons-ot", "the model shown first, if present (else the first listed)")
+	flag.Parse()
+	if err := run(*dir, *def); err != nil {
+		fmt.Fprintln(os.Stderr, "manifest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir, def string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.safetensors"))
+	if err != nil {
+		return err
+	}
+	m := &explorer.Manifest{Version: 1}
+	for _, path := range files {
+		f, err := weights.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if f.Meta.Model.Dim != 2 {
+			fmt.Fprintf(os.Stderr, "manifest: skipping %s: dimension %d (the explorer shows 2-D models)\n", path, f.Meta.Model.Dim)
+			continue
+		}
+		base := filepath.Base(path)
+		name := strings.TrimSuffix(base, filepath.Ext(base))
+		ds := f.Meta.Data.Name
+		if ds == "" {
+			ds = strings.TrimSuffix(name, "-"+f.Meta.Path.Name)
+		}
+		if _, dup := m.Find(ds, f.Meta.Path.Name); dup {
+			fmt.Fprintf(os.Stderr, "manifest: skipping %s: another file is already the %s model on path %s\n", path, ds, f.Meta.Path.Name)
+			continue
+		}
+		st, _ := os.Stat(path)
+		m.Models = append(m.Models, explorer.Entry{Name: name, Dataset: ds, Path: f.Meta.Path.Name, File: base, Bytes: st.Size()})
+		if name == def {
+			m.Default = def
+		}
+	}
+	if len(m.Models) == 0 {
+		return fmt.Errorf("no models in %s", dir)
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("manifest: %d models in %s (default %s)\n", len(m.Models), dir, m.DefaultEntry().Name)
+	return nil
+}

@@ -1,0 +1,210 @@
+//go:build js
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"syscall/js"
+
+	"github.com/flowmatch/flowmatch/explorer"
+	"github.com/hajimehoshi/ebiten/v2"
+)
+
+// host is the browser side: models fetched relative to the page, settings from the
+// query string, and window.flowmatch, the bridge the page's controls and tests use.
+type host struct {
+	query url.Values
+}
+
+func newHost() *host {
+	h := &host{query: url.Values{}}
+	if q, err := url.ParseQuery(strings.TrimPrefix(js.Global().Get("location").Get("search").String(), "?")); err == nil {
+		h.query = q
+	}
+	return h
+}
+
+// fetch gets a file relative to the page, blocking the calling goroutine (never call it
+// from a JavaScript callback).
+func fetch(path string) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	var onResp, onBuf, onErr js.Func
+	release := func() { onResp.Release(); onBuf.Release(); onErr.Release() }
+	onErr = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "network error"
+		if len(args) > 0 {
+			msg = args[0].Call("toString").String()
+		}
+		ch <- result{err: fmt.Errorf("could not fetch %s: %s", path, msg)}
+		return nil
+	})
+	onBuf = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		u8 := js.Global().Get("Uint8Array").New(args[0])
+		b := make([]byte, u8.Get("length").Int())
+		js.CopyBytesToGo(b, u8)
+		ch <- result{b: b}
+		return nil
+	})
+	onResp = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		resp := args[0]
+		if !resp.Get("ok").Bool() {
+			ch <- result{err: fmt.Errorf("could not fetch %s: HTTP %d %s", path, resp.Get("status").Int(), resp.Get("statusText").String())}
+			return nil
+		}
+		resp.Call("arrayBuffer").Call("then", onBuf, onErr)
+		return nil
+	})
+	js.Global().Call("fetch", path).Call("then", onResp, onErr)
+	r := <-ch
+	release()
+	return r.b, r.err
+}
+
+func (h *host) manifest() (*explorer.Manifest, error) {
+	b, err := fetch("models/manifest.json")
+	if err != nil {
+		return nil, fmt.Errorf("the model list is missing (%v); build the site with make www", err)
+	}
+	return explorer.ParseManifest(b)
+}
+
+func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
+	b, err := fetch("models/" + e.File)
+	if err != nil {
+		return nil, err
+	}
+	return decodeModel(e, b)
+}
+
+func (h *host) params() map[string]string {
+	out := map[string]string{}
+	for _, name := range paramOrder {
+		if v := h.query.Get(name); v != "" {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func (h *host) canvasUI() bool { return h.query.Get("ui") == "canvas" }
+
+func (h *host) warn(s string) {
+	js.Global().Get("console").Call("warn", "flowmatch: "+s)
+}
+
+// attach installs window.flowmatch and tells the page when the first frame is drawn.
+func (h *host) attach(g *Game) {
+	app := g.app
+	toJS := func(v any) any {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return js.Null()
+		}
+		return js.Global().Get("JSON").Call("parse", string(b))
+	}
+	errOrNull := func(err error) any {
+		if err != nil {
+			return err.Error()
+		}
+		return js.Null()
+	}
+	str := func(args []js.Value, i int) string {
+		if i >= len(args) || args[i].IsUndefined() || args[i].IsNull() {
+			return ""
+		}
+		if args[i].Type() == js.TypeString {
+			return args[i].String()
+		}
+		return args[i].Call("toString").String()
+	}
+	var firstFrameAt float64
+	// status is the app's snapshot plus what only the page knows; status({sample: false})
+	// leaves out the positions, for callers that poll often.
+	type pageStatus struct {
+		explorer.Status
+		Ready        bool    `json:"ready"`
+		UpdateMs     float64 `json:"updateMs"` // CPU time of a frame's update (integration included)
+		DrawMs       float64 `json:"drawMs"`   // CPU time of a frame's drawing
+		FirstFrameAt float64 `json:"firstFrameAt,omitempty"`
+	}
+	status := func(args []js.Value) any {
+		st := pageStatus{Status: app.Status(), Ready: true, FirstFrameAt: firstFrameAt,
+			UpdateMs: math.Round(g.updateMs*100) / 100, DrawMs: math.Round(g.drawMs*100) / 100}
+		if len(args) > 0 && args[0].Type() == js.TypeObject {
+			if v := args[0].Get("sample"); v.Type() == js.TypeBoolean && !v.Bool() {
+				st.Sample = [][2]float32{}
+			}
+		}
+		return toJS(st)
+	}
+	api := map[string]any{
+		"status":    js.FuncOf(func(_ js.Value, args []js.Value) any { return status(args) }),
+		"controls":  js.FuncOf(func(js.Value, []js.Value) any { return toJS(app.Controls()) }),
+		"shortcuts": js.FuncOf(func(js.Value, []js.Value) any { return toJS(explorer.Shortcuts()) }),
+		"set": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return errOrNull(app.Set(str(args, 0), str(args, 1)))
+		}),
+		"do": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return errOrNull(app.Do(str(args, 0)))
+		}),
+		"key": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			shift := len(args) > 1 && args[1].Truthy()
+			return app.Key(str(args, 0), shift)
+		}),
+		"drop": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			if len(args) < 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeNumber {
+				return "drop: want two numbers, x and y in data coordinates"
+			}
+			app.Drop(args[0].Float(), args[1].Float())
+			return js.Null()
+		}),
+	}
+	obj := js.Global().Get("Object").New()
+	for k, v := range api {
+		obj.Set(k, v)
+	}
+	js.Global().Set("flowmatch", obj)
+
+	// Drops from pointer events on the canvas: mouse, touch and pen alike, however short.
+	if canvas := js.Global().Get("document").Call("querySelector", "canvas"); canvas.Truthy() && g.ui == nil {
+		g.domDrops = true
+		canvas.Call("addEventListener", "pointerdown", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			e := args[0]
+			if e.Get("button").Int() != 0 {
+				return nil
+			}
+			r := canvas.Call("getBoundingClientRect")
+			s := g.scale
+			app.DropAt((e.Get("clientX").Float()-r.Get("left").Float())*s, (e.Get("clientY").Float()-r.Get("top").Float())*s)
+			return nil
+		}))
+	}
+	var lastErr string
+	g.onFrame = func(g *Game, _ *ebiten.Image) {
+		if firstFrameAt == 0 && app.FirstFrame() > 0 {
+			perf := js.Global().Get("performance")
+			firstFrameAt = perf.Get("timeOrigin").Float() + perf.Call("now").Float()
+			if m := js.Global().Get("document").Call("getElementById", "msg"); m.Truthy() {
+				m.Call("remove")
+			}
+		}
+		// Tell the page about errors, so that it can show them beside the controls.
+		if e := app.Error(); e != lastErr {
+			lastErr = e
+			if f := js.Global().Get("flowmatchOnError"); f.Type() == js.TypeFunction {
+				f.Invoke(e)
+			}
+		}
+	}
+	if f := js.Global().Get("flowmatchOnReady"); f.Type() == js.TypeFunction {
+		f.Invoke()
+	}
+}

@@ -1,0 +1,154 @@
+//go:build !js
+
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/flowmatch/flowmatch/explorer"
+	"github.com/hajimehoshi/ebiten/v2"
+)
+
+// host is the desktop side: models from a folder, settings from flags, the controls
+// drawn on the canvas, and a screenshot mode for tests.
+type host struct {
+	dir      string
+	set      map[string]string
+	shot     string
+	shotWait time.Duration
+	settle   bool
+	noUI     bool
+}
+
+func newHost() *host {
+	h := &host{set: map[string]string{}}
+	fs := flag.NewFlagSet("flowmatch-explorer", flag.ExitOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: flowmatch-explorer [flags]\n\n"+
+			"Animates particles flowing from noise into data. Click a control to cycle it\n"+
+			"(right click: backwards), click the plot to drop particles, H for the keys.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&h.dir, "models", "", "folder of models (manifest.json or NAME-PATH.safetensors files); default: www/models, then weights/")
+	fs.StringVar(&h.shot, "shot", "", "write a PNG of the window to this file once the run has finished, then exit")
+	fs.DurationVar(&h.shotWait, "shot-timeout", 2*time.Minute, "with -shot: take the picture after this long even if the run is not finished")
+	fs.BoolVar(&h.settle, "settle", false, "compute the whole run before the first frame (with -shot: a deterministic picture)")
+	fs.BoolVar(&h.noUI, "no-ui", false, "hide the on-canvas controls")
+	for _, name := range paramOrder {
+		name := name
+		fs.Func(name, "set the "+name+" control (as on the page's query string)", func(v string) error {
+			h.set[name] = v
+			return nil
+		})
+	}
+	fs.Parse(os.Args[1:])
+	if h.dir == "" {
+		h.dir = findModels()
+	}
+	return h
+}
+
+// findModels looks for models beside the working directory and the executable.
+func findModels() string {
+	var roots []string
+	if wd, err := os.Getwd(); err == nil {
+		roots = append(roots, wd, filepath.Dir(wd))
+	}
+	if exe, err := os.Executable(); err == nil {
+		roots = append(roots, filepath.Dir(exe), filepath.Dir(filepath.Dir(exe)))
+	}
+	for _, r := range roots {
+		for _, sub := range []string{"www/models", "weights"} {
+			d := filepath.Join(r, sub)
+			if m, _ := filepath.Glob(filepath.Join(d, "*.safetensors")); len(m) > 0 {
+				return d
+			}
+		}
+	}
+	return "weights"
+}
+
+func (h *host) manifest() (*explorer.Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(h.dir, "manifest.json"))
+	if err == nil {
+		return explorer.ParseManifest(b)
+	}
+	files, _ := filepath.Glob(filepath.Join(h.dir, "*.safetensors"))
+	m := explorer.ManifestFromFiles(files, "")
+	if len(m.Models) == 0 {
+		return nil, fmt.Errorf("no models in %s: run make www or make train-defaults, or pass -models DIR", h.dir)
+	}
+	for _, e := range m.Models {
+		if e.Name == "moons-ot" {
+			m.Default = e.Name
+		}
+	}
+	return m, nil
+}
+
+func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
+	b, err := os.ReadFile(filepath.Join(h.dir, filepath.FromSlash(e.File)))
+	if err != nil {
+		return nil, err
+	}
+	return decodeModel(e, b)
+}
+
+func (h *host) params() map[string]string { return h.set }
+func (h *host) canvasUI() bool            { return !h.noUI }
+func (h *host) warn(s string)             { log.Print(s) }
+
+func (h *host) attach(g *Game) {
+	if h.settle {
+		g.app.Settle()
+		if _, ok := h.set["t"]; !ok {
+			g.app.Set("t", "1")
+		}
+	}
+	if h.shot == "" {
+		return
+	}
+	start := time.Now()
+	frames := 0
+	g.onFrame = func(g *Game, screen *ebiten.Image) {
+		st := g.app.Status()
+		if st.Particles > 0 {
+			frames++
+		}
+		finished := st.Done && st.T >= st.TMax && frames > 3
+		if !finished && time.Since(start) < h.shotWait && st.Error == "" {
+			return
+		}
+		if err := writePNG(h.shot, screen); err != nil {
+			log.Print(err)
+		}
+		fmt.Printf("screenshot %s: t %.3f, nfe %d, particles %d, frames %d, %.1f fps, first frame after %.0f ms\n",
+			h.shot, st.T, st.NFE, st.Particles, st.Frames, st.FPS, st.FirstFrameMs)
+		g.err = ebiten.Termination
+		g.onFrame = nil
+	}
+}
+
+func writePNG(path string, img *ebiten.Image) error {
+	b := img.Bounds()
+	pix := make([]byte, 4*b.Dx()*b.Dy())
+	img.ReadPixels(pix)
+	rgba := &image.NRGBA{Pix: pix, Stride: 4 * b.Dx(), Rect: image.Rect(0, 0, b.Dx(), b.Dy())}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, rgba); err != nil {
+		return err
+	}
+	if strings.TrimSpace(path) == "" {
+		return fmt.Errorf("no screenshot path")
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}

@@ -19,6 +19,7 @@ const arg = (name, def) => { const i = argv.indexOf('--' + name); return i > 0 ?
 const N = Number(arg('batch', 10000));
 const budgetMs = 1000 * Number(arg('budget', 2));
 const minReps = Number(arg('min-reps', 3));
+const warmup = Number(arg('warmup', 2));
 const backends = arg('backends', 'wasm,cpu').split(',');
 const model = JSON.parse(fs.readFileSync(arg('model'), 'utf8'));
 const TOL = 1e-4;
@@ -57,7 +58,7 @@ async function bench(backend) {
 
   const x = tf.randomNormal([N, model.dim + 1]);
   const once = async () => { const y = f(x); await y.data(); y.dispose(); };
-  for (let w = 0; w < 2; w++) await once();
+  for (let w = 0; w < warmup; w++) await once();
   let best = Infinity, total = 0, reps = 0;
   while (reps < minReps || total < budgetMs) {
     const t0 = performance.now(); await once(); const d = performance.now() - t0;

@@ -31,15 +31,16 @@ func main() {
 	steps := flag.Int("steps", 20, "midpoint steps for -what sample")
 	budget := flag.Duration("budget", 2*time.Second, "time spent on timed repetitions, per measurement")
 	minReps := flag.Int("min-reps", 3, "at least this many timed repetitions")
+	warmup := flag.Int("warmup", 2, "untimed repetitions first")
 	peer := flag.String("peer", "go-"+runtime.GOOS, "peer name to print")
 	flag.Parse()
-	if err := run(*model, *what, *threads, *batch, *steps, *budget, *minReps, *peer); err != nil {
+	if err := run(*model, *what, *threads, *batch, *steps, *budget, *minReps, *warmup, *peer); err != nil {
 		fmt.Fprintln(os.Stderr, "benchgo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path, what, threads string, batch, steps int, budget time.Duration, minReps int, peer string) error {
+func run(path, what, threads string, batch, steps int, budget time.Duration, minReps, warmup int, peer string) error {
 	bm, err := benchnet.Load(path)
 	if err != nil {
 		return err
@@ -103,7 +104,7 @@ func run(path, what, threads string, batch, steps int, budget time.Duration, min
 			th = 1
 		}
 		runtime.GOMAXPROCS(th)
-		best, mean, reps := timeReps(rep, budget, minReps)
+		best, mean, reps := timeReps(rep, budget, minReps, warmup)
 		r := benchnet.Result{Peer: peer, Kernel: kernel, What: what, Hidden: bm.Hidden[0], Threads: th,
 			Batch: batch, Reps: reps, BestMs: ms(best), MeanMs: ms(mean), MaxErr: maxErr}
 		if what == "forward" {
@@ -118,11 +119,12 @@ func run(path, what, threads string, batch, steps int, budget time.Duration, min
 	return nil
 }
 
-// timeReps runs f twice untimed, then at least minReps times and until budget is spent,
-// and returns the fastest and the mean repetition.
-func timeReps(f func(), budget time.Duration, minReps int) (best, mean time.Duration, reps int) {
-	f()
-	f()
+// timeReps runs f warmup times untimed, then at least minReps times and until budget is
+// spent, and returns the fastest and the mean repetition.
+func timeReps(f func(), budget time.Duration, minReps, warmup int) (best, mean time.Duration, reps int) {
+	for i := 0; i < warmup; i++ {
+		f()
+	}
 	best = time.Duration(math.MaxInt64)
 	var total time.Duration
 	for reps < minReps || total < budget {

@@ -1,0 +1,521 @@
+// Command benchall is `make bench`: it measures, in one run on this machine, the pure-Go
+// sampler against its peers on the same networks and batches, prints a table of ratios
+// and writes it to bench/RESULTS.md:
+//
+//	(a) forward pass natively: Go (assembly kernel, and the pure-Go kernel) vs libtorch
+//	    through gotch, at the same thread count (1 and 2);
+//	(b) the same Go code under Node (js/wasm) vs TF.js 4.22's wasm (XNNPACK, SIMD, one
+//	    thread) and plain-JS cpu backends;
+//	(c) training steps/s, gotch trainer vs PyTorch eager (the train module's trainbench);
+//	(d) end to end: sampling 10,000 points with a 20-step midpoint solve, natively and
+//	    under Node.
+//
+// Every peer reads the same benchnet model file and must reproduce its float64
+// reference on a check batch before it is timed. The machine is shared, so the peers
+// run in alternating rounds and each keeps its fastest repetition: a burst of load from
+// elsewhere hurts no side more than the other. Run from the repository root:
+//
+//	go run ./bench/cmd/benchall [-rounds 2] [-budget 1.5s] [-out bench/RESULTS.md]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowmatch/flowmatch/bench/benchnet"
+)
+
+var (
+	rounds      = flag.Int("rounds", 2, "rounds of every forward and sampling measurement")
+	trainRounds = flag.Int("train-rounds", 1, "rounds of the training benchmark (0: skip)")
+	budget      = flag.Duration("budget", 1500*time.Millisecond, "timed repetitions per measurement")
+	out         = flag.String("out", "bench/RESULTS.md", "where to write the results")
+	dir         = flag.String("dir", "build/bench", "scratch folder for models and binaries")
+	widths      = flag.String("hidden", "64,256", "hidden widths (3 hidden layers each)")
+	batch       = flag.Int("batch", 10000, "particles")
+)
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "benchall:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	goroot string
+	notes  []string
+	best   map[string]benchnet.Result // by key()
+	raw    []string
+	log    io.Writer
+}
+
+func key(r benchnet.Result) string {
+	return fmt.Sprintf("%s|%s|%s|%d|%d", r.Peer, r.Kernel, r.What, r.Hidden, r.Threads)
+}
+
+func (b *bench) note(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	b.notes = append(b.notes, s)
+	fmt.Fprintln(b.log, "note:", s)
+}
+
+// cmd runs a command, echoing its JSON result lines and keeping the best of each.
+func (b *bench) cmd(env []string, dir string, name string, args ...string) error {
+	c := exec.Command(name, args...)
+	c.Dir = dir
+	c.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	stdout, err := c.Output()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, lastLines(stderr.String(), 5))
+	}
+	sc := bufio.NewScanner(bytes.NewReader(stdout))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		var r benchnet.Result
+		if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &r) != nil || r.BestMs == 0 {
+			continue
+		}
+		fmt.Fprintf(b.log, "  %-9s %-7s %-18s H=%-3d threads=%d  best %9.3f ms  mean %9.3f ms  (%d reps, check error %.2g)\n",
+			r.Peer, short(r.Kernel), r.What, r.Hidden, r.Threads, r.BestMs, r.MeanMs, r.Reps, r.MaxErr)
+		b.raw = append(b.raw, line)
+		k := key(r)
+		if old, ok := b.best[k]; !ok || r.BestMs < old.BestMs {
+			b.best[k] = r
+		}
+	}
+	return nil
+}
+
+func short(k string) string {
+	if strings.HasPrefix(k, "libtorch") {
+		return "torch"
+	}
+	if strings.HasPrefix(k, "tfjs") {
+		return "tfjs"
+	}
+	return k
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " / ")
+}
+
+func output(name string, args ...string) string {
+	o, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(o))
+}
+
+func run() error {
+	start := time.Now()
+	b := &bench{best: map[string]benchnet.Result{}, log: os.Stdout}
+	b.goroot = output("go", "env", "GOROOT")
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
+	d := abs(*dir)
+
+	// Models.
+	var hs []int
+	for _, s := range strings.Split(*widths, ",") {
+		h, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || h < 1 {
+			return fmt.Errorf("bad -hidden %q", *widths)
+		}
+		hs = append(hs, h)
+	}
+	model := func(h int) string { return filepath.Join(d, fmt.Sprintf("h%d.json", h)) }
+	for _, h := range hs {
+		if err := benchnet.New(2, []int{h, h, h}, 1000, uint64(h)).Save(model(h)); err != nil {
+			return err
+		}
+	}
+
+	// Builds.
+	fmt.Fprintln(b.log, "==> building the Go peers (native and js/wasm, assembly and pure-Go kernels)")
+	type gobin struct{ path, goos, tags string }
+	bins := map[string]gobin{
+		"native":        {filepath.Join(d, "benchgo"), "", ""},
+		"native-purego": {filepath.Join(d, "benchgo-purego"), "", "purego"},
+		"wasm":          {filepath.Join(d, "benchgo.wasm"), "js", ""},
+		"wasm-purego":   {filepath.Join(d, "benchgo-purego.wasm"), "js", "purego"},
+	}
+	for _, name := range []string{"native", "native-purego", "wasm", "wasm-purego"} {
+		g := bins[name]
+		args := []string{"build", "-o", g.path}
+		if g.tags != "" {
+			args = append(args, "-tags", g.tags)
+		}
+		c := exec.Command("go", append(args, "./bench/cmd/benchgo")...)
+		if g.goos == "js" {
+			c.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		}
+		if o, err := c.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s: %v: %s", name, err, o)
+		}
+	}
+	haveTorch := false
+	fmt.Fprintln(b.log, "==> building the libtorch peer (train/cmd/benchforward, gotch)")
+	torchBin := filepath.Join(d, "benchforward")
+	if _, err := os.Stat("third_party/gotch"); err != nil {
+		b.note("libtorch peer skipped: third_party/gotch is missing (run scripts/setup-gotch.sh or make setup-gotch)")
+	} else {
+		c := exec.Command("go", "build", "-o", torchBin, "./cmd/benchforward")
+		c.Dir = "train"
+		if o, err := c.CombinedOutput(); err != nil {
+			b.note("libtorch peer skipped: building train/cmd/benchforward failed: %s", lastLines(string(o), 3))
+		} else {
+			haveTorch = true
+		}
+	}
+	haveTF := true
+	if _, err := os.Stat("bench/node_modules/@tensorflow/tfjs-backend-wasm"); err != nil {
+		haveTF = false
+		b.note("TF.js peers skipped: bench/node_modules is missing (npm ci --prefix bench)")
+	}
+	node := "node"
+	execJS := filepath.Join(b.goroot, "lib", "wasm", "wasm_exec_node.js")
+
+	budgetArg := budget.String()
+	tfjsModelArg := func(h int) string { return model(h) }
+	for r := 1; r <= *rounds; r++ {
+		for _, h := range hs {
+			fmt.Fprintf(b.log, "==> round %d/%d, H=%d\n", r, *rounds, h)
+			// (a) native forward.
+			for _, name := range []string{"native", "native-purego"} {
+				err := b.cmd(nil, "", bins[name].path, "-model", model(h), "-threads", "1,2", "-budget", budgetArg,
+					"-peer", "go-native")
+				if err != nil {
+					return err
+				}
+			}
+			if haveTorch {
+				for _, th := range []string{"1", "2"} {
+					env := []string{"OPENBLAS_NUM_THREADS=" + th, "OMP_NUM_THREADS=" + th, "MKL_NUM_THREADS=" + th}
+					if err := b.cmd(env, "", torchBin, "-model", model(h), "-threads", th, "-budget", budgetArg); err != nil {
+						b.note("libtorch peer failed: %v", err)
+						haveTorch = false
+						break
+					}
+				}
+			}
+			// (b) the same Go code under Node, and TF.js.
+			for _, name := range []string{"wasm", "wasm-purego"} {
+				if err := b.cmd(nil, "", node, execJS, bins[name].path, "-model", model(h), "-budget", budgetArg,
+					"-peer", "go-wasm"); err != nil {
+					return err
+				}
+			}
+			if haveTF {
+				if err := b.cmd(nil, "bench", node, "tfjs_mlp.js", "--model", tfjsModelArg(h), "--backends", "wasm",
+					"--budget", fmt.Sprint(budget.Seconds())); err != nil {
+					b.note("TF.js wasm failed: %v", err)
+				}
+				// The plain-JS backend takes seconds per pass at H=256: fewer repetitions.
+				minReps := "3"
+				if h > 128 {
+					minReps = "1"
+				}
+				if err := b.cmd(nil, "bench", node, "tfjs_mlp.js", "--model", tfjsModelArg(h), "--backends", "cpu",
+					"--budget", fmt.Sprint(budget.Seconds()), "--min-reps", minReps, "--warmup", "1"); err != nil {
+					b.note("TF.js cpu failed: %v", err)
+				}
+			}
+			// (d) end to end; a wasm solve at H=256 takes tens of seconds: fewer repetitions.
+			minReps := "2"
+			if h > 128 {
+				minReps = "1"
+			}
+			if err := b.cmd(nil, "", bins["native"].path, "-model", model(h), "-what", "sample", "-threads", "1,2",
+				"-budget", budgetArg, "-min-reps", minReps, "-warmup", "1", "-peer", "go-native"); err != nil {
+				return err
+			}
+			if err := b.cmd(nil, "", node, execJS, bins["wasm"].path, "-model", model(h), "-what", "sample",
+				"-budget", budgetArg, "-min-reps", minReps, "-warmup", "1", "-peer", "go-wasm"); err != nil {
+				return err
+			}
+		}
+	}
+
+	// (c) training.
+	var train []map[string]any
+	if *trainRounds > 0 {
+		fmt.Fprintln(b.log, "==> training: train/cmd/trainbench (gotch trainer vs PyTorch eager)")
+		if _, err := os.Stat("train/cmd/trainbench"); err != nil {
+			b.note("training benchmark skipped: train/cmd/trainbench is missing")
+		} else if !haveTorch {
+			b.note("training benchmark skipped: the train module does not build here (see above)")
+		} else {
+			script, _ := filepath.Abs("../shared/bench/pytorch_train.py")
+			c := exec.Command("go", "run", "./cmd/trainbench", "-rounds", strconv.Itoa(*trainRounds), "-pytorch", script)
+			c.Dir = "train"
+			var stderr bytes.Buffer
+			c.Stderr = &stderr
+			o, err := c.Output()
+			if err != nil {
+				b.note("training benchmark failed: %v: %s", err, lastLines(stderr.String(), 3))
+			}
+			for _, line := range strings.Split(string(o), "\n") {
+				line = strings.TrimSpace(line)
+				fmt.Fprintln(b.log, "  "+line)
+				var m map[string]any
+				if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &m) == nil {
+					train = append(train, m)
+				}
+			}
+		}
+	}
+
+	report := b.report(hs, train, time.Since(start))
+	fmt.Fprintln(b.log)
+	fmt.Fprint(b.log, report)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(b.log, "wrote", *out)
+	}
+	return nil
+}
+
+// get returns the best result for a peer.
+func (b *bench) get(peer, kernel, what string, h, threads int) (benchnet.Result, bool) {
+	for k, r := range b.best {
+		if r.Peer == peer && (kernel == "" || r.Kernel == kernel || strings.HasPrefix(r.Kernel, kernel)) &&
+			r.What == what && r.Hidden == h && r.Threads == threads {
+			_ = k
+			return r, true
+		}
+	}
+	return benchnet.Result{}, false
+}
+
+func (b *bench) report(hs []int, train []map[string]any, took time.Duration) string {
+	var w strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
+	p("# flowmatch benchmarks\n\n")
+	p("Written by `make bench` (bench/cmd/benchall) on %s, in %s. One run on one machine: every\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), took.Round(time.Second))
+	p("ratio below compares figures measured in the same run. Each peer ran in alternating rounds\n")
+	p("(%d) and keeps its fastest repetition; before timing, each reproduced the float64 reference\n", *rounds)
+	p("of the same network on a check batch within %g·(1+|v|).\n\n", benchnet.Tolerance)
+	cpu := cpuModel()
+	p("Machine: %s, %d cores (GOMAXPROCS %d), load average %s (shared with other work: absolute\n",
+		cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
+	p("figures are noisy, ratios less so). %s; Node %s.\n\n", runtime.Version(), output("node", "--version"))
+	p("Network: MLP (x, t) → v, 3 → H → H → H → 2, SiLU, batch %d, float32. GFLOP/s count 2 flops\n", *batch)
+	p("per weight (multiply-add) per particle, as TF.js's script does. \"asm\" is the sampler's\n")
+	p("default build: AVX2/FMA kernel on amd64 (pure-Go fallback without AVX2), scalar\n")
+	p("WebAssembly kernel under js/wasm; \"purego\" is the portable Go kernel (build tag purego).\n\n")
+
+	ratio := func(slow, fast benchnet.Result) string { return fmt.Sprintf("%.2f×", slow.BestMs/fast.BestMs) }
+	status := func(v, target float64) string {
+		if v >= target {
+			return "met"
+		}
+		return "**not met**"
+	}
+
+	p("## Ratios (throughput of Go over the peer; > 1 means Go is faster)\n\n")
+	p("| | what | H | ratio | target |\n|---|---|---|---|---|\n")
+	for _, h := range hs {
+		for _, th := range []int{1, 2} {
+			g, ok1 := b.get("go-native", "asm", "forward", h, th)
+			t, ok2 := b.get("libtorch", "", "forward", h, th)
+			if ok1 && ok2 {
+				tgt := ""
+				if h == 64 && th == 1 {
+					tgt = "≥ 0.5× (" + status(t.BestMs/g.BestMs, 0.5) + ")"
+				}
+				p("| (a) | Go native vs libtorch, %d thread%s | %d | %s | %s |\n", th, plural(th), h, ratio(t, g), tgt)
+			}
+			if gp, ok := b.get("go-native", "purego", "forward", h, th); ok && ok2 {
+				p("| (a) | Go native, pure-Go kernel, vs libtorch, %d thread%s | %d | %s | |\n", th, plural(th), h, ratio(t, gp))
+			}
+		}
+	}
+	for _, h := range hs {
+		for _, peer := range []struct {
+			name   string
+			target float64
+		}{{"tfjs-wasm", 0.25}, {"tfjs-cpu", 4}} {
+			t, ok := b.get(peer.name, "", "forward", h, 1)
+			if !ok {
+				continue
+			}
+			for _, k := range []string{"asm", "purego"} {
+				g, ok := b.get("go-wasm", k, "forward", h, 1)
+				if !ok {
+					continue
+				}
+				tgt := ""
+				if h == 64 && k == "asm" {
+					tgt = fmt.Sprintf("≥ %g× (%s)", peer.target, status(t.BestMs/g.BestMs, peer.target))
+				}
+				kn := "wasm kernel"
+				if k == "purego" {
+					kn = "pure-Go kernel"
+				}
+				p("| (b) | Go wasm (%s) vs %s, 1 thread | %d | %s | %s |\n", kn, peer.name, h, ratio(t, g), tgt)
+			}
+		}
+	}
+	var py, plain, full float64
+	for _, m := range train {
+		v, _ := m["steps_per_s"].(float64)
+		switch m["peer"] {
+		case "pytorch-eager":
+			py = max(py, v)
+		case "gotch-plain":
+			plain = max(plain, v)
+		case "gotch-full":
+			full = max(full, v)
+		}
+	}
+	if py > 0 && plain > 0 {
+		p("| (c) | training steps/s, gotch (Adam, as the script) vs PyTorch eager | 256 | %.2f× | ≥ 1.0× (%s) |\n", plain/py, status(plain/py, 1))
+		p("| (c) | training steps/s, gotch full recipe (AdamW, clip, EMA) vs PyTorch eager | 256 | %.2f× | |\n", full/py)
+	} else {
+		p("| (c) | training steps/s vs PyTorch eager | 256 | not measured (see notes) | ≥ 1.0× |\n")
+	}
+	p("\nThe browser target with Web Workers (ahead of TF.js wasm on one thread, on a 4-core\n")
+	p("machine) is not measured here: Node runs one Go wasm instance per process.\n\n")
+
+	p("## Forward pass, batch %d\n\n", *batch)
+	p("| peer | kernel | H | threads | best ms | mean ms | particle evals/s | GFLOP/s |\n|---|---|---|---|---|---|---|---|\n")
+	var rows []benchnet.Result
+	for _, r := range b.best {
+		if r.What == "forward" {
+			rows = append(rows, r)
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		a, c := rows[i], rows[j]
+		if a.Hidden != c.Hidden {
+			return a.Hidden < c.Hidden
+		}
+		if a.Peer != c.Peer {
+			return peerOrder(a.Peer) < peerOrder(c.Peer)
+		}
+		if a.Kernel != c.Kernel {
+			return a.Kernel < c.Kernel
+		}
+		return a.Threads < c.Threads
+	})
+	for _, r := range rows {
+		p("| %s | %s | %d | %d | %.2f | %.2f | %s | %.2f |\n", r.Peer, r.Kernel, r.Hidden, r.Threads, r.BestMs, r.MeanMs,
+			human(r.EvalsPerS), r.GFLOPs)
+	}
+
+	p("\n## (d) End to end: %d points, 20-step midpoint (40 network evaluations)\n\n", *batch)
+	p("| where | H | threads | best ms | mean ms |\n|---|---|---|---|---|\n")
+	for _, h := range hs {
+		for _, c := range []struct {
+			peer string
+			th   int
+		}{{"go-native", 1}, {"go-native", 2}, {"go-wasm", 1}} {
+			if r, ok := b.get(c.peer, "asm", "sample20-midpoint", h, c.th); ok {
+				p("| %s | %d | %d | %.1f | %.1f |\n", strings.TrimPrefix(c.peer, "go-"), h, c.th, r.BestMs, r.MeanMs)
+			}
+		}
+	}
+	if len(train) > 0 {
+		p("\n## (c) Training (train/cmd/trainbench: MLP 3×256, batch 1024, CPU)\n\n")
+		p("| peer | steps/s | threads |\n|---|---|---|\n")
+		for _, m := range train {
+			if m["peer"] == nil {
+				continue
+			}
+			p("| %v | %v | %v |\n", m["peer"], m["steps_per_s"], m["threads"])
+		}
+	}
+	if len(b.notes) > 0 {
+		p("\n## Notes\n\n")
+		for _, n := range b.notes {
+			p("- %s\n", n)
+		}
+	}
+	p("\nReproduce: `make bench` (or `go run ./bench/cmd/benchall -rounds %d`).\n", *rounds)
+	return w.String()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func peerOrder(p string) int {
+	switch p {
+	case "go-native":
+		return 0
+	case "libtorch":
+		return 1
+	case "go-wasm":
+		return 2
+	case "tfjs-wasm":
+		return 3
+	}
+	return 4
+}
+
+func human(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2f M", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1f k", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			if i := strings.Index(line, ":"); i >= 0 {
+				return strings.TrimSpace(line[i+1:])
+			}
+		}
+	}
+	return runtime.GOARCH
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,30 @@
+# bench/: `make bench` measures the pure-Go sampler against its peers in one run on this
+# machine and writes the table of ratios to bench/RESULTS.md (bench/cmd/benchall):
+#   (a) forward pass natively vs libtorch through gotch (train/cmd/benchforward), 1 and 2 threads
+#   (b) the same Go code under Node (js/wasm) vs TF.js 4.22 wasm and plain-JS backends
+#   (c) training steps/s vs PyTorch eager (train/cmd/trainbench, as bench-train)
+#   (d) end to end: 10,000 points through a 20-step midpoint solve, natively and in wasm
+# Every peer runs the same network and first reproduces its float64 reference.
+#   make bench-sampler BENCH_ARGS='-rounds 3'      more rounds (default 2)
+#   make bench-quick                               H=64 only, one round, no training
+
+.PHONY: bench-sampler bench-quick bench-node-deps
+
+BENCH_STEPS += bench-sampler
+BENCH_ARGS ?=
+
+# TF.js 4.22 (core, cpu and wasm backends), pinned by bench/package-lock.json; npm ci
+# reruns only when the lock file changes.
+bench-node-deps: bench/node_modules/.package-lock.json
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	@echo "==> npm ci in bench/ (TF.js 4.22 peers)"
+	npm ci --prefix bench --no-audit --no-fund --loglevel=error
+
+bench-sampler: setup-gotch bench-node-deps
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep "install ok installed" >/dev/null || \
+		{ echo "installing python3-torch for the PyTorch baseline"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-torch; }
+	@echo "==> bench-sampler: Go sampler vs libtorch, TF.js wasm/cpu; training vs PyTorch; end to end (several minutes)"
+	$(GO) run ./bench/cmd/benchall $(BENCH_ARGS)
+
+bench-quick: setup-gotch bench-node-deps
+	$(GO) run ./bench/cmd/benchall -rounds 1 -hidden 64 -train-rounds 0 -out build/bench/RESULTS-quick.md $(BENCH_ARGS)

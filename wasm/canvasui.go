@@ -126,5 +126,7 @@ func (u *canvasUI) draw(g *Game, screen *ebiten.Image, sc explorer.Scene) {
 	fillRect(screen, tr.X, tr.Y, tr.W*f, tr.H, color.RGBA{90, 170, 220, 255})
 	kx := tr.X + tr.W*f
 	fillRect(screen, kx-5*ts, tr.Y-6*ts, 10*ts, tr.H+12*ts, color.RGBA{230, 235, 245, 255})
-	g.text.draw(screen, fmt.Sprintf("t = %.3f", sc.T), tr.X, tr.Y-20*ts, ts, dimText, false)
+	label := fmt.Sprintf("t = %.3f", sc.T)
+	w, _ := textSize(label)
+	g.text.draw(screen, label, tr.X+tr.W-float64(w)*ts, tr.Y-20*ts, ts, dimText, false)
 }

@@ -42,6 +42,7 @@ type Game struct {
 	err      error // returned from Update to stop the game
 
 	updateMs, drawMs float64 // eased CPU time of Update and Draw, for the status
+	particleCalls    int     // DrawTriangles calls that drew the particles last frame
 }
 
 func ease(avg *float64, d time.Duration) {
@@ -158,7 +159,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	screen.Fill(background)
 	sc := g.app.Scene()
 	ts := g.textScale()
-	g.dots.calls, g.lines.calls = 0, 0
+	g.particleCalls = 0
 	for i := range sc.Panels {
 		g.drawPanel(screen, &sc.Panels[i])
 	}
@@ -253,11 +254,13 @@ func (g *Game) drawParticles(dst *ebiten.Image, v explorer.View, pos, colors []f
 	sx, sy := v.ToScreen(0, 0)
 	k := float32(v.PixelsPerUnit())
 	ox, oy := float32(sx), float32(sy)
+	calls := b.calls
 	for i := 0; i < n; i++ {
 		x, y := ox+pos[2*i]*k, oy-pos[2*i+1]*k
 		b.square(x, y, h, colors[3*i], colors[3*i+1], colors[3*i+2], 0.9)
 	}
 	b.flush()
+	g.particleCalls += b.calls - calls
 }
 
 func (g *Game) drawData(dst *ebiten.Image, v explorer.View, pts []float32) {

@@ -131,13 +131,14 @@ func (h *host) attach(g *Game) {
 	type pageStatus struct {
 		explorer.Status
 		Ready        bool    `json:"ready"`
-		UpdateMs     float64 `json:"updateMs"` // CPU time of a frame's update (integration included)
-		DrawMs       float64 `json:"drawMs"`   // CPU time of a frame's drawing
+		UpdateMs     float64 `json:"updateMs"`  // CPU time of a frame's update (integration included)
+		DrawMs       float64 `json:"drawMs"`    // CPU time of a frame's drawing
+		DrawCalls    int     `json:"drawCalls"` // DrawTriangles calls for the particles last frame
 		FirstFrameAt float64 `json:"firstFrameAt,omitempty"`
 	}
 	status := func(args []js.Value) any {
 		st := pageStatus{Status: app.Status(), Ready: true, FirstFrameAt: firstFrameAt,
-			UpdateMs: math.Round(g.updateMs*100) / 100, DrawMs: math.Round(g.drawMs*100) / 100}
+			UpdateMs: math.Round(g.updateMs*100) / 100, DrawMs: math.Round(g.drawMs*100) / 100, DrawCalls: g.particleCalls}
 		if len(args) > 0 && args[0].Type() == js.TypeObject {
 			if v := args[0].Get("sample"); v.Type() == js.TypeBoolean && !v.Bool() {
 				st.Sample = [][2]float32{}
@@ -172,6 +173,10 @@ func (h *host) attach(g *Game) {
 		obj.Set(k, v)
 	}
 	js.Global().Set("flowmatch", obj)
+	// From here on the canvas tells what is happening (loading a model, errors).
+	if m := js.Global().Get("document").Call("getElementById", "msg"); m.Truthy() {
+		m.Call("remove")
+	}
 
 	// Drops from pointer events on the canvas: mouse, touch and pen alike, however short.
 	if canvas := js.Global().Get("document").Call("querySelector", "canvas"); canvas.Truthy() && g.ui == nil {
@@ -192,9 +197,6 @@ func (h *host) attach(g *Game) {
 		if firstFrameAt == 0 && app.FirstFrame() > 0 {
 			perf := js.Global().Get("performance")
 			firstFrameAt = perf.Get("timeOrigin").Float() + perf.Call("now").Float()
-			if m := js.Global().Get("document").Call("getElementById", "msg"); m.Truthy() {
-				m.Call("remove")
-			}
 		}
 		// Tell the page about errors, so that it can show them beside the controls.
 		if e := app.Error(); e != lastErr {

@@ -210,6 +210,7 @@ type status struct {
 	Frames       int          `json:"frames"`
 	FirstFrameMs float64      `json:"firstFrameMs"`
 	Drops        int          `json:"drops"`
+	DrawCalls    int          `json:"drawCalls"`
 	Error        string       `json:"error"`
 	Lanes        []struct {
 		Path     string  `json:"path"`
@@ -510,9 +511,19 @@ func TestBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "explorer-side-by-side.png")
 
-	// A phone-size screen: everything fits the width.
+	// 50,000 particles: four quads batches of at most 65,536 vertices each.
 	eval[any](t, ctx, `window.flowmatch.set('compare', 'off')`)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2))); err != nil {
+	eval[any](t, ctx, `window.flowmatch.set('particles', '50000')`)
+	st = waitFor(t, ctx, "50,000 particles drawn", time.Minute, func(s status) bool { return s.Particles == 50000 && s.DrawCalls >= 4 })
+	f0 := st.Frames
+	st = waitFor(t, ctx, "frames with 50,000 particles", time.Minute, func(s status) bool { return s.Frames >= f0+3 })
+	t.Logf("50,000 particles: %d DrawTriangles calls a frame, %.1f fps while integrating", st.DrawCalls, st.FPS)
+	screenshot(t, ctx, "explorer-50k.png")
+	eval[any](t, ctx, `window.flowmatch.set('particles', '2000')`)
+
+	// A phone-size screen with touch: everything fits the width, and a tap drops particles.
+	drops := getStatus(t, ctx).Drops
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateTouch)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond)
@@ -520,6 +531,15 @@ func TestBrowser(t *testing.T) {
 	if sw > 392 {
 		t.Errorf("on a 390 px wide screen the page is %g px wide", sw)
 	}
+	canvas = eval[[]float64](t, ctx, `(() => { const r = document.getElementById('app').getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`)
+	if canvas[2] > 390 || canvas[3] < 200 {
+		t.Errorf("on a phone the canvas is %gx%g", canvas[2], canvas[3])
+	}
+	if err := chromedp.Do(ctx, chromedp.TapXY(canvas[0]+canvas[2]*0.3, canvas[1]+canvas[3]*0.4)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "a tap to drop particles", 10*time.Second, func(s status) bool { return s.Drops == drops+1 })
+	time.Sleep(time.Second)
 	screenshot(t, ctx, "explorer-phone.png")
 
 	if errs := cons.errors(); len(errs) > 0 {

@@ -29,11 +29,16 @@ const (
 	blockRows      = groupRows * groupsPerBlock
 )
 
-// Epilogues the kernels fuse into the tile store.
+// Epilogues the kernels fuse into the tile store. The last two serve forward-mode
+// differentiation (JVP, divergence): epiSiLUDeriv also writes SiLU'(z) to aux, and
+// epiMul multiplies each output by aux (the derivative of the primal pass), where aux
+// has dst's layout.
 const (
-	epiNone = iota // bias only
-	epiSiLU        // bias, then SiLU
-	epiReLU        // bias, then ReLU
+	epiNone      = iota // bias only
+	epiSiLU             // bias, then SiLU
+	epiReLU             // bias, then ReLU
+	epiSiLUDeriv        // bias, then SiLU; SiLU' into aux
+	epiMul              // bias, then times aux
 )
 
 func padCols(n int) int { return (n + panelCols - 1) / panelCols * panelCols }
@@ -63,14 +68,15 @@ func packLayer(w, b []float32, out, in int) packedLayer {
 }
 
 // gemmCheck checks the shapes of one kernel call, so that the kernels may index freely.
-func gemmCheck(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride int) {
+func gemmCheck(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32) {
 	if groups <= 0 {
 		return
 	}
+	n := (groups-1)*dstStride + ly.np*groupRows
 	ok := aStride >= ly.kp*groupRows && dstStride >= ly.np*groupRows &&
 		len(a) >= (groups-1)*aStride+ly.kp*groupRows+groupRows && // + slack, see gemmGo
-		len(dst) >= (groups-1)*dstStride+ly.np*groupRows &&
-		len(bias) >= ly.np && len(ly.w) >= ly.kp*ly.np && ly.kp > 0 && ly.kp%panelCols == 0
+		len(dst) >= n && len(bias) >= ly.np && len(ly.w) >= ly.kp*ly.np && ly.kp > 0 && ly.kp%panelCols == 0 &&
+		epi >= epiNone && epi <= epiMul && (epi < epiSiLUDeriv || len(aux) >= n)
 	if !ok {
 		panic(fmt.Sprintf("sampler: kernel: bad shapes (groups %d, strides %d %d, kp %d np %d, lens %d %d)",
 			groups, aStride, dstStride, ly.kp, ly.np, len(a), len(dst)))
@@ -81,19 +87,36 @@ func gemmCheck(dst, a []float32, ly *packedLayer, bias []float32, groups, aStrid
 //
 //	dst[g*dstStride + o*groupRows + r] = epi(bias[o] + Σ_k a[g*aStride + k*groupRows + r]·W[o][k])
 //
-// for every padded output o. a must extend groupRows values past its last group.
-func gemm(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int) {
-	gemmCheck(dst, a, ly, bias, groups, aStride, dstStride)
+// for every padded output o. a must extend groupRows values past its last group. aux
+// (epiSiLUDeriv and epiMul only) is indexed like dst.
+func gemm(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32) {
+	gemmCheck(dst, a, ly, bias, groups, aStride, dstStride, epi, aux)
 	if groups <= 0 {
 		return
 	}
-	gemmImpl(dst, a, ly, bias, groups, aStride, dstStride, epi)
+	gemmImpl(dst, a, ly, bias, groups, aStride, dstStride, epi, aux)
+}
+
+// epilogueGo applies the epilogues that a kernel leaves to Go (see gemmImpl) to the n
+// outputs of each group.
+func epilogueGo(dst []float32, groups, dstStride, n, epi int, aux []float32) {
+	for g := 0; g < groups; g++ {
+		o := dst[g*dstStride : g*dstStride+n]
+		switch epi {
+		case epiSiLU:
+			siluInPlace(o)
+		case epiSiLUDeriv:
+			siluDerivInPlace(o, aux[g*dstStride:g*dstStride+n])
+		case epiMul:
+			mulInto(o, aux[g*dstStride:g*dstStride+n])
+		}
+	}
 }
 
 // gemmGo is the pure-Go kernel: 2×4 register tiles of scalar accumulators (as many as
 // the amd64 and wasm register files hold without spilling), inner loops free of bounds
 // checks (check with go build -gcflags=-d=ssa/check_bce).
-func gemmGo(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int) {
+func gemmGo(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32) {
 	const G = groupRows
 	kp, panels := ly.kp, ly.np/panelCols
 	for g := 0; g < groups; g++ {
@@ -131,8 +154,9 @@ func gemmGo(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, 
 				oj[2*G+r], oj[2*G+r+1] = c02, c12
 				oj[3*G+r], oj[3*G+r+1] = c03, c13
 			}
-			if epi == epiSiLU {
-				siluInPlace(oj[:])
+			if epi >= epiSiLU && epi != epiReLU { // on the tile, while it is in L1
+				off := g*dstStride + j*panelCols*G
+				epilogueGo(dst[off:], 1, 0, panelCols*G, epi, aux[min(off, len(aux)):])
 			}
 		}
 	}
@@ -192,6 +216,39 @@ func siluInPlace(x []float32) {
 		r2 := r * r
 		p := (1 + r) + r2*((expC1+expC2*r)+r2*((expC3+expC4*r)+r2*expC5))
 		x[i] = z / (1 + p*math.Float32frombits(math.Float32bits(t)<<23+0x3f800000))
+	}
+}
+
+// siluDerivInPlace sets x[i] = silu(x[i]) and d[i] = silu'(x[i]) = σ + x·σ·(1−σ), with
+// 1−σ = e^(−x)·σ.
+func siluDerivInPlace(x, d []float32) {
+	d = d[:len(x)]
+	for i, z := range x {
+		y := -z
+		if y < expLo {
+			y = expLo
+		}
+		if y > expHi {
+			y = expHi
+		}
+		t := y*log2e + expMagic
+		n := t - expMagic
+		r := y - n*ln2Hi - n*ln2Lo
+		r2 := r * r
+		p := (1 + r) + r2*((expC1+expC2*r)+r2*((expC3+expC4*r)+r2*expC5))
+		e := p * math.Float32frombits(math.Float32bits(t)<<23+0x3f800000)
+		s := 1 / (1 + e)
+		zs := z * s
+		x[i] = zs
+		d[i] = s + zs*(e*s)
+	}
+}
+
+// mulInto sets dst[i] *= f[i].
+func mulInto(dst, f []float32) {
+	f = f[:len(dst)]
+	for i := range dst {
+		dst[i] *= f[i]
 	}
 }
 

@@ -160,6 +160,39 @@ GLOBL kconst<>(SB), RODATA|NOPTR, $448
 	VADDPS K_one, Y14, Y14 \
 	VDIVPS Y14, X, X
 
+// SILUD(X, off) sets X = silu(X) and stores silu'(X) = s + (X·s)·(e·s), s = 1/(1+e), at
+// off(DI)(R14*1), the aux output. Clobbers Y12–Y14.
+#define SILUD(X, off) \
+	VXORPS K_signbit, X, Y12 \
+	VMAXPS K_explo, Y12, Y12 \
+	VMINPS K_exphi, Y12, Y12 \
+	VMOVUPS K_magic, Y13 \
+	VFMADD231PS K_log2e, Y12, Y13 \
+	VSUBPS K_magic, Y13, Y14 \
+	VFNMADD231PS K_ln2hi, Y14, Y12 \
+	VFNMADD231PS K_ln2lo, Y14, Y12 \
+	VMOVUPS K_c5, Y14 \
+	VFMADD213PS K_c4, Y12, Y14 \
+	VFMADD213PS K_c3, Y12, Y14 \
+	VFMADD213PS K_c2, Y12, Y14 \
+	VFMADD213PS K_c1, Y12, Y14 \
+	VFMADD213PS K_one, Y12, Y14 \
+	VFMADD213PS K_one, Y12, Y14 \
+	VPSLLD $23, Y13, Y13 \
+	VPADDD K_onebits, Y13, Y13 \
+	VMULPS Y13, Y14, Y14 \
+	VADDPS K_one, Y14, Y13 \
+	VMOVUPS K_one, Y12 \
+	VDIVPS Y13, Y12, Y12 \
+	VMULPS Y12, X, X \
+	VMULPS Y12, Y14, Y14 \
+	VMULPS X, Y14, Y14 \
+	VADDPS Y12, Y14, Y14 \
+	VMOVUPS Y14, off(DI)(R14*1)
+
+// MULAUX(X, off) sets X *= the aux value at off(DI)(R14*1).
+#define MULAUX(X, off) VMULPS off(DI)(R14*1), X, X
+
 // RELU(X) sets X = max(X, 0), keeping NaN. Needs Y12 = 0.
 #define RELU(X) VMAXPS X, Y12, X
 
@@ -185,15 +218,16 @@ GLOBL kconst<>(SB), RODATA|NOPTR, $448
 	VFMADD231PS Y15, Y13, Y10 \
 	VFMADD231PS Y15, Y14, Y11
 
-// func gemmAVX2(dst, a, w, bias *float32, groups, kp, panels, aStride, dstStride, epi int)
-// Strides in float32s; kp is a positive multiple of 4.
-TEXT ·gemmAVX2(SB), NOSPLIT, $0-80
+// func gemmAVX2(dst, a, w, bias *float32, groups, kp, panels, aStride, dstStride, epi int, auxOff uintptr)
+// Strides in float32s; kp is a positive multiple of 4; auxOff in bytes.
+TEXT ·gemmAVX2(SB), NOSPLIT, $0-88
 	MOVQ dst+0(FP), R9
 	MOVQ a+8(FP), R8
 	MOVQ groups+32(FP), R10
 	MOVQ kp+40(FP), R12
 	IMULQ $96, R12          // bytes of one group's input: kp·24·4
 	MOVQ epi+72(FP), R13
+	MOVQ auxOff+80(FP), R14
 
 group:
 	MOVQ w+16(FP), BX
@@ -244,6 +278,40 @@ k4:	// kp is a multiple of 4: four steps per trip
 	JMP store
 
 notsilu:
+	CMPQ R13, $3
+	JNE notsilud
+	SILUD(Y0, 0)
+	SILUD(Y1, 32)
+	SILUD(Y2, 64)
+	SILUD(Y3, 96)
+	SILUD(Y4, 128)
+	SILUD(Y5, 160)
+	SILUD(Y6, 192)
+	SILUD(Y7, 224)
+	SILUD(Y8, 256)
+	SILUD(Y9, 288)
+	SILUD(Y10, 320)
+	SILUD(Y11, 352)
+	JMP store
+
+notsilud:
+	CMPQ R13, $4
+	JNE notmul
+	MULAUX(Y0, 0)
+	MULAUX(Y1, 32)
+	MULAUX(Y2, 64)
+	MULAUX(Y3, 96)
+	MULAUX(Y4, 128)
+	MULAUX(Y5, 160)
+	MULAUX(Y6, 192)
+	MULAUX(Y7, 224)
+	MULAUX(Y8, 256)
+	MULAUX(Y9, 288)
+	MULAUX(Y10, 320)
+	MULAUX(Y11, 352)
+	JMP store
+
+notmul:
 	CMPQ R13, $2
 	JNE store
 	VXORPS Y12, Y12, Y12

@@ -5,6 +5,6 @@ package sampler
 // kernelName says which gemm kernel this build runs.
 var kernelName = "go"
 
-func gemmImpl(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int) {
-	gemmGo(dst, a, ly, bias, groups, aStride, dstStride, epi)
+func gemmImpl(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32) {
+	gemmGo(dst, a, ly, bias, groups, aStride, dstStride, epi, aux)
 }

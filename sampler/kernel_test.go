@@ -9,7 +9,8 @@ import (
 )
 
 // gemmRef is the kernels' contract in float64, straight from the layout's definition.
-func gemmRef(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int) {
+// For epiSiLUDeriv it writes the derivatives into aux; for epiMul it reads aux.
+func gemmRef(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32) {
 	for g := 0; g < groups; g++ {
 		for o := 0; o < ly.np; o++ {
 			j, c := o/panelCols, o%panelCols
@@ -18,13 +19,20 @@ func gemmRef(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride,
 				for k := 0; k < ly.kp; k++ {
 					z += float64(a[g*aStride+k*groupRows+r]) * float64(ly.w[j*ly.kp*panelCols+k*panelCols+c])
 				}
+				i := g*dstStride + o*groupRows + r
 				switch epi {
 				case epiSiLU:
 					z = z / (1 + math.Exp(-z))
 				case epiReLU:
 					z = math.Max(z, 0)
+				case epiSiLUDeriv:
+					s := 1 / (1 + math.Exp(-z))
+					aux[i] = float32(s + z*s*(1-s))
+					z *= s
+				case epiMul:
+					z *= float64(aux[i])
 				}
-				dst[g*dstStride+o*groupRows+r] = float32(z)
+				dst[i] = float32(z)
 			}
 		}
 	}
@@ -48,7 +56,7 @@ func TestGemmKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	kernels := []struct {
 		name string
-		f    func(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int)
+		f    func(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32)
 	}{{"go", gemmGo}, {kernelName, gemmImpl}}
 	for _, sh := range [][2]int{{4, 3}, {2, 64}, {64, 64}, {37, 19}, {256, 256}, {5, 130}} {
 		out, in := sh[0], sh[1]
@@ -62,35 +70,52 @@ func TestGemmKernels(t *testing.T) {
 			for i := 0; i < groupRows; i++ { // some huge values for the clamps
 				a[rng.IntN(len(a))] = float32(rng.NormFloat64() * 1e3)
 			}
-			for epi := epiNone; epi <= epiReLU; epi++ {
-				want := make([]float32, groups*dstStride)
-				gemmRef(want, a, &ly, ly.b, groups, aStride, dstStride, epi)
+			mulBy := make([]float32, groups*dstStride)
+			for i := range mulBy {
+				mulBy[i] = float32(rng.NormFloat64())
+			}
+			for epi := epiNone; epi <= epiMul; epi++ {
+				newAux := func() []float32 {
+					if epi == epiMul {
+						return append([]float32(nil), mulBy...)
+					}
+					return make([]float32, groups*dstStride)
+				}
+				want, wantAux := make([]float32, groups*dstStride), newAux()
+				gemmRef(want, a, &ly, ly.b, groups, aStride, dstStride, epi, wantAux)
 				if kernelName == "wasm" {
 					// The wasm kernel does the same float32 operations in the same order
 					// as gemmGo: the results must be identical.
-					g1, g2 := make([]float32, len(want)), make([]float32, len(want))
-					gemmGo(g1, a, &ly, ly.b, groups, aStride, dstStride, epi)
-					gemmImpl(g2, a, &ly, ly.b, groups, aStride, dstStride, epi)
+					g1, g2, x1, x2 := make([]float32, len(want)), make([]float32, len(want)), newAux(), newAux()
+					gemmGo(g1, a, &ly, ly.b, groups, aStride, dstStride, epi, x1)
+					gemmImpl(g2, a, &ly, ly.b, groups, aStride, dstStride, epi, x2)
 					for i := range g1 {
-						if math.Float32bits(g1[i]) != math.Float32bits(g2[i]) {
-							t.Fatalf("wasm %dx%d epi %d: [%d] = %v, gemmGo %v", out, in, epi, i, g2[i], g1[i])
+						if math.Float32bits(g1[i]) != math.Float32bits(g2[i]) || math.Float32bits(x1[i]) != math.Float32bits(x2[i]) {
+							t.Fatalf("wasm %dx%d epi %d: [%d] = %v %v, gemmGo %v %v", out, in, epi, i, g2[i], x2[i], g1[i], x1[i])
 						}
 					}
 				}
 				for _, k := range kernels {
-					got := make([]float32, groups*dstStride)
-					k.f(got, a, &ly, ly.b, groups, aStride, dstStride, epi)
+					got, gotAux := make([]float32, groups*dstStride), newAux()
+					k.f(got, a, &ly, ly.b, groups, aStride, dstStride, epi, gotAux)
 					for g := 0; g < groups; g++ {
 						for i := 0; i < ly.np*groupRows; i++ {
-							w, v := want[g*dstStride+i], got[g*dstStride+i]
 							// |error| ≤ 1e-5·Σ|a·w| bounds float32 summation error.
 							scale := float32(0)
 							o, r := i/groupRows, i%groupRows
 							for kk := 0; kk < ly.kp; kk++ {
 								scale += abs32(a[g*aStride+kk*groupRows+r] * ly.w[(o/panelCols)*ly.kp*panelCols+kk*panelCols+o%panelCols])
 							}
-							if !(abs32(v-w) <= 1e-5*(1+scale+abs32(ly.b[o]))) {
+							tol := 1e-5 * (1 + scale + abs32(ly.b[o]))
+							at := g*dstStride + i
+							if epi == epiMul {
+								tol *= 1 + abs32(mulBy[at])
+							}
+							if w, v := want[at], got[at]; !(abs32(v-w) <= tol) {
 								t.Fatalf("%s %dx%d groups %d epi %d: [%d][%d] = %v, want %v", k.name, out, in, groups, epi, g, i, v, w)
+							}
+							if w, v := wantAux[at], gotAux[at]; epi == epiSiLUDeriv && !(abs32(v-w) <= tol) {
+								t.Fatalf("%s %dx%d groups %d: SiLU' [%d][%d] = %v, want %v", k.name, out, in, groups, g, i, v, w)
 							}
 						}
 					}
@@ -181,7 +206,7 @@ func TestKernelSiLUAccuracy(t *testing.T) {
 		a[(i/groupRows)*ly.kp*groupRows+i%groupRows] = z
 	}
 	dst := make([]float32, groups*ly.np*groupRows)
-	gemmImpl(dst, a, &ly, ly.b, groups, ly.kp*groupRows, ly.np*groupRows, epiSiLU)
+	gemmImpl(dst, a, &ly, ly.b, groups, ly.kp*groupRows, ly.np*groupRows, epiSiLU, nil)
 	worst := 0.0
 	for i, z := range zs {
 		got := float64(dst[(i/groupRows)*ly.np*groupRows+i%groupRows])
@@ -206,7 +231,7 @@ func BenchmarkGemm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	kernels := []struct {
 		name string
-		f    func(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int)
+		f    func(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32)
 	}{{"go", gemmGo}, {kernelName, gemmImpl}}
 	if kernelName == "go" {
 		kernels = kernels[:1]
@@ -223,7 +248,7 @@ func BenchmarkGemm(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/H=%d/epi=%d", k.name, h, epi), func(b *testing.B) {
 					c0 := cpuTime()
 					for i := 0; i < b.N; i++ {
-						k.f(dst, a, &ly, ly.b, groupsPerBlock, ly.kp*groupRows, ly.np*groupRows, epi)
+						k.f(dst, a, &ly, ly.b, groupsPerBlock, ly.kp*groupRows, ly.np*groupRows, epi, nil)
 					}
 					reportFlops(b, float64(2*h*h*blockRows), cpuTime()-c0)
 				})

@@ -17,14 +17,22 @@ func siluWasm(x *float32, n int)
 // kernelName says which gemm kernel this build runs.
 var kernelName = "wasm"
 
-func gemmImpl(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int) {
-	// gemmCheck has checked every length the kernel touches.
+func gemmImpl(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32) {
+	// gemmCheck has checked every length the kernel touches. The kernel fuses ReLU; the
+	// other epilogues run over each group's outputs while they are in cache.
+	e := epi
+	if e != epiReLU {
+		e = epiNone
+	}
 	gemmWasm(unsafe.SliceData(dst), unsafe.SliceData(a), unsafe.SliceData(ly.w), unsafe.SliceData(bias),
-		groups, ly.kp, ly.np/panelCols, aStride, dstStride, epi)
-	if epi == epiSiLU {
-		n := ly.np * groupRows
+		groups, ly.kp, ly.np/panelCols, aStride, dstStride, e)
+	n := ly.np * groupRows
+	switch epi {
+	case epiSiLU:
 		for g := 0; g < groups; g++ {
 			siluWasm(unsafe.SliceData(dst[g*dstStride:g*dstStride+n]), n)
 		}
+	case epiSiLUDeriv, epiMul:
+		epilogueGo(dst, groups, dstStride, n, epi, aux)
 	}
 }

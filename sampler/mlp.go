@@ -315,7 +315,7 @@ func (m *MLP) blockVelocity(ws *workspace, r0, rows int) {
 		if l < last {
 			epi = m.epilogue()
 		}
-		gemm(dst, src, ly, ly.b, groups, ly.kp*groupRows, ly.np*groupRows, epi)
+		gemm(dst, src, ly, ly.b, groups, ly.kp*groupRows, ly.np*groupRows, epi, nil)
 		if l < last && epi == epiNone {
 			z := dst[:groups*ly.np*groupRows]
 			m.act.apply(z, z)
@@ -339,12 +339,16 @@ func (m *MLP) blockJVP(ws *workspace, r0, rows int) {
 	for l := range m.layers {
 		ly := &m.layers[l]
 		aS, dS := ly.kp*groupRows, ly.np*groupRows
-		if l == last {
-			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiNone)
-			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiNone)
-		} else {
-			gemm(ws.pre, ws.h[cur], ly, ly.b, groups, aS, dS, epiNone)
-			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiNone)
+		switch {
+		case l == last:
+			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiNone, nil)
+			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiNone, nil)
+		case m.act == actSiLU: // SiLU' of the primal pass scales the tangent pass
+			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiSiLUDeriv, ws.pre)
+			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiMul, ws.pre)
+		default:
+			gemm(ws.pre, ws.h[cur], ly, ly.b, groups, aS, dS, epiNone, nil)
+			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiNone, nil)
 			n := groups * dS
 			m.act.applyDeriv(ws.h[1-cur][:n], ws.t[1-cur][:n], ws.pre[:n])
 		}
@@ -369,10 +373,13 @@ func (m *MLP) blockDiv(ws *workspace, r0, rows int) {
 	for l := range m.layers {
 		ly := &m.layers[l]
 		aS, dS := ly.kp*groupRows, ly.np*groupRows
-		if l == last {
-			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiNone)
-		} else {
-			gemm(ws.pre, ws.h[cur], ly, ly.b, groups, aS, dS, epiNone)
+		switch {
+		case l == last:
+			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiNone, nil)
+		case m.act == actSiLU:
+			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiSiLUDeriv, ws.deriv[l])
+		default:
+			gemm(ws.pre, ws.h[cur], ly, ly.b, groups, aS, dS, epiNone, nil)
 			n := groups * dS
 			dv := ws.deriv[l][:n]
 			for i := range dv {
@@ -400,9 +407,10 @@ func (m *MLP) blockDiv(ws *workspace, r0, rows int) {
 		for l := range m.layers {
 			ly := &m.layers[l]
 			aS, dS := ly.kp*groupRows, ly.np*groupRows
-			gemm(ws.t[1-tc], ws.t[tc], ly, ly.zero, groups, aS, dS, epiNone)
-			if l < last {
-				mulInto(ws.t[1-tc][:groups*dS], ws.deriv[l][:groups*dS])
+			if l == last {
+				gemm(ws.t[1-tc], ws.t[tc], ly, ly.zero, groups, aS, dS, epiNone, nil)
+			} else {
+				gemm(ws.t[1-tc], ws.t[tc], ly, ly.zero, groups, aS, dS, epiMul, ws.deriv[l])
 			}
 			tc = 1 - tc
 		}
@@ -412,14 +420,6 @@ func (m *MLP) blockDiv(ws *workspace, r0, rows int) {
 			g, rr := r/groupRows, r%groupRows
 			div[r] += res[g*np*groupRows+k*groupRows+rr]
 		}
-	}
-}
-
-// mulInto sets dst[i] *= f[i].
-func mulInto(dst, f []float32) {
-	f = f[:len(dst)]
-	for i := range dst {
-		dst[i] *= f[i]
 	}
 }
 

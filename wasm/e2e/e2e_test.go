@@ -404,7 +404,8 @@ func TestBrowser(t *testing.T) {
 	}
 	const n = 2000
 	start := time.Now()
-	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s?model=%s&particles=%d&solver=midpoint&nfe=20", url, model, n))); err != nil {
+	// 20 midpoint steps (40 NFE): the setting the default models are trained to match.
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s?model=%s&particles=%d&solver=midpoint&nfe=40", url, model, n))); err != nil {
 		t.Fatal(err)
 	}
 	st := waitFor(t, ctx, "the first frames", 2*time.Minute, func(s status) bool { return s.Ready && s.Frames > 2 && s.Particles == n })
@@ -413,7 +414,7 @@ func TestBrowser(t *testing.T) {
 	if st.FirstFrameMs <= 0 {
 		t.Errorf("firstFrameMs = %g", st.FirstFrameMs)
 	}
-	if st.Model != model || st.Solver != "midpoint" || st.NFETotal != 20 || st.Path == "" || st.Dataset == "" {
+	if st.Model != model || st.Solver != "midpoint" || st.NFETotal != 40 || st.Path == "" || st.Dataset == "" {
 		t.Errorf("status after load: model %q dataset %q path %q solver %q nfe total %d", st.Model, st.Dataset, st.Path, st.Solver, st.NFETotal)
 	}
 	if len(st.Sample) != n {
@@ -425,7 +426,7 @@ func TestBrowser(t *testing.T) {
 	runStart := time.Now()
 	st = waitFor(t, ctx, "the particles to reach the end", 8*time.Minute, func(s status) bool { return s.Done && s.T >= s.TMax && s.TMax > 0 })
 	t.Logf("reached t = %.4f (TMax %.4f) with NFE %d in %.1f s; %.1f fps", st.T, st.TMax, st.NFE, time.Since(runStart).Seconds(), st.FPS)
-	if st.NFE != 20 || st.FPS <= 0 || st.Playing {
+	if st.NFE != 40 || st.FPS <= 0 || st.Playing {
 		t.Errorf("at the end: nfe %d, fps %g, playing %v", st.NFE, st.FPS, st.Playing)
 	}
 	pts := make([]float32, 0, 2*len(st.Sample))
@@ -455,8 +456,8 @@ func TestBrowser(t *testing.T) {
 	// A control on the page: the solver select. The status follows, and the run restarts.
 	eval[bool](t, ctx, `(() => { const s = document.getElementById('c-solver'); s.value = 'euler'; s.dispatchEvent(new Event('change')); return true; })()`)
 	st = waitFor(t, ctx, "the solver change", 30*time.Second, func(s status) bool { return s.Solver == "euler" })
-	if st.NFETotal != 20 || st.T > 0.5 {
-		t.Errorf("after choosing euler: nfe total %d, t %.3f (want 20 and a restart)", st.NFETotal, st.T)
+	if st.NFETotal != 40 || st.T > 0.5 {
+		t.Errorf("after choosing euler: nfe total %d, t %.3f (want 40 and a restart)", st.NFETotal, st.T)
 	}
 	// The API and the keyboard.
 	if e := eval[any](t, ctx, `window.flowmatch.set('nfe', '4')`); e != nil {

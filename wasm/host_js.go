@@ -135,9 +135,12 @@ func (h *host) attach(g *Game) {
 		DrawMs       float64 `json:"drawMs"`    // CPU time of a frame's drawing
 		DrawCalls    int     `json:"drawCalls"` // DrawTriangles calls for the particles last frame
 		FirstFrameAt float64 `json:"firstFrameAt,omitempty"`
+		StartedAt    float64 `json:"startedAt"` // when the Go program was ready (epoch ms)
 	}
+	perf := js.Global().Get("performance")
+	startedAt := perf.Get("timeOrigin").Float() + perf.Call("now").Float()
 	status := func(args []js.Value) any {
-		st := pageStatus{Status: app.Status(), Ready: true, FirstFrameAt: firstFrameAt,
+		st := pageStatus{Status: app.Status(), Ready: true, FirstFrameAt: firstFrameAt, StartedAt: startedAt,
 			UpdateMs: math.Round(g.updateMs*100) / 100, DrawMs: math.Round(g.drawMs*100) / 100, DrawCalls: g.particleCalls}
 		if len(args) > 0 && args[0].Type() == js.TypeObject {
 			if v := args[0].Get("sample"); v.Type() == js.TypeBoolean && !v.Bool() {
@@ -195,7 +198,6 @@ func (h *host) attach(g *Game) {
 	var lastErr string
 	g.onFrame = func(g *Game, _ *ebiten.Image) {
 		if firstFrameAt == 0 && app.FirstFrame() > 0 {
-			perf := js.Global().Get("performance")
 			firstFrameAt = perf.Get("timeOrigin").Float() + perf.Call("now").Float()
 		}
 		// Tell the page about errors, so that it can show them beside the controls.

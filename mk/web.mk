@@ -52,8 +52,8 @@ define apt_need
 	if [ -n "$$missing" ]; then \
 		echo "==> installing$$missing ($(2))"; \
 		if [ "$$(id -u)" != 0 ]; then echo "    not root: run apt-get install$$missing yourself"; exit 1; fi; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null || \
-		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
 	fi
 endef
 

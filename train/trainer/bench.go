@@ -45,19 +45,33 @@ func Bench(cfg Config, warmup, steps int) (BenchResult, error) {
 	p := initParams(e.shapes, cfg.Seed)
 	e.write(e.P, p)
 	e.write(e.E, p)
-	b, err := newBatcher(&cfg, rand.New(rand.NewPCG(cfg.Seed, streamData)))
+	pcg := rand.NewPCG(cfg.Seed, streamData)
+	b, err := newBatcher(&cfg, rand.New(pcg))
 	if err != nil {
 		return r, err
 	}
+	pf := startPrefetch(b, pcg, warmup+steps)
+	defer pf.stop()
+	step := func(s int) (float64, error) {
+		bt := pf.next()
+		if bt.err != nil {
+			return 0, bt.err
+		}
+		x, u := e.inputs()
+		copy(x, bt.x)
+		copy(u, bt.u)
+		pf.release(bt)
+		return stepOnce(e, &cfg, s)
+	}
 	for s := 0; s < warmup; s++ {
-		if _, err := stepOnce(e, b, &cfg, s); err != nil {
+		if _, err := step(s); err != nil {
 			return r, err
 		}
 	}
 	calls0, tensors0 := e.c.Calls, ts.TensorCount
 	t0 := time.Now()
 	for s := warmup; s < warmup+steps; s++ {
-		if r.Loss, err = stepOnce(e, b, &cfg, s); err != nil {
+		if r.Loss, err = step(s); err != nil {
 			return r, err
 		}
 	}

@@ -127,6 +127,13 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	}
 
 	var t0 time.Time // when this process started stepping
+	// The data stream's state after the last batch trained on (batches are drawn ahead).
+	rngState, err := pcg.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	pf := startPrefetch(b, pcg, cfg.Steps-start)
+	defer pf.stop()
 	saveCkpt := func(step int, loss float64) error {
 		ck := &checkpoint{P: make([]float32, e.n), E: make([]float32, e.n), M: make([]float32, e.n), V: make([]float32, e.n)}
 		e.read(ck.P, e.P)
@@ -136,11 +143,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 		if err := e.err(); err != nil {
 			return err
 		}
-		state, err := pcg.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		ck.hdr = ckptHeader{Run: keyOf(&cfg), Step: step, NParams: e.n, RNG: state, LossEMA: lossEMA, Loss: loss,
+		ck.hdr = ckptHeader{Run: keyOf(&cfg), Step: step, NParams: e.n, RNG: rngState, LossEMA: lossEMA, Loss: loss,
 			Seconds: elapsed + time.Since(t0).Seconds()}
 		return writeCheckpoint(ckPath, ck)
 	}
@@ -163,7 +166,20 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 			}
 			return nil, fmt.Errorf("interrupted at step %d of %d; checkpoint %s written; continue with -resume", step, cfg.Steps, ckPath)
 		}
-		loss, err := stepOnce(e, b, &cfg, step)
+		bt := pf.next()
+		if bt == nil || bt.err != nil {
+			prog.finish()
+			if bt == nil {
+				return nil, errors.New("trainer: batch producer stopped")
+			}
+			return nil, bt.err
+		}
+		x, u := e.inputs()
+		copy(x, bt.x)
+		copy(u, bt.u)
+		rngState = bt.rng
+		pf.release(bt)
+		loss, err := stepOnce(e, &cfg, step)
 		if err != nil {
 			prog.finish()
 			if lastCkpt >= 0 {
@@ -353,13 +369,9 @@ func (p *progress) finish() {
 // errDiverged marks a NaN or infinite loss or gradient.
 var errDiverged = errors.New("training diverged")
 
-// stepOnce runs training step `step` (0-based): draw a batch, forward, backward, clip,
-// AdamW, EMA. It returns the batch's loss (before the update).
-func stepOnce(e *engine, b *batcher, cfg *Config, step int) (float64, error) {
-	x, u := e.inputs()
-	if err := b.next(x, u); err != nil {
-		return 0, err
-	}
+// stepOnce runs training step `step` (0-based) on the batch in e.inputs(): forward,
+// backward, clip, AdamW, EMA. It returns the batch's loss (before the update).
+func stepOnce(e *engine, cfg *Config, step int) (float64, error) {
 	e.upload()
 	loss := e.lossAndGrad()
 	norm := e.gradNorm()

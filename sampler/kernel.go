@@ -20,6 +20,13 @@ import (
 // of groups: for each group, for each panel, a groupRows×panelCols tile of outputs in
 // registers (a 24×4 tile of 12 AVX2 vectors on amd64, 2×4 scalar sub-tiles elsewhere),
 // with the bias added first and the activation applied before the tile is stored.
+// Rows never mix: a row's outputs do not depend on the batch it came in, nor on how
+// the batch was split between workers.
+//
+// Which kernel runs (kernelName): on amd64, kernel_amd64.s (AVX2 and FMA, when CPUID and
+// the OS say both are usable); under js/wasm, kernel_wasm.s (scalar WebAssembly, written
+// by kernel_gen.go); elsewhere, or with the build tag purego, gemmGo. The tests check
+// each against a float64 definition and against gemmGo.
 const (
 	groupRows = 24 // rows per group: 3 AVX2 vectors of 8 float32
 	panelCols = 4  // outputs per weight panel

@@ -58,6 +58,42 @@ const (
 
 // silu sets local x to x/(1+e^(−x)), as siluInPlace does; F11–F14 are scratch.
 func silu(x string) {
+	expNeg(x)
+	emit("F32Const %s", f32(1))
+	emit("F32Add")
+	emit("Set F14")
+	emit("Get %s", x)
+	emit("Get F14")
+	emit("F32Div")
+	emit("Set %s", x)
+}
+
+// siluDeriv leaves silu(x) in F14 and silu'(x) on the stack, as siluDerivInPlace
+// computes them; F11–F14 are scratch.
+func siluDeriv(x string) {
+	expNeg(x)
+	emit("Set F12") // e
+	emit("F32Const %s", f32(1))
+	emit("F32Const %s", f32(1))
+	emit("Get F12")
+	emit("F32Add")
+	emit("F32Div")
+	emit("Tee F13") // s = 1/(1+e)
+	emit("Get %s", x)
+	emit("F32Mul")
+	emit("Set F14") // zs = x·s
+	emit("Get F13") // s + zs·(e·s)
+	emit("Get F14")
+	emit("Get F12")
+	emit("Get F13")
+	emit("F32Mul")
+	emit("F32Mul")
+	emit("F32Add")
+}
+
+// expNeg pushes e^(−x) for local x, as expNeg in kernel.go computes it; F11–F14 are
+// scratch.
+func expNeg(x string) {
 	// y = −x, clamped to [expLo, expHi]; f32.min and f32.max cost V8 a compare and
 	// three branches each, so the common case tests |x| once.
 	emit("Get %s", x)
@@ -130,13 +166,51 @@ func silu(x string) {
 	emit("I32Add")
 	emit("F32ReinterpretI32")
 	emit("F32Mul")
-	emit("F32Const %s", f32(1))
-	emit("F32Add")
-	emit("Set F14")
-	emit("Get %s", x)
-	emit("Get F14")
-	emit("F32Div")
-	emit("Set %s", x)
+}
+
+// elementwise writes a loop over n float32s at x (and y, advanced alike) that runs body
+// with the value of x in F0 and its address in R0 (R1: y's address).
+func elementwise(name, args, frame string, twoPointers bool, body func()) {
+	fmt.Fprintf(&b, "\n// func %s(%s)\nTEXT ·%s(SB), NOSPLIT, %s\n", name, args, name, frame)
+	emit("MOVD x+0(FP), R0")
+	if twoPointers {
+		emit("MOVD y+8(FP), R1")
+		emit("MOVD n+16(FP), R2")
+	} else {
+		emit("MOVD n+8(FP), R2")
+	}
+	emit("Get R2")
+	emit("I64Eqz")
+	emit("If")
+	emit("RET")
+	emit("End")
+	emit("Get R0") // R2 = end of x
+	emit("Get R2")
+	emit("I64Const $2")
+	emit("I64Shl")
+	emit("I64Add")
+	emit("Set R2")
+	emit("Loop")
+	emit("Get R0")
+	emit("I32WrapI64")
+	emit("F32Load $0")
+	emit("Set F0")
+	body()
+	if twoPointers {
+		emit("Get R1")
+		emit("I64Const $4")
+		emit("I64Add")
+		emit("Set R1")
+	}
+	emit("Get R0")
+	emit("I64Const $4")
+	emit("I64Add")
+	emit("Tee R0")
+	emit("Get R2")
+	emit("I64Ne")
+	emit("BrIf $0")
+	emit("End")
+	emit("RET")
 }
 
 // acc names the accumulator of tile row r (0, 1) and output c.
@@ -316,44 +390,38 @@ TEXT ·gemmWasm(SB), NOSPLIT, $0-80
 	emit("End") // groups
 	emit("RET")
 
-	b.WriteString(`
-// func siluWasm(x *float32, n int)
-//
-// Sets x[i] = silu(x[i]) for i < n: R0 the pointer, R1 its end; F0 the value.
-TEXT ·siluWasm(SB), NOSPLIT, $0-16
-`)
-	emit("MOVD x+0(FP), R0")
-	emit("MOVD n+8(FP), R1")
-	emit("Get R1")
-	emit("I64Eqz")
-	emit("If")
-	emit("RET")
-	emit("End")
-	emit("Get R0")
-	emit("Get R1")
-	emit("I64Const $2")
-	emit("I64Shl")
-	emit("I64Add")
-	emit("Set R1")
-	emit("Loop")
-	emit("Get R0")
-	emit("I32WrapI64")
-	emit("F32Load $0")
-	emit("Set F0")
-	silu("F0")
-	emit("Get R0")
-	emit("I32WrapI64")
-	emit("Get F0")
-	emit("F32Store $0")
-	emit("Get R0")
-	emit("I64Const $4")
-	emit("I64Add")
-	emit("Tee R0")
-	emit("Get R1")
-	emit("I64Ne")
-	emit("BrIf $0")
-	emit("End")
-	emit("RET")
+	// siluWasm sets x[i] = silu(x[i]).
+	elementwise("siluWasm", "x *float32, n int", "$0-16", false, func() {
+		silu("F0")
+		emit("Get R0")
+		emit("I32WrapI64")
+		emit("Get F0")
+		emit("F32Store $0")
+	})
+	// siluDerivWasm sets x[i] = silu(x[i]) and y[i] = silu'(x[i]).
+	elementwise("siluDerivWasm", "x, y *float32, n int", "$0-24", true, func() {
+		siluDeriv("F0")
+		emit("Set F1")
+		emit("Get R0")
+		emit("I32WrapI64")
+		emit("Get F14")
+		emit("F32Store $0")
+		emit("Get R1")
+		emit("I32WrapI64")
+		emit("Get F1")
+		emit("F32Store $0")
+	})
+	// mulWasm sets x[i] *= y[i].
+	elementwise("mulWasm", "x, y *float32, n int", "$0-24", true, func() {
+		emit("Get R0")
+		emit("I32WrapI64")
+		emit("Get F0")
+		emit("Get R1")
+		emit("I32WrapI64")
+		emit("F32Load $0")
+		emit("F32Mul")
+		emit("F32Store $0")
+	})
 
 	if err := os.WriteFile("kernel_wasm.s", []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -14,6 +14,12 @@ func gemmWasm(dst, a, w, bias *float32, groups, kp, panels, aStride, dstStride, 
 //go:noescape
 func siluWasm(x *float32, n int)
 
+//go:noescape
+func siluDerivWasm(x, y *float32, n int)
+
+//go:noescape
+func mulWasm(x, y *float32, n int)
+
 // kernelName says which gemm kernel this build runs.
 var kernelName = "wasm"
 
@@ -32,7 +38,15 @@ func gemmImpl(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride
 		for g := 0; g < groups; g++ {
 			siluWasm(unsafe.SliceData(dst[g*dstStride:g*dstStride+n]), n)
 		}
-	case epiSiLUDeriv, epiMul:
-		epilogueGo(dst, groups, dstStride, n, epi, aux)
+	case epiSiLUDeriv:
+		for g := 0; g < groups; g++ {
+			o := g * dstStride
+			siluDerivWasm(unsafe.SliceData(dst[o:o+n]), unsafe.SliceData(aux[o:o+n]), n)
+		}
+	case epiMul:
+		for g := 0; g < groups; g++ {
+			o := g * dstStride
+			mulWasm(unsafe.SliceData(dst[o:o+n]), unsafe.SliceData(aux[o:o+n]), n)
+		}
 	}
 }

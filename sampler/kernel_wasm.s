@@ -269,22 +269,20 @@ TEXT ·gemmWasm(SB), NOSPLIT, $0-80
 	RET
 
 // func siluWasm(x *float32, n int)
-//
-// Sets x[i] = silu(x[i]) for i < n: R0 the pointer, R1 its end; F0 the value.
 TEXT ·siluWasm(SB), NOSPLIT, $0-16
 	MOVD x+0(FP), R0
-	MOVD n+8(FP), R1
-	Get R1
+	MOVD n+8(FP), R2
+	Get R2
 	I64Eqz
 	If
 	RET
 	End
 	Get R0
-	Get R1
+	Get R2
 	I64Const $2
 	I64Shl
 	I64Add
-	Set R1
+	Set R2
 	Loop
 	Get R0
 	I32WrapI64
@@ -373,7 +371,179 @@ TEXT ·siluWasm(SB), NOSPLIT, $0-16
 	I64Const $4
 	I64Add
 	Tee R0
+	Get R2
+	I64Ne
+	BrIf $0
+	End
+	RET
+
+// func siluDerivWasm(x, y *float32, n int)
+TEXT ·siluDerivWasm(SB), NOSPLIT, $0-24
+	MOVD x+0(FP), R0
+	MOVD y+8(FP), R1
+	MOVD n+16(FP), R2
+	Get R2
+	I64Eqz
+	If
+	RET
+	End
+	Get R0
+	Get R2
+	I64Const $2
+	I64Shl
+	I64Add
+	Set R2
+	Loop
+	Get R0
+	I32WrapI64
+	F32Load $0
+	Set F0
+	Get F0
+	F32Neg
+	Set F11
+	Get F0
+	F32Abs
+	F32Const $8.7e+01
+	F32Ge
+	If
+	Get F11
+	F32Const $-8.7e+01
+	F32Max
+	F32Const $8.8e+01
+	F32Min
+	Set F11
+	End
+	Get F11
+	F32Const $1.442695e+00
+	F32Mul
+	F32Const $1.2582912e+07
+	F32Add
+	Tee F12
+	F32Const $1.2582912e+07
+	F32Sub
+	Set F13
+	Get F11
+	Get F13
+	F32Const $6.933594e-01
+	F32Mul
+	F32Sub
+	Get F13
+	F32Const $-2.1219444e-04
+	F32Mul
+	F32Sub
+	Tee F11
+	Get F11
+	F32Mul
+	Set F14
+	F32Const $4.166839e-02
+	Get F11
+	F32Const $8.36871e-03
+	F32Mul
+	F32Add
+	Get F14
+	F32Const $1.3814613e-03
+	F32Mul
+	F32Add
+	Get F14
+	F32Mul
+	F32Const $4.9999994e-01
+	Get F11
+	F32Const $1.6666521e-01
+	F32Mul
+	F32Add
+	F32Add
+	Get F14
+	F32Mul
+	F32Const $1.0e+00
+	Get F11
+	F32Add
+	F32Add
+	Get F12
+	I32ReinterpretF32
+	I32Const $23
+	I32Shl
+	I32Const $0x3f800000
+	I32Add
+	F32ReinterpretI32
+	F32Mul
+	Set F12
+	F32Const $1.0e+00
+	F32Const $1.0e+00
+	Get F12
+	F32Add
+	F32Div
+	Tee F13
+	Get F0
+	F32Mul
+	Set F14
+	Get F13
+	Get F14
+	Get F12
+	Get F13
+	F32Mul
+	F32Mul
+	F32Add
+	Set F1
+	Get R0
+	I32WrapI64
+	Get F14
+	F32Store $0
 	Get R1
+	I32WrapI64
+	Get F1
+	F32Store $0
+	Get R1
+	I64Const $4
+	I64Add
+	Set R1
+	Get R0
+	I64Const $4
+	I64Add
+	Tee R0
+	Get R2
+	I64Ne
+	BrIf $0
+	End
+	RET
+
+// func mulWasm(x, y *float32, n int)
+TEXT ·mulWasm(SB), NOSPLIT, $0-24
+	MOVD x+0(FP), R0
+	MOVD y+8(FP), R1
+	MOVD n+16(FP), R2
+	Get R2
+	I64Eqz
+	If
+	RET
+	End
+	Get R0
+	Get R2
+	I64Const $2
+	I64Shl
+	I64Add
+	Set R2
+	Loop
+	Get R0
+	I32WrapI64
+	F32Load $0
+	Set F0
+	Get R0
+	I32WrapI64
+	Get F0
+	Get R1
+	I32WrapI64
+	F32Load $0
+	F32Mul
+	F32Store $0
+	Get R1
+	I64Const $4
+	I64Add
+	Set R1
+	Get R0
+	I64Const $4
+	I64Add
+	Tee R0
+	Get R2
 	I64Ne
 	BrIf $0
 	End

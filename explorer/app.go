@@ -565,7 +565,7 @@ func (a *App) overlayTasks() []func(int) int {
 			if sl.density == nil {
 				ext := 4.0
 				if ds := a.data[ls.model.Dataset]; ds != nil && ds.ext > 0 {
-					ext = ds.ext
+					ext = 1.3 * ds.ext // a margin, so that the box edge falls where the density is ~0
 				}
 				sl.density = NewDensityGrid(ls.model, DensityCells, Box{-ext, -ext, ext, ext})
 			}

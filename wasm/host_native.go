@@ -39,7 +39,7 @@ func newHost() *host {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&h.dir, "models", "", "folder of models (manifest.json or NAME-PATH.safetensors files); default: www/models, then weights/")
-	fs.StringVar(&h.shot, "shot", "", "write a PNG of the window to this file once the run has finished, then exit")
+	fs.StringVar(&h.shot, "shot", "", "write a PNG of the window to this file once the run has finished (with -settle: at once), then exit")
 	fs.DurationVar(&h.shotWait, "shot-timeout", 2*time.Minute, "with -shot: take the picture after this long even if the run is not finished")
 	fs.BoolVar(&h.settle, "settle", false, "compute the whole run before the first frame (with -shot: a deterministic picture)")
 	fs.BoolVar(&h.noUI, "no-ui", false, "hide the on-canvas controls")
@@ -124,7 +124,9 @@ func (h *host) attach(g *Game) {
 		if st.Particles > 0 {
 			frames++
 		}
-		finished := st.Done && st.T >= st.TMax && frames > 3
+		// With -settle everything is computed before the first frame: a few frames are
+		// enough. Otherwise wait for the run to reach its end.
+		finished := frames > 3 && (h.settle || st.Done && st.T >= st.TMax)
 		if !finished && time.Since(start) < h.shotWait && st.Error == "" {
 			return
 		}
@@ -133,6 +135,9 @@ func (h *host) attach(g *Game) {
 		}
 		fmt.Printf("screenshot %s: t %.3f, nfe %d, particles %d, frames %d, %.1f fps, first frame after %.0f ms\n",
 			h.shot, st.T, st.NFE, st.Particles, st.Frames, st.FPS, st.FirstFrameMs)
+		if st.Error != "" {
+			fmt.Println("error:", st.Error)
+		}
 		g.err = ebiten.Termination
 		g.onFrame = nil
 	}

@@ -114,6 +114,7 @@ type App struct {
 
 	fatal    string // nothing can be shown (no manifest)
 	notice   string // a passing message, e.g. a rejected key
+	noticeAt time.Time
 	ShowHelp bool
 
 	start, last time.Time
@@ -170,7 +171,7 @@ func New(cfg Config, man *Manifest, s Settings, fatalErr error) *App {
 		if ps := man.Paths(a.s.Dataset); len(ps) > 0 {
 			a.s.Path = ps[0]
 		} else {
-			a.notice = fmt.Sprintf("no model for dataset %q; showing the default", a.s.Dataset)
+			a.Notify(fmt.Sprintf("no model for dataset %q; showing the default", a.s.Dataset))
 			e := man.DefaultEntry()
 			a.s.Dataset, a.s.Path = e.Dataset, e.Path
 		}
@@ -322,7 +323,7 @@ func (a *App) build(ls *laneState) {
 	t0, t1 := m.tRange()
 	lane, err := NewLane(ls.vf, ls.spec.solver, steps, t0, t1, x0)
 	if err != nil {
-		a.notice = err.Error()
+		a.Notify(err.Error())
 		return
 	}
 	ls.lane = lane

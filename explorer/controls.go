@@ -296,7 +296,33 @@ func (a *App) Set(name, value string) error {
 	default:
 		return fmt.Errorf("no control named %q", name)
 	}
+	if err := checkMemory(s); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	return a.apply(s)
+}
+
+// MaxTrajectoryBytes bounds the memory the kept trajectories may take (every step of
+// every particle of every panel), so that a large particle count times a large NFE is
+// refused in words instead of running the page out of memory.
+const MaxTrajectoryBytes = 256 << 20
+
+func checkMemory(s Settings) error {
+	bytes := func(solver string, nfe int) int {
+		return s.Particles * 2 * 4 * (StepsFor(solver, nfe) + 1)
+	}
+	total := bytes(s.Solver, s.NFE)
+	switch s.Compare {
+	case ComparePaths:
+		total *= 2
+	case CompareSolvers:
+		total += bytes(s.SolverB, s.NFEB)
+	}
+	if total > MaxTrajectoryBytes {
+		return fmt.Errorf("%d particles with these steps would keep %d MB of trajectories (at most %d MB): use fewer particles or fewer NFE",
+			s.Particles, total>>20, MaxTrajectoryBytes>>20)
+	}
+	return nil
 }
 
 // Cycle moves a control to its next (dir > 0) or previous option, wrapping around;
@@ -425,7 +451,7 @@ func (a *App) Key(name string, shift bool) bool {
 		return false
 	}
 	if err != nil {
-		a.notice = err.Error()
+		a.Notify(err.Error())
 	}
 	return true
 }

@@ -431,6 +431,20 @@ func TestControls(t *testing.T) {
 	if err := a.Set("t", "0.5"); err != nil || a.Status().Playing {
 		t.Errorf("seeking should pause: %v", err)
 	}
+	// 50,000 particles × 1,001 frames of Euler would keep 400 MB of trajectories.
+	nfe := a.Settings().NFE
+	if err := a.Set("nfe", "1000"); err == nil || !strings.Contains(err.Error(), "MB of trajectories") {
+		t.Errorf("50,000 particles × 1,000 Euler steps: %v", err)
+	}
+	if a.Settings().NFE != nfe {
+		t.Errorf("a refused setting changed the NFE to %d", a.Settings().NFE)
+	}
+	if err := a.Set("particles", "5000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Set("nfe", "1000"); err != nil {
+		t.Errorf("5,000 particles × 1,000 Euler steps: %v", err)
+	}
 }
 
 func TestKeys(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 )
 
 // Scene is what a front end draws for one frame.
@@ -49,6 +50,14 @@ func (a *App) shownT(ls *laneState) float64 {
 	return ls.lane.ShownTime(math.Min(a.clock.T, ls.lane.T1()))
 }
 
+// NoticeTime is how long a passing notice stays on the screen.
+const NoticeTime = 4 * time.Second
+
+// Notify shows a passing message (a refused key, an ignored setting) for NoticeTime.
+func (a *App) Notify(msg string) {
+	a.notice, a.noticeAt = msg, a.cfg.Now()
+}
+
 // Scene builds the frame's scene. The slices in it are reused from frame to frame.
 func (a *App) Scene() Scene {
 	sc := Scene{T: a.clock.T, End: a.clock.End, Playing: a.clock.Playing}
@@ -59,7 +68,9 @@ func (a *App) Scene() Scene {
 		sc.Message, sc.Fatal = a.fatal, true
 		return sc
 	}
-	sc.Message = a.notice
+	if a.notice != "" && a.cfg.Now().Sub(a.noticeAt) < NoticeTime {
+		sc.Message = a.notice
+	}
 	for _, ls := range a.lanes {
 		sc.Panels = append(sc.Panels, a.panel(ls))
 	}

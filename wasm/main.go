@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/explorer"
@@ -39,7 +40,9 @@ func main() {
 	}
 	g := newGame(app, h.canvasUI())
 	if len(bad) > 0 {
-		h.warn(fmt.Sprintf("ignored settings: %v", bad))
+		msg := "ignored settings: " + strings.Join(bad, "; ")
+		h.warn(msg)
+		app.Notify(msg)
 	}
 	h.attach(g)
 	ebiten.SetWindowTitle("flowmatch explorer: noise flowing into data")

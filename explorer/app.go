@@ -85,6 +85,7 @@ type laneState struct {
 	pos       []float32    // positions at the shown time, refreshed by Scene
 	trails    []Trail
 	trailBufs [][]float32
+	scratch   []float32
 }
 
 type drop struct {
@@ -604,7 +605,10 @@ func (a *App) ease(dt float64) {
 		}
 		t := math.Min(a.clock.T, ls.lane.T1())
 		n := min(ls.lane.N(), 1000)
-		buf := make([]float32, 2*n)
+		if cap(ls.scratch) < 2*n {
+			ls.scratch = make([]float32, 2*n)
+		}
+		buf := ls.scratch[:2*n]
 		ls.lane.At(t, buf, 0, n)
 		target = math.Max(target, extent(buf, 2))
 		// Leave room for the panel's label at the top.

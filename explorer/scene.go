@@ -74,7 +74,7 @@ func (a *App) Scene() Scene {
 	for _, ls := range a.lanes {
 		sc.Panels = append(sc.Panels, a.panel(ls))
 	}
-	st := a.Status()
+	st := a.status(false)
 	sc.HUD = fmt.Sprintf("t %.3f   NFE %d   particles %d   %.0f fps", st.T, st.NFE, st.Particles, st.FPS)
 	if !a.clock.Playing {
 		sc.HUD += "   (paused)"
@@ -237,7 +237,9 @@ func (a *App) Error() string {
 }
 
 // Status returns the current snapshot.
-func (a *App) Status() Status {
+func (a *App) Status() Status { return a.status(true) }
+
+func (a *App) status(withSample bool) Status {
 	st := Status{
 		FPS: math.Round(a.fps*10) / 10, Playing: a.clock.Playing, Speed: a.s.Speed, Compare: a.s.Compare,
 		Dataset: a.s.Dataset, Path: a.s.Path, Solver: a.s.Solver, Drops: len(a.drops), Frames: a.frames,
@@ -263,6 +265,8 @@ func (a *App) Status() Status {
 			}
 			if i == 0 {
 				st.Particles = l.N()
+			}
+			if i == 0 && withSample {
 				m := min(StatusPoints, l.N())
 				buf := make([]float32, 2*m)
 				l.At(t, buf, 0, m)

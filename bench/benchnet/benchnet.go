@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"time"
 )
 
 // Model is the file every peer reads. Weights are in PyTorch's layout, [out][in]
@@ -159,9 +160,57 @@ type Result struct {
 	Threads   int     `json:"threads"`
 	Batch     int     `json:"batch"`
 	Reps      int     `json:"reps"`
-	BestMs    float64 `json:"best_ms"` // fastest repetition
+	BestMs    float64 `json:"best_ms"` // fastest repetition, wall time
 	MeanMs    float64 `json:"mean_ms"`
+	BestCPUMs float64 `json:"best_cpu_ms,omitempty"` // fastest repetition, process CPU time
 	EvalsPerS float64 `json:"evals_per_s,omitempty"` // particle evaluations per second, at BestMs
 	GFLOPs    float64 `json:"gflops,omitempty"`
 	MaxErr    float64 `json:"max_err"` // of the check, in units of (1 + |want|)
+}
+
+// Timer times repetitions of a benchmark in wall and process CPU time.
+type Timer struct {
+	Reps          int
+	Best, BestCPU time.Duration
+	total         time.Duration
+	wall0         time.Time
+	cpu0          time.Duration
+}
+
+// Start starts a repetition.
+func (t *Timer) Start() { t.wall0, t.cpu0 = time.Now(), CPUTime() }
+
+// Stop ends a repetition.
+func (t *Timer) Stop() {
+	d, c := time.Since(t.wall0), CPUTime()-t.cpu0
+	if t.Reps == 0 || d < t.Best {
+		t.Best = d
+	}
+	if t.Reps == 0 || c < t.BestCPU {
+		t.BestCPU = c
+	}
+	t.total += d
+	t.Reps++
+}
+
+// Run times f: warmup untimed calls, then at least minReps timed ones and until budget
+// is spent.
+func (t *Timer) Run(f func(), warmup, minReps int, budget time.Duration) {
+	for i := 0; i < warmup; i++ {
+		f()
+	}
+	for t.Reps < minReps || t.total < budget {
+		t.Start()
+		f()
+		t.Stop()
+	}
+}
+
+// Fill sets r's timing fields.
+func (t *Timer) Fill(r *Result) {
+	ms := func(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }
+	r.Reps, r.BestMs, r.BestCPUMs = t.Reps, ms(t.Best), ms(t.BestCPU)
+	if t.Reps > 0 {
+		r.MeanMs = ms(t.total / time.Duration(t.Reps))
+	}
 }

@@ -91,12 +91,25 @@ func (b *bench) cmd(env []string, dir string, name string, args ...string) error
 		if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &r) != nil || r.BestMs == 0 {
 			continue
 		}
-		fmt.Fprintf(b.log, "  %-9s %-7s %-18s H=%-3d threads=%d  best %9.3f ms  mean %9.3f ms  (%d reps, check error %.2g)\n",
-			r.Peer, short(r.Kernel), r.What, r.Hidden, r.Threads, r.BestMs, r.MeanMs, r.Reps, r.MaxErr)
+		fmt.Fprintf(b.log, "  %-9s %-7s %-18s H=%-3d threads=%d  best %9.3f ms (CPU %9.3f ms)  mean %9.3f ms  (%d reps, check error %.2g)\n",
+			r.Peer, short(r.Kernel), r.What, r.Hidden, r.Threads, r.BestMs, r.BestCPUMs, r.MeanMs, r.Reps, r.MaxErr)
 		b.raw = append(b.raw, line)
 		k := key(r)
-		if old, ok := b.best[k]; !ok || r.BestMs < old.BestMs {
+		old, ok := b.best[k]
+		switch {
+		case !ok:
 			b.best[k] = r
+		default: // the fastest wall and the fastest CPU repetition, each over all rounds
+			if r.BestMs < old.BestMs {
+				cpu := old.BestCPUMs
+				old = r
+				old.BestCPUMs = cpu
+			}
+			if r.BestCPUMs > 0 && (old.BestCPUMs == 0 || r.BestCPUMs < old.BestCPUMs) {
+				old.BestCPUMs = r.BestCPUMs
+			}
+			old.MaxErr = max(old.MaxErr, r.MaxErr)
+			b.best[k] = old
 		}
 	}
 	return nil
@@ -331,7 +344,15 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 	p("default build: AVX2/FMA kernel on amd64 (pure-Go fallback without AVX2), scalar\n")
 	p("WebAssembly kernel under js/wasm; \"purego\" is the portable Go kernel (build tag purego).\n\n")
 
-	ratio := func(slow, fast benchnet.Result) string { return fmt.Sprintf("%.2f×", slow.BestMs/fast.BestMs) }
+	// One thread: CPU time (steadier on a shared machine); two: wall time.
+	ms := func(r benchnet.Result) float64 {
+		if r.Threads == 1 && r.BestCPUMs > 0 {
+			return r.BestCPUMs
+		}
+		return r.BestMs
+	}
+	rv := func(slow, fast benchnet.Result) float64 { return ms(slow) / ms(fast) }
+	ratio := func(slow, fast benchnet.Result) string { return fmt.Sprintf("%.2f×", rv(slow, fast)) }
 	status := func(v, target float64) string {
 		if v >= target {
 			return "met"
@@ -340,6 +361,9 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 	}
 
 	p("## Ratios (throughput of Go over the peer; > 1 means Go is faster)\n\n")
+	p("One-thread ratios compare process CPU time (fastest repetition), which the other work on\n")
+	p("the machine does not inflate; two-thread ratios compare wall time. Both figures of every\n")
+	p("peer are in the tables below.\n\n")
 	p("| | what | H | ratio | target |\n|---|---|---|---|---|\n")
 	for _, h := range hs {
 		for _, th := range []int{1, 2} {
@@ -348,7 +372,7 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 			if ok1 && ok2 {
 				tgt := ""
 				if h == 64 && th == 1 {
-					tgt = "≥ 0.5× (" + status(t.BestMs/g.BestMs, 0.5) + ")"
+					tgt = "≥ 0.5× (" + status(rv(t, g), 0.5) + ")"
 				}
 				p("| (a) | Go native vs libtorch, %d thread%s | %d | %s | %s |\n", th, plural(th), h, ratio(t, g), tgt)
 			}
@@ -373,7 +397,7 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 				}
 				tgt := ""
 				if h == 64 && k == "asm" {
-					tgt = fmt.Sprintf("≥ %g× (%s)", peer.target, status(t.BestMs/g.BestMs, peer.target))
+					tgt = fmt.Sprintf("≥ %g× (%s)", peer.target, status(rv(t, g), peer.target))
 				}
 				kn := "wasm kernel"
 				if k == "purego" {
@@ -405,7 +429,9 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 	p("machine) is not measured here: Node runs one Go wasm instance per process.\n\n")
 
 	p("## Forward pass, batch %d\n\n", *batch)
-	p("| peer | kernel | H | threads | best ms | mean ms | particle evals/s | GFLOP/s |\n|---|---|---|---|---|---|---|---|\n")
+	p("Rates (evals/s, GFLOP/s) are at the fastest CPU-time repetition with one thread, at the\n")
+	p("fastest wall-time repetition with two.\n\n")
+	p("| peer | kernel | H | threads | best ms | best CPU ms | mean ms | particle evals/s | GFLOP/s |\n|---|---|---|---|---|---|---|---|---|\n")
 	var rows []benchnet.Result
 	for _, r := range b.best {
 		if r.What == "forward" {
@@ -426,19 +452,20 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 		return a.Threads < c.Threads
 	})
 	for _, r := range rows {
-		p("| %s | %s | %d | %d | %.2f | %.2f | %s | %.2f |\n", r.Peer, r.Kernel, r.Hidden, r.Threads, r.BestMs, r.MeanMs,
-			human(r.EvalsPerS), r.GFLOPs)
+		sec := ms(r) / 1e3
+		p("| %s | %s | %d | %d | %.2f | %.2f | %.2f | %s | %.2f |\n", r.Peer, r.Kernel, r.Hidden, r.Threads, r.BestMs, r.BestCPUMs,
+			r.MeanMs, human(float64(r.Batch)/sec), 2*float64(macs(r.Hidden))*float64(r.Batch)/sec/1e9)
 	}
 
 	p("\n## (d) End to end: %d points, 20-step midpoint (40 network evaluations)\n\n", *batch)
-	p("| where | H | threads | best ms | mean ms |\n|---|---|---|---|---|\n")
+	p("| where | H | threads | best ms | best CPU ms | mean ms |\n|---|---|---|---|---|---|\n")
 	for _, h := range hs {
 		for _, c := range []struct {
 			peer string
 			th   int
 		}{{"go-native", 1}, {"go-native", 2}, {"go-wasm", 1}} {
 			if r, ok := b.get(c.peer, "asm", "sample20-midpoint", h, c.th); ok {
-				p("| %s | %d | %d | %.1f | %.1f |\n", strings.TrimPrefix(c.peer, "go-"), h, c.th, r.BestMs, r.MeanMs)
+				p("| %s | %d | %d | %.1f | %.1f | %.1f |\n", strings.TrimPrefix(c.peer, "go-"), h, c.th, r.BestMs, r.BestCPUMs, r.MeanMs)
 			}
 		}
 	}
@@ -461,6 +488,9 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 	p("\nReproduce: `make bench` (or `go run ./bench/cmd/benchall -rounds %d`).\n", *rounds)
 	return w.String()
 }
+
+// macs is the multiply-adds of one evaluation of the benchmark network at width h.
+func macs(h int) int { return (&benchnet.Model{Dim: 2, Hidden: []int{h, h, h}}).MACs() }
 
 func plural(n int) string {
 	if n == 1 {

@@ -104,12 +104,14 @@ func run(path, what, threads string, batch, steps int, budget time.Duration, min
 			th = 1
 		}
 		runtime.GOMAXPROCS(th)
-		best, mean, reps := timeReps(rep, budget, minReps, warmup)
+		var tm benchnet.Timer
+		tm.Run(rep, warmup, minReps, budget)
 		r := benchnet.Result{Peer: peer, Kernel: kernel, What: what, Hidden: bm.Hidden[0], Threads: th,
-			Batch: batch, Reps: reps, BestMs: ms(best), MeanMs: ms(mean), MaxErr: maxErr}
+			Batch: batch, MaxErr: maxErr}
+		tm.Fill(&r)
 		if what == "forward" {
-			r.EvalsPerS = float64(batch) / best.Seconds()
-			r.GFLOPs = 2 * float64(bm.MACs()) * float64(batch) / best.Seconds() / 1e9
+			r.EvalsPerS = float64(batch) / tm.Best.Seconds()
+			r.GFLOPs = 2 * float64(bm.MACs()) * float64(batch) / tm.Best.Seconds() / 1e9
 		} else {
 			r.What = fmt.Sprintf("sample%d-midpoint", steps)
 		}
@@ -118,25 +120,6 @@ func run(path, what, threads string, batch, steps int, budget time.Duration, min
 	}
 	return nil
 }
-
-// timeReps runs f warmup times untimed, then at least minReps times and until budget is
-// spent, and returns the fastest and the mean repetition.
-func timeReps(f func(), budget time.Duration, minReps, warmup int) (best, mean time.Duration, reps int) {
-	for i := 0; i < warmup; i++ {
-		f()
-	}
-	best = time.Duration(math.MaxInt64)
-	var total time.Duration
-	for reps < minReps || total < budget {
-		t0 := time.Now()
-		f()
-		d := time.Since(t0)
-		best, total, reps = min(best, d), total+d, reps+1
-	}
-	return best, total / time.Duration(reps), reps
-}
-
-func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }
 
 // midpoint64 integrates dx/dt = v(x, t) from 0 to 1 in float64 with the reference network.
 func midpoint64(bm *benchnet.Model, x0 []float32, steps int) []float64 {

@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -109,22 +108,14 @@ func run(path string, threads, batch int, budget time.Duration, minReps int) err
 		y.MustCopyData(out, uint(len(out)))
 		y.MustDrop()
 	}
-	rep()
-	rep()
-	best, total, reps := time.Duration(math.MaxInt64), time.Duration(0), 0
-	for reps < minReps || total < budget {
-		t0 := time.Now()
-		rep()
-		dt := time.Since(t0)
-		best, total, reps = min(best, dt), total+dt, reps+1
-	}
+	var tm benchnet.Timer
+	tm.Run(rep, 2, minReps, budget)
+	best := tm.Best
 	r := benchnet.Result{Peer: "libtorch", Kernel: "libtorch " + gotch.FlowmatchLibtorch + " via gotch " + gotch.FlowmatchGotch,
-		What: "forward", Hidden: bm.Hidden[0], Threads: int(C.at_get_num_threads()), Batch: batch, Reps: reps,
-		BestMs: ms(best), MeanMs: ms(total / time.Duration(reps)), MaxErr: maxErr,
+		What: "forward", Hidden: bm.Hidden[0], Threads: int(C.at_get_num_threads()), Batch: batch, MaxErr: maxErr,
 		EvalsPerS: float64(batch) / best.Seconds(), GFLOPs: 2 * float64(bm.MACs()) * float64(batch) / best.Seconds() / 1e9}
+	tm.Fill(&r)
 	b, _ := json.Marshal(r)
 	fmt.Println(string(b))
 	return nil
 }
-
-func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }

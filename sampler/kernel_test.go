@@ -130,8 +130,7 @@ func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) 
 
 // TestSiLUAccuracy measures the fast SiLU and sigmoid against float64 over a dense set
 // of float32 inputs: every 97th float32 in [−100, 100] (about 22 million values; every
-// 997th under wasm) plus
-// a uniform grid.
+// 997th under wasm) plus a uniform grid.
 func TestSiLUAccuracy(t *testing.T) {
 	step := uint32(97)
 	if runtime.GOARCH == "wasm" {

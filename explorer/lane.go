@@ -162,7 +162,7 @@ func (l *Lane) Finish() {
 	}
 }
 
-// Position returns the fraction s ∈ [0, 1] of the way from T0 to T1 that time t is,
+// clampFrac returns the fraction s ∈ [0, 1] of the way from T0 to T1 that time t is,
 // clamped to what has been computed.
 func (l *Lane) clampFrac(t float64) float64 {
 	if l.t1 == l.t0 {

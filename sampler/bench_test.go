@@ -37,7 +37,9 @@ func BenchmarkMLP(b *testing.B) {
 				}
 				cpu := cpuTime() - c0
 				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "evals/s")
-				b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds(), "evals/cpu-s")
+				if cpu > 0 {
+					b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds(), "evals/cpu-s")
+				}
 				if op == "Velocity" {
 					reportFlops(b, 2*float64(m.spec.NumParams())*float64(n), cpu)
 				}

@@ -67,9 +67,10 @@ web-deps: desktop-deps
 test-web: web-deps www
 	@echo "==> explorer tests under Node (js/wasm)"
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./explorer/...
-	@echo "==> wasm module: gofmt, go vet (js/wasm and native)"
+	@echo "==> wasm module: gofmt, go vet (js/wasm and native), the manifest tool's test"
 	@test -z "$$(cd wasm && gofmt -l .)" || { echo "gofmt needed in wasm/:"; cd wasm && gofmt -l .; exit 1; }
 	cd wasm && GOOS=js GOARCH=wasm $(GO) vet . && $(GO) vet ./...
+	cd wasm && $(GO) test -count=1 ./cmd/...
 	@echo "==> end-to-end: headless chromium drives www/ served by flowmatch serve; the desktop build under Xvfb"
 	@echo "    (screenshots in $(E2E_OUT)/)"
 	@mkdir -p $(E2E_OUT)

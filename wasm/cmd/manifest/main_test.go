@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowmatch/flowmatch/explorer"
+	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+func writeModel(t *testing.T, path, dataset, pathName string, dim int) {
+	t.Helper()
+	spec := sampler.MLPSpec{Dim: dim, Hidden: []int{4}}
+	var ws, bs [][]float32
+	for _, sh := range spec.LayerShapes() {
+		ws, bs = append(ws, make([]float32, sh[0]*sh[1])), append(bs, make([]float32, sh[0]))
+	}
+	f, err := weights.NewFile(weights.Meta{Model: spec, Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: pathName}},
+		Data: weights.DataInfo{Name: dataset}}, ws, bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := weights.WriteFile(path, f, weights.F16); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestManifest(t *testing.T) {
+	dir := t.TempDir()
+	writeModel(t, filepath.Join(dir, "moons-ot.safetensors"), "moons", "ot", 2)
+	writeModel(t, filepath.Join(dir, "moons-vp.safetensors"), "moons", "vp", 2)
+	writeModel(t, filepath.Join(dir, "rings-ot.safetensors"), "rings", "ot", 2)
+	writeModel(t, filepath.Join(dir, "mnist-ot.safetensors"), "mnist", "ot", 784) // skipped: not 2-D
+	if err := run(dir, "moons-vp"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := explorer.ParseManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Default != "moons-vp" || len(m.Models) != 3 || strings.Join(m.Paths("moons"), ",") != "ot,vp" {
+		t.Errorf("manifest: %+v", m)
+	}
+	for _, e := range m.Models {
+		if e.Bytes <= 0 || e.File != e.Name+".safetensors" {
+			t.Errorf("entry %+v", e)
+		}
+	}
+	// A corrupt file stops the build, naming it.
+	os.WriteFile(filepath.Join(dir, "bad-ot.safetensors"), []byte("garbage"), 0o644)
+	if err := run(dir, "moons-ot"); err == nil || !strings.Contains(err.Error(), "bad-ot.safetensors") {
+		t.Errorf("corrupt file: %v", err)
+	}
+	if err := run(t.TempDir(), "x"); err == nil || !strings.Contains(err.Error(), "no models") {
+		t.Errorf("empty folder: %v", err)
+	}
+}

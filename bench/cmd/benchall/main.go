@@ -425,6 +425,10 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 	} else {
 		p("| (c) | training steps/s vs PyTorch eager | 256 | not measured (see notes) | ≥ 1.0× |\n")
 	}
+	p("\nTwo-thread figures need a second core free of other work, which this shared machine seldom\n")
+	p("had; libtorch's OpenMP and OpenBLAS worker threads spin-wait on each other and lose the most\n")
+	p("when one of them is descheduled, so the two-thread ratios say more about the load than about\n")
+	p("scaling.\n")
 	p("\nThe browser target with Web Workers (ahead of TF.js wasm on one thread, on a 4-core\n")
 	p("machine) is not measured here: Node runs one Go wasm instance per process.\n\n")
 

@@ -845,3 +845,37 @@ func BenchmarkUpdate(b *testing.B) {
 		a.Scene()
 	}
 }
+
+func TestVEPathZooms(t *testing.T) {
+	s := DefaultSettings()
+	s.Particles = 1000
+	s.NFE = 100
+	a, _ := newTestApp(t, s)
+	if err := a.Set("path", "ve"); err != nil {
+		t.Fatal(err)
+	}
+	a.SetScreen(600, 600)
+	a.Settle()
+	// VE starts from N(0, σ_max² I) with σ_max = 10: the view holds that noise at t = 0
+	// and the data at the end.
+	a.Set("t", "0")
+	a.Settle()
+	start := a.lanes[0].half
+	a.Set("t", "1")
+	a.Settle()
+	end := a.lanes[0].half
+	if start < 20 || end > 3 {
+		t.Errorf("view half-width %.2f at t = 0 and %.2f at the end; want about 30 and about 1.5", start, end)
+	}
+	st := a.Status()
+	if st.TMax != 0.999 || st.T != st.TMax {
+		t.Errorf("VE run ends at %g of %g", st.T, st.TMax)
+	}
+	var mx float64
+	for _, p := range st.Sample {
+		mx += float64(p[0]) / float64(len(st.Sample))
+	}
+	if math.Abs(mx-1) > 0.1 {
+		t.Errorf("VE samples' mean x %.3f, data's 1", mx)
+	}
+}

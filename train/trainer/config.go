@@ -63,7 +63,7 @@ func Default() Config {
 		Data:        "moons",
 		Path:        sampler.PathSpec{Name: sampler.PathOT},
 		Coupling:    CouplingIndependent,
-		OTGroup:     256,
+		OTGroup:     128,
 		Hidden:      256,
 		Layers:      3,
 		Activation:  sampler.ActSiLU,

@@ -1,14 +1,13 @@
 // Package ot pairs the noise and data points of a training batch by an optimal
 // assignment (minibatch OT-CFM).
 //
-// metrics.Assign (Jonker–Volgenant) is exact but on the squared-distance costs of a
-// batch of Gaussian noise against a 2D toy dataset its augmentations degrade towards
-// O(n³): about a second for n = 1,024, against a few milliseconds for a training step.
-// Solver here is Bertsekas' forward auction with ε-scaling, which on these problems
-// needs a few tens of milliseconds at n = 1,024, ending at ε small enough that the
-// assignment is optimal to within n·ε of the minimum total cost (see Solver.Tol): an
-// exact optimum for every practical purpose, and checked against Jonker–Volgenant by
-// the tests.
+// metrics.Assign (Jonker–Volgenant) is exact, but on the squared-distance costs of a
+// batch of Gaussian noise against a 2D toy dataset it degrades towards O(n³): about
+// 125 ms for n = 256 on this machine, against a few milliseconds for a training step.
+// Solver is Bertsekas' forward auction with ε-scaling, 3-4× faster on these problems
+// (about 1 ms for n = 128), ending at an ε small enough that the assignment is optimal
+// to within n·ε of the minimum total cost (see Solver.Tol): an exact optimum for every
+// practical purpose, and checked against Jonker–Volgenant by the tests.
 package ot
 
 import (
@@ -59,7 +58,9 @@ func (s *Solver) Assign(cost []float64, n int, perm []int) {
 		price[j] = 0
 	}
 	epsFinal := tol * math.Max(math.Abs(hi), scale)
-	eps := scale / 4
+	// Starting at 2% of the cost range (rather than the textbook quarter) saves two
+	// phases of price war on batch costs: measured 1.15 ms against 2.1 ms for n = 128.
+	eps := scale / 50
 	for {
 		if eps < epsFinal {
 			eps = epsFinal

@@ -37,6 +37,7 @@ bench-train: setup-gotch
 	cd train && $(GO) run ./cmd/trainbench -pytorch $(PYTORCH_BENCH)
 
 train: build-train
+	@mkdir -p build
 	bin/flowmatch train $(TRAIN_ARGS)
 
 # Retrain every default model in weights/ with the command recorded in its metadata.

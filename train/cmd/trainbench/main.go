@@ -31,6 +31,7 @@ func main() {
 	steps := flag.Int("steps", 300, "timed steps per round")
 	warmup := flag.Int("warmup", 20, "untimed steps per round")
 	rounds := flag.Int("rounds", 3, "rounds per peer")
+	device := flag.String("device", "cpu", "device for the Go trainer: cpu, cuda, auto (PyTorch runs on the CPU)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the Go side to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -46,7 +47,7 @@ func main() {
 	cfg := trainer.Default()
 	cfg.Data, cfg.Hidden, cfg.Layers, cfg.Batch = "moons", *hidden, *layers, *batch
 	cfg.Steps = *warmup + *steps
-	cfg.Device = "cpu"
+	cfg.Device = *device
 	plain := cfg
 	plain.Clip, plain.EMA, plain.Warmup, plain.LR = 0, 0, 0, 1e-3
 
@@ -77,7 +78,7 @@ func main() {
 				fmt.Fprintln(os.Stderr, "trainbench:", err)
 				return
 			}
-			out, _ := json.Marshal(map[string]any{"peer": "gotch-" + c.name, "threads": res.Threads, "steps_per_s": round2(res.StepsPerSec),
+			out, _ := json.Marshal(map[string]any{"peer": "gotch-" + c.name, "device": res.Device, "threads": res.Threads, "steps_per_s": round2(res.StepsPerSec),
 				"libtorch_calls_per_step": res.CallsPerStep, "gotch_tensors_per_step": res.TensorsPerStep,
 				"final_loss": round2(res.Loss), "hidden": *hidden, "layers": *layers, "batch": *batch, "steps": *steps})
 			fmt.Println(string(out))

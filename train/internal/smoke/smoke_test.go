@@ -1,6 +1,7 @@
 package smoke
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sugarme/gotch"
@@ -28,5 +29,18 @@ func TestMatmulBackward(t *testing.T) {
 		if g[i] != wantG[i] {
 			t.Fatalf("grad = %v, want %v", g, wantG)
 		}
+	}
+}
+
+// An op whose wrapper did not compile against this libtorch fails at run time with an
+// error that names it, instead of breaking the build.
+func TestPatchedOpErrors(t *testing.T) {
+	x := ts.MustOnes([]int64{1, 3}, gotch.Float, gotch.CPU)
+	_, err := x.SqueezeDims([]int64{0}, false)
+	if err == nil {
+		t.Skip("atg_squeeze_dims compiles against this libtorch (not patched)")
+	}
+	if !strings.Contains(err.Error(), "atg_squeeze_dims") || !strings.Contains(err.Error(), "not available") {
+		t.Fatalf("error does not name the op: %v", err)
 	}
 }

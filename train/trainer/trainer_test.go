@@ -502,3 +502,22 @@ func TestMoonsQuality(t *testing.T) {
 		t.Fatalf("moons model too far from the data: %v", q)
 	}
 }
+
+// Memory stays flat: a step allocates no tensors, so resident memory after 2,000 and
+// after 8,000 steps is the same to within a few MB (Go's heap and libtorch's caching
+// allocator settle in the first steps).
+func TestMemoryFlat(t *testing.T) {
+	cfg := small(t, 8000)
+	res, err := Run(context.Background(), cfg, Options{NoVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := res.RSS[2000], res.RSS[8000]
+	if a == 0 || b == 0 {
+		t.Skip("no /proc/self/statm")
+	}
+	t.Logf("RSS %.1f MB at step 2000, %.1f MB at step 8000; %.1f libtorch calls a step", float64(a)/(1<<20), float64(b)/(1<<20), res.CallsPerStep)
+	if b-a > 4<<20 {
+		t.Fatalf("resident memory grew by %.1f MB between steps 2000 and 8000", float64(b-a)/(1<<20))
+	}
+}

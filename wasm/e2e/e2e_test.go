@@ -640,7 +640,7 @@ func TestDesktop(t *testing.T) {
 	os.Remove(shot)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	app := exec.CommandContext(ctx, bin, "-models", models, "-particles", "1500", "-nfe", "8", "-trails", "on", "-shot", shot)
+	app := exec.CommandContext(ctx, bin, "-models", models, "-particles", "1500", "-nfe", "40", "-trails", "on", "-shot", shot)
 	app.Env = append(os.Environ(), "DISPLAY="+display)
 	out, err := app.CombinedOutput()
 	t.Logf("desktop explorer: %s", strings.TrimSpace(string(out)))

@@ -14,8 +14,9 @@ BIN=${BIN:-bin/flowmatch}
 # gradient clipping, and an EMA of the weights. The OT-path models pair noise and data
 # by exact OT assignments (OT-CFM), which makes their paths nearly straight, so the
 # browser's few-step samples stay sharp; the VP and VE models, for the path comparison,
-# keep the independent pairing of diffusion models.
-COMMON=(-hidden 128 -layers 3 -batch 1024 -lr 2e-3 -ema 0.999 -dtype f16 -seed 1)
+# keep the independent pairing of diffusion models. -resume continues an interrupted
+# run from its checkpoint (and starts afresh when there is none).
+COMMON=(-hidden 128 -layers 3 -batch 1024 -lr 2e-3 -ema 0.999 -dtype f16 -seed 1 -resume)
 OT_FLAGS=(-coupling ot -ot-group 128 -steps 12000)
 DIFF_FLAGS=(-coupling independent -steps 20000)
 
@@ -32,7 +33,8 @@ for m in "${MODELS[@]}"; do
 	if ((${#want[@]})) && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
 	echo "==> zoo: $name"
 	if [[ $path == ot ]]; then flags=("${OT_FLAGS[@]}"); else flags=("${DIFF_FLAGS[@]}"); fi
-	"$BIN" train -data "$data" -path "$path" "${COMMON[@]}" "${flags[@]}" -o "weights/$name.safetensors"
+	mkdir -p build/zoo
+	"$BIN" train -data "$data" -path "$path" "${COMMON[@]}" "${flags[@]}" -ckpt "build/zoo/$name.ckpt" -o "weights/$name.safetensors"
 done
 
 # Quality of each default model: W2 of 2,000 samples (20-NFE midpoint) against fresh

@@ -79,6 +79,13 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	}
 	defer e.free()
 
+	if cfg.CkptEvery > 0 || cfg.Resume {
+		unlock, err := lockFile(cfg.CkptPath() + ".lock")
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	pcg := rand.NewPCG(cfg.Seed, streamData)
 	rng := rand.New(pcg)
 	res := &Result{Device: devName, RSS: map[int]int64{}}

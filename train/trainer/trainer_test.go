@@ -521,3 +521,24 @@ func TestMemoryFlat(t *testing.T) {
 		t.Fatalf("resident memory grew by %.1f MB between steps 2000 and 8000", float64(b-a)/(1<<20))
 	}
 }
+
+// Two runs cannot share a checkpoint.
+func TestCheckpointLock(t *testing.T) {
+	cfg := small(t, 10)
+	cfg.CkptEvery = 5
+	unlock, err := lockFile(cfg.CkptPath() + ".lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), cfg, Options{NoVerify: true})
+	unlock()
+	if err == nil || !strings.Contains(err.Error(), "another run") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := Run(context.Background(), cfg, Options{NoVerify: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.CkptPath() + ".lock"); err == nil {
+		t.Error("lock file left behind")
+	}
+}

@@ -12,7 +12,7 @@ import (
 // buffer on the device, all allocated once. A step is a fixed sequence of out= ops on
 // those buffers, with the backward pass written out by hand (the MLP's gradients are
 // three formulas per layer), so a step allocates no tensors at all: no autograd graph,
-// no temporaries, nothing for gotch to leak, and no Python-free overhead left to cut.
+// no temporaries, and nothing for gotch to leak.
 //
 // Parameters live in one flat vector P (layer by layer: weight [out][in] row-major,
 // then bias), so AdamW, clipping and the EMA are a handful of ops on the whole vector
@@ -250,7 +250,7 @@ func (e *engine) write(flat tt.T, src []float32) {
 	copy(tt.Floats(flat, e.n), src)
 }
 
-// velocity evaluates the network with the parameters in flat (P or E) on the rows
+// velocity evaluates the network with the parameter views v on the rows
 // of x at times ts, and returns the output rows. len(x) = batch·dim.
 func (e *engine) velocity(v views, x []float32, ts []float64) []float32 {
 	hx, _ := e.inputs()
@@ -294,7 +294,7 @@ func flatten(ws, bs [][]float32) []float32 {
 	return flat
 }
 
-// errf wraps the context's first error.
+// err wraps the context's first error.
 func (e *engine) err() error {
 	if e.c.Err != nil {
 		return fmt.Errorf("trainer: %w", e.c.Err)

@@ -25,7 +25,7 @@ import (
 	lib "github.com/sugarme/gotch/libtch"
 )
 
-// T is a libtorch tensor handle. Handles made by Ctx (Empty, Zeros, Narrow, View, T)
+// T is a libtorch tensor handle. Handles made by Ctx (Empty, Zeros, Scalar, Narrow, View, Tr)
 // must be released with Ctx.Free.
 type T = lib.Ctensor
 
@@ -248,12 +248,6 @@ func (c *Ctx) Lerp_(t, end T, w float64) {
 func (c *Ctx) Zero_(t T) {
 	lib.AtgZero_(c.slot(), t)
 	c.done("zero_")
-}
-
-// MSE: out (a 0-dim tensor) = mean((a − b)²).
-func (c *Ctx) MSE(out, a, b T) {
-	lib.AtgMseLossOut(c.slot(), out, a, b, 1)
-	c.done("mse_loss")
 }
 
 // Norm: out (a 0-dim tensor) = ‖x‖₂.

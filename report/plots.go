@@ -112,7 +112,6 @@ func PlotTrajectories(file, name string, states map[string][][]float32, straight
 		st := states[path]
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("%s, %s path: straightness %.3f", name, path, straight[path])
-		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -lim, lim, -lim, lim
 		n := len(st[0]) / 2
 		for i := 0; i < n; i++ {
 			xy := make(plotter.XYs, len(st))
@@ -138,6 +137,9 @@ func PlotTrajectories(file, name string, states map[string][][]float32, straight
 			sc.Color, sc.Radius = c, vg.Points(1)
 			p.Add(sc)
 		}
+		// After the Adds, which widen the axes to the data: every panel shows the same
+		// square, so VE's far-away starts leave the frame instead of shrinking the data.
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -lim, lim, -lim, lim
 		row = append(row, p)
 	}
 	return savePNG(file, [][]*plot.Plot{row}, vg.Length(len(row))*10*vg.Centimeter, 10*vg.Centimeter)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/flowmatch/flowmatch/eval"
 	"github.com/flowmatch/flowmatch/sampler"
@@ -23,10 +22,7 @@ func runEval(env Env) error {
 	fs := NewFlagSet(env, "eval", "-model FILE [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-json]")
 	model := fs.String("model", "", "model file (`FILE`.safetensors)")
 	n := fs.Int("n", 2000, "points in each compared set")
-	solver := fs.String("solver", sampler.Midpoint, "sampling solver: "+strings.Join(sampler.Methods(), ", "))
-	nfe := fs.Int("nfe", 20, "network evaluations for a fixed-step solver")
-	rtol := fs.Float64("rtol", 1e-5, "dopri5 relative tolerance")
-	atol := fs.Float64("atol", 1e-5, "dopri5 absolute tolerance")
+	sf := addSolverFlags(fs)
 	seed := fs.Uint64("seed", 0, "random seed (noise, data and floor draws)")
 	reps := fs.Int("reps", 3, "data-vs-data draws averaged for the W2 floor")
 	nllSteps := fs.Int("nll-steps", 20, "RK4 steps of the likelihood solve (0 skips the likelihood)")
@@ -45,19 +41,18 @@ func runEval(env Env) error {
 		return Usagef("-reps must be at least 1 (got %d)", *reps)
 	case *nllSteps < 0:
 		return Usagef("-nll-steps must not be negative (got %d)", *nllSteps)
-	case *solver == sampler.Dopri5 && !(*rtol > 0 && *atol > 0):
-		return Usagef("-rtol and -atol must be positive (got %g, %g)", *rtol, *atol)
 	}
-	if *solver != sampler.Dopri5 {
-		if _, err := sampler.StepsForNFE(*solver, *nfe); err != nil {
-			return &UsageError{err}
-		}
+	so, err := sf.options(fs)
+	if err != nil {
+		return err
 	}
 	f, err := weights.ReadFile(*model)
 	if err != nil {
 		return &UsageError{err}
 	}
-	opt := eval.Options{N: *n, Solver: *solver, NFE: *nfe, RTol: *rtol, ATol: *atol, Seed: *seed, FloorReps: *reps, NLLSteps: *nllSteps}
+	per, _ := sampler.EvalsPerStep(so.Method)
+	opt := eval.Options{N: *n, Solver: so.Method, NFE: so.Steps * per, RTol: so.RTol, ATol: so.ATol,
+		Seed: *seed, FloorReps: *reps, NLLSteps: *nllSteps}
 	if *nllSteps == 0 {
 		opt.NLLSteps = -1
 	}

@@ -39,20 +39,13 @@ func runSample(env Env) (err error) {
 	fs := NewFlagSet(env, "sample", "-model FILE [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-seed S] [-o OUT.csv]")
 	model := fs.String("model", "", "model `FILE` (.safetensors)")
 	n := fs.Int("n", 1000, "number of samples")
-	solver := fs.String("solver", sampler.Midpoint, "ODE solver: "+strings.Join(sampler.Methods(), ", "))
-	nfe := fs.Int("nfe", 20, "network evaluations for a fixed-step solver: a whole number of steps (euler 1 a step, midpoint and heun 2, rk4 4)")
-	rtol := fs.Float64("rtol", 1e-5, "relative tolerance (dopri5 only)")
-	atol := fs.Float64("atol", 1e-5, "absolute tolerance (dopri5 only)")
+	sf := addSolverFlags(fs)
 	seed := fs.Uint64("seed", 1, "random seed for the source noise")
 	out := fs.String("o", "-", "output CSV `file`; - for stdout")
 	if err := Parse(fs, env.Args); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-
 	// Check every flag before any work.
-	opt := sampler.Options{Method: *solver}
 	switch {
 	case *model == "":
 		return Usagef("-model is required")
@@ -63,32 +56,9 @@ func runSample(env Env) (err error) {
 	case *out == "":
 		return Usagef("-o is empty (use - for stdout)")
 	}
-	per, err := sampler.EvalsPerStep(*solver)
+	opt, err := sf.options(fs)
 	if err != nil {
-		return Usagef("unknown -solver %q (want one of %s)", *solver, strings.Join(sampler.Methods(), ", "))
-	}
-	if *solver == sampler.Dopri5 {
-		if set["nfe"] {
-			return Usagef("dopri5 is adaptive: it takes -rtol and -atol, not -nfe")
-		}
-		if !(*rtol > 0 && *atol > 0) || math.IsInf(*rtol, 0) || math.IsInf(*atol, 0) {
-			return Usagef("-rtol and -atol must be positive and finite (got %g, %g)", *rtol, *atol)
-		}
-		opt.RTol, opt.ATol = *rtol, *atol
-	} else {
-		if set["rtol"] || set["atol"] {
-			return Usagef("-rtol and -atol apply to dopri5 only; %s takes -nfe", *solver)
-		}
-		switch {
-		case *nfe < 1:
-			return Usagef("-nfe must be positive (got %d)", *nfe)
-		case *nfe < per:
-			return Usagef("-nfe %d is less than one %s step, which takes %d evaluations", *nfe, *solver, per)
-		case *nfe%per != 0:
-			lo := *nfe / per * per
-			return Usagef("-nfe %d is not a whole number of %s steps of %d evaluations each: use %d or %d", *nfe, *solver, per, lo, lo+per)
-		}
-		opt.Steps = *nfe / per
+		return err
 	}
 
 	// Open the output first, so that an unwritable path fails before the work.
@@ -144,9 +114,9 @@ func runSample(env Env) (err error) {
 		}
 	}
 
-	how := fmt.Sprintf("%s, %d steps", *solver, st.Steps)
-	if *solver == sampler.Dopri5 {
-		how = fmt.Sprintf("dopri5 (rtol %g, atol %g), %d steps, %d rejected", *rtol, *atol, st.Steps, st.Rejected)
+	how := fmt.Sprintf("%s, %d steps", opt.Method, st.Steps)
+	if opt.Method == sampler.Dopri5 {
+		how = fmt.Sprintf("dopri5 (rtol %g, atol %g), %d steps, %d rejected", opt.RTol, opt.ATol, st.Steps, st.Rejected)
 	}
 	name := f.Meta.Data.Name
 	if name == "" {
@@ -192,4 +162,58 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// solverFlags are the flags that choose a solver and its budget, shared by the commands
+// that sample: -solver, then -nfe for a fixed-step method or -rtol/-atol for dopri5.
+type solverFlags struct {
+	solver     *string
+	nfe        *int
+	rtol, atol *float64
+}
+
+func addSolverFlags(fs *flag.FlagSet) *solverFlags {
+	return &solverFlags{
+		solver: fs.String("solver", sampler.Midpoint, "ODE solver: "+strings.Join(sampler.Methods(), ", ")),
+		nfe:    fs.Int("nfe", 20, "network evaluations for a fixed-step solver: a whole number of steps (euler 1 a step, midpoint and heun 2, rk4 4)"),
+		rtol:   fs.Float64("rtol", 1e-5, "relative tolerance (dopri5 only)"),
+		atol:   fs.Float64("atol", 1e-5, "absolute tolerance (dopri5 only)"),
+	}
+}
+
+// options checks the flags after fs.Parse and turns them into solver options, or a
+// usage error that says which flag is wrong and what would do.
+func (sf *solverFlags) options(fs *flag.FlagSet) (sampler.Options, error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	solver, nfe, rtol, atol := *sf.solver, *sf.nfe, *sf.rtol, *sf.atol
+	opt := sampler.Options{Method: solver}
+	per, err := sampler.EvalsPerStep(solver)
+	if err != nil {
+		return opt, Usagef("unknown -solver %q (want one of %s)", solver, strings.Join(sampler.Methods(), ", "))
+	}
+	if solver == sampler.Dopri5 {
+		if set["nfe"] {
+			return opt, Usagef("dopri5 is adaptive: it takes -rtol and -atol, not -nfe")
+		}
+		if !(rtol > 0 && atol > 0) || math.IsInf(rtol, 0) || math.IsInf(atol, 0) {
+			return opt, Usagef("-rtol and -atol must be positive and finite (got %g, %g)", rtol, atol)
+		}
+		opt.RTol, opt.ATol = rtol, atol
+		return opt, nil
+	}
+	if set["rtol"] || set["atol"] {
+		return opt, Usagef("-rtol and -atol apply to dopri5 only; %s takes -nfe", solver)
+	}
+	switch {
+	case nfe < 1:
+		return opt, Usagef("-nfe must be positive (got %d)", nfe)
+	case nfe < per:
+		return opt, Usagef("-nfe %d is less than one %s step, which takes %d evaluations", nfe, solver, per)
+	case nfe%per != 0:
+		lo := nfe / per * per
+		return opt, Usagef("-nfe %d is not a whole number of %s steps of %d evaluations each: use %d or %d", nfe, solver, per, lo, lo+per)
+	}
+	opt.Steps = nfe / per
+	return opt, nil
 }

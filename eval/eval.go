@@ -153,17 +153,9 @@ func NLL(f *weights.File, x []float32, steps int) (float64, int, error) {
 	}
 	xn := append([]float32(nil), x...)
 	f.Meta.Data.FromData(xn)
-	// The density in data space differs from the network's by the Jacobian of the
-	// normalization, Π std_j.
-	logJac := 0.0
-	if nz := f.Meta.Data.Normalization; nz != nil {
-		for _, s := range nz.Std {
-			logJac += math.Log(s)
-		}
-	}
 	so := sampler.Options{Method: sampler.RK4, Steps: steps, T0: f.Meta.Path.TMax, T1: f.Meta.Path.TMin}
 	nll, nfe, err := MeanNLL(mlp, path, xn, so)
-	return nll + logJac, nfe, err
+	return nll + f.Meta.Data.LogDetToData(), nfe, err
 }
 
 // MeanNLL is the mean of −log p_1(x) over the rows of x for any field with an exact

@@ -50,19 +50,13 @@ func LearnedDensity(f *weights.File, lim float64, k, steps int) (*Grid, error) {
 		}
 	}
 	f.Meta.Data.FromData(x)
-	logJac := 0.0
-	if nz := f.Meta.Data.Normalization; nz != nil {
-		for _, s := range nz.Std {
-			logJac += math.Log(s)
-		}
-	}
 	ll, _, err := sampler.LogLikelihood(mlp, path, x, sampler.LikelihoodOptions{
 		Solver: sampler.Options{Method: sampler.RK4, Steps: steps, T0: f.Meta.Path.TMax, T1: f.Meta.Path.TMin}})
 	if err != nil {
 		return nil, err
 	}
 	for i, v := range ll {
-		g.V[i] = math.Exp(v - logJac)
+		g.V[i] = math.Exp(v - f.Meta.Data.LogDetToData())
 	}
 	return g, nil
 }

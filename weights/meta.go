@@ -103,6 +103,18 @@ func (d DataInfo) FromData(x []float32) {
 	}
 }
 
+// LogDetToData is log |det| of the Jacobian of ToData, Σ_j log Std[j] (0 without a
+// normalization): a density in data space is the network space's one minus this, in logs.
+func (d DataInfo) LogDetToData() float64 {
+	s := 0.0
+	if nz := d.Normalization; nz != nil {
+		for _, v := range nz.Std {
+			s += math.Log(v)
+		}
+	}
+	return s
+}
+
 // Provenance records how a model was made. Readers show it but never act on it, so
 // its fields are all optional and fields a reader does not know are ignored.
 type Provenance struct {

@@ -31,7 +31,14 @@ for m in "${MODELS[@]}"; do
 	if ((${#want[@]})) && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
 	echo "==> zoo: $name"
 	mkdir -p build/zoo
-	"$BIN" train -data "$data" -path "$path" "${COMMON[@]}" -ckpt "build/zoo/$name.ckpt" -o "weights/$name.safetensors"
+	# A run stopped by a signal writes a checkpoint and exits 1: continue it (-resume).
+	for try in 1 2 3 4 5; do
+		if "$BIN" train -data "$data" -path "$path" "${COMMON[@]}" -ckpt "build/zoo/$name.ckpt" -o "weights/$name.safetensors"; then
+			break
+		fi
+		[[ -f build/zoo/$name.ckpt && $try -lt 5 ]] || { echo "zoo: $name failed" >&2; exit 1; }
+		echo "==> zoo: $name interrupted; resuming from build/zoo/$name.ckpt"
+	done
 done
 
 # Quality of each default model: W2 of 2,000 samples (20-NFE midpoint) against fresh

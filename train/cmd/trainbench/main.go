@@ -19,6 +19,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 
+	"github.com/flowmatch/flowmatch/train/internal/tt"
 	"github.com/flowmatch/flowmatch/train/trainer"
 )
 
@@ -32,6 +33,7 @@ func main() {
 	warmup := flag.Int("warmup", 20, "untimed steps per round")
 	rounds := flag.Int("rounds", 3, "rounds per peer")
 	device := flag.String("device", "cpu", "device for the Go trainer: cpu, cuda, auto (PyTorch runs on the CPU)")
+	threads := flag.Int("threads", 0, "libtorch intra-op threads for both peers (0: each one's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the Go side to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -48,6 +50,9 @@ func main() {
 	cfg.Data, cfg.Hidden, cfg.Layers, cfg.Batch = "moons", *hidden, *layers, *batch
 	cfg.Steps = *warmup + *steps
 	cfg.Device = *device
+	if *threads > 0 {
+		tt.SetNumThreads(*threads)
+	}
 	plain := cfg
 	plain.Clip, plain.EMA, plain.Warmup, plain.LR = 0, 0, 0, 1e-3
 
@@ -59,7 +64,7 @@ func main() {
 	}
 	for r := 0; r < *rounds; r++ {
 		if havePy {
-			v, line, err := runPy(*python, *script, *hidden, *layers, *batch, *steps, *warmup)
+			v, line, err := runPy(*python, *script, *hidden, *layers, *batch, *steps, *warmup, *threads)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "trainbench: pytorch:", err)
 				havePy = false
@@ -93,9 +98,10 @@ func main() {
 	}
 }
 
-func runPy(python, script string, hidden, layers, batch, steps, warmup int) (float64, string, error) {
+func runPy(python, script string, hidden, layers, batch, steps, warmup, threads int) (float64, string, error) {
 	cmd := exec.Command(python, script, "--hidden", strconv.Itoa(hidden), "--layers", strconv.Itoa(layers),
-		"--batch", strconv.Itoa(batch), "--steps", strconv.Itoa(steps), "--warmup", strconv.Itoa(warmup))
+		"--batch", strconv.Itoa(batch), "--steps", strconv.Itoa(steps), "--warmup", strconv.Itoa(warmup),
+		"--threads", strconv.Itoa(threads))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

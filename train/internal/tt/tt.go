@@ -15,6 +15,7 @@ package tt
 
 // #include <stdlib.h>
 // int at_get_num_threads(); // defined in gotch's libtch (torch_api.cpp)
+// void at_set_num_threads(int n_threads);
 import "C"
 
 import (
@@ -44,6 +45,9 @@ func CUDAAvailable() bool { return lib.AtcCudaIsAvailable() }
 // NumThreads is libtorch's intra-op thread count (matrix products use OpenBLAS's own
 // threads).
 func NumThreads() int { return int(C.at_get_num_threads()) }
+
+// SetNumThreads sets libtorch's intra-op thread count.
+func SetNumThreads(n int) { C.at_set_num_threads(C.int(n)) }
 
 // Ctx issues ops and collects the first error.
 type Ctx struct {

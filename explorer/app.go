@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/flowmatch/flowmatch/metrics"
@@ -20,6 +21,9 @@ type Config struct {
 	Data func(dataset string, n int, seed uint64) ([]float32, error)
 	// Now is the clock; nil means time.Now. Tests pass a fake one.
 	Now func() time.Time
+	// Pool, when it has workers, integrates large lanes off the app's thread (Web
+	// Workers in the browser); nil computes everything within Update's frame budget.
+	Pool Pool
 }
 
 // Sizes of the app's samples.
@@ -127,6 +131,8 @@ type App struct {
 	chunk       int           // particle-evaluations in one piece of work (see spend)
 	dropSeed    uint64
 	nextDropHue float64
+	lastJob     int      // the last pool job id handed out
+	poolBuf     []Result // reused by drainPool
 }
 
 type loadResult struct {
@@ -255,6 +261,11 @@ func (a *App) sync() {
 	if len(lanes) != len(a.lanes) {
 		rebuilt = true
 	}
+	for _, old := range a.lanes {
+		if old.lane != nil && !slices.Contains(lanes, old) {
+			old.lane.Unfarm()
+		}
+	}
 	a.lanes = lanes
 	for _, ls := range a.lanes {
 		a.build(ls)
@@ -326,6 +337,9 @@ func (a *App) build(ls *laneState) {
 	if err != nil {
 		a.Notify(err.Error())
 		return
+	}
+	if a.cfg.Pool != nil {
+		lane.Farm(a.cfg.Pool, m.Name, func() int { a.lastJob++; return a.lastJob })
 	}
 	ls.lane = lane
 	ls.half = 0
@@ -426,6 +440,23 @@ func (a *App) drainLoads(wait bool) {
 	}
 }
 
+// drainPool hands the pool's results to the lanes they belong to; results of lanes that
+// are gone are dropped.
+func (a *App) drainPool() {
+	if a.cfg.Pool == nil {
+		return
+	}
+	a.poolBuf = a.cfg.Pool.Poll(a.poolBuf[:0])
+	for _, r := range a.poolBuf {
+		for _, ls := range a.lanes {
+			if ls.lane != nil && ls.lane.Deliver(r) {
+				break
+			}
+		}
+	}
+	clear(a.poolBuf) // let the positions go
+}
+
 func (a *App) seconds() float64 { return a.cfg.Now().Sub(a.start).Seconds() }
 
 // Update advances the app by one frame: takes in loaded models, moves the clock and
@@ -446,6 +477,7 @@ func (a *App) Update() {
 	if a.man == nil {
 		return
 	}
+	a.drainPool()
 	a.clock.Tick(dt, a.limit())
 	// Spend about half the frame computing, so the page stays responsive at any size: 8 ms
 	// of a 60 Hz frame; more where frames are slow anyway (software rendering).

@@ -30,6 +30,20 @@ type Lane struct {
 
 	solvers map[int]*sampler.Solver // one per chunk size, so stage buffers are kept
 	err     error
+	farm    *farm // set while a Pool does the work
+	workers int   // pool workers that computed the frames (0: here)
+	poolErr string
+}
+
+// laneChunk is the most rows one solver step takes at once (a Worker uses it too).
+const laneChunk = 1 << 14
+
+// gridTime is the time after k of steps equal steps from t0 to t1, exactly t1 at the end.
+func gridTime(t0, t1 float64, steps, k int) float64 {
+	if k >= steps {
+		return t1
+	}
+	return t0 + (t1-t0)*float64(k)/float64(steps)
 }
 
 // NewLane starts a lane at positions x0 (n×d, copied) and time t0, to be integrated to t1
@@ -81,12 +95,7 @@ func (l *Lane) T1() float64 { return l.t1 }
 func (l *Lane) EvalsPerStep() int { return l.evals }
 
 // Time is the time of frame k.
-func (l *Lane) Time(k int) float64 {
-	if k >= l.steps {
-		return l.t1
-	}
-	return l.t0 + (l.t1-l.t0)*float64(k)/float64(l.steps)
-}
+func (l *Lane) Time(k int) float64 { return gridTime(l.t0, l.t1, l.steps, k) }
 
 // Computed is the number of frames available: 1 (the start) plus the steps done.
 func (l *Lane) Computed() int { return len(l.frames) }
@@ -103,9 +112,10 @@ func (l *Lane) Frontier() float64 { return l.Time(len(l.frames) - 1) }
 // Frame returns the positions after k steps (do not modify them).
 func (l *Lane) Frame(k int) []float32 { return l.frames[k] }
 
-// RemainingUnits is the work left, in particle-evaluations.
+// RemainingUnits is the work left here, in particle-evaluations (none while a pool
+// does it).
 func (l *Lane) RemainingUnits() int {
-	if l.Done() {
+	if l.Done() || l.farm != nil {
 		return 0
 	}
 	return ((l.steps-len(l.frames)+1)*l.n - l.rows) * l.evals
@@ -113,8 +123,9 @@ func (l *Lane) RemainingUnits() int {
 
 // Advance takes up to maxUnits particle-evaluations of work (at least one chunk) and
 // returns the units spent. A step is committed as a frame once all its rows are done.
+// A lane farmed out to a pool does nothing here.
 func (l *Lane) Advance(maxUnits int) int {
-	if l.Done() {
+	if l.Done() || l.farm != nil {
 		return 0
 	}
 	maxRows := max(1, maxUnits/l.evals)
@@ -128,7 +139,7 @@ func (l *Lane) Advance(maxUnits int) int {
 		t, t1 := l.Time(k), l.Time(k+1)
 		// Chunks are powers of two so that a few solvers with their buffers cover all sizes.
 		size := 1
-		for size*2 <= min(maxRows, l.n-l.rows) && size < 1<<14 {
+		for size*2 <= min(maxRows, l.n-l.rows) && size < laneChunk {
 			size *= 2
 		}
 		s := l.solvers[size]
@@ -141,22 +152,28 @@ func (l *Lane) Advance(maxUnits int) int {
 		maxRows -= size
 		spent += size * l.evals
 		if l.rows == l.n {
-			l.nfe += l.evals
-			for i, v := range l.next {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					l.err = fmt.Errorf("the %s solution is no longer finite at t = %.3g (particle %d)", l.method, t1, i/l.d)
-					break
-				}
-			}
-			l.frames = append(l.frames, l.next)
+			l.commit(l.next, k+1)
 			l.next = nil
 		}
 	}
 	return spent
 }
 
-// Finish does all the remaining work at once.
+// commit appends x as frame k, the next one, stopping the lane if it is not finite.
+func (l *Lane) commit(x []float32, k int) {
+	l.nfe += l.evals
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			l.err = fmt.Errorf("the %s solution is no longer finite at t = %.3g (particle %d)", l.method, l.Time(k), i/l.d)
+			break
+		}
+	}
+	l.frames = append(l.frames, x)
+}
+
+// Finish does all the remaining work at once, here (taking it back from a pool).
 func (l *Lane) Finish() {
+	l.Unfarm()
 	for !l.Done() {
 		l.Advance(1 << 20)
 	}

@@ -186,8 +186,10 @@ type LaneStatus struct {
 	Steps    int     `json:"steps"`
 	Frontier float64 `json:"frontier"`
 	Done     bool    `json:"done"`
-	W2       float64 `json:"w2"`      // live W2 against the data, −1 when not known
-	W2Floor  float64 `json:"w2Floor"` // W2 between two data draws of the same size, −1 when not known
+	W2       float64 `json:"w2"`                  // live W2 against the data, −1 when not known
+	W2Floor  float64 `json:"w2Floor"`             // W2 between two data draws of the same size, −1 when not known
+	Workers  int     `json:"workers"`             // Web Workers sharing the lane's particles (0: the page itself)
+	PoolErr  string  `json:"poolError,omitempty"` // why the workers gave the lane back, if they did
 }
 
 // Status is a plain snapshot for scripts and tests: window.flowmatch.status() returns it.
@@ -215,6 +217,7 @@ type Status struct {
 	Frames       int64        `json:"frames"`
 	FirstFrameMs float64      `json:"firstFrameMs"` // from start to the first frame with particles; 0 before
 	Loading      bool         `json:"loading"`
+	Workers      int          `json:"workers"` // Web Workers the app may share lanes among (0: none)
 	Error        string       `json:"error,omitempty"`
 }
 
@@ -244,7 +247,8 @@ func (a *App) status(withSample bool) Status {
 		FPS: math.Round(a.fps*10) / 10, Playing: a.clock.Playing, Speed: a.s.Speed, Compare: a.s.Compare,
 		Dataset: a.s.Dataset, Path: a.s.Path, Solver: a.s.Solver, Drops: len(a.drops), Frames: a.frames,
 		FirstFrameMs: float64(a.firstFrame) / 1e6, Lanes: []LaneStatus{},
-		Sample: [][2]float32{},
+		Workers: a.poolWorkers(),
+		Sample:  [][2]float32{},
 	}
 	if a.fatal != "" {
 		st.Error = a.fatal
@@ -260,6 +264,7 @@ func (a *App) status(withSample bool) Status {
 			t := a.shownT(ls)
 			lst.T, lst.TMax, lst.Steps, lst.Done = t, l.T1(), l.Steps(), l.Done()
 			lst.NFE, lst.NFETotal, lst.Frontier = l.NFEAt(t), l.Steps()*l.EvalsPerStep(), l.Frontier()
+			lst.Workers, lst.PoolErr = l.Workers(), l.PoolErr()
 			if ds := a.data[ls.model.Dataset]; ds != nil && ds.floor > 0 {
 				lst.W2Floor = ds.floor
 			}

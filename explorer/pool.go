@@ -1,0 +1,279 @@
+package explorer
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/flowmatch/flowmatch/dataset"
+	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+// Pool integrates lanes on other threads: in the browser, Web Workers that each run a
+// [Worker] (wasm/worker). A lane of many particles is cut into contiguous slices, one
+// per worker; each worker integrates its slice step by step and sends every step back,
+// and the lane commits a frame once all slices have delivered it. Every particle is
+// independent and the workers run the same code as the page, so the frames are
+// bit-identical to integrating the whole lane in one place.
+//
+// A pool is used from the app's goroutine only; results that arrive in between (on
+// JavaScript callbacks) are queued by the pool and handed over by Poll.
+type Pool interface {
+	// Workers is how many workers the pool has; 0 turns it off.
+	Workers() int
+	// Start sends job to worker w (0 ≤ w < Workers()). Its frames come back through Poll.
+	Start(w int, job Job)
+	// Cancel tells worker w to stop job id; frames already on their way may still come.
+	Cancel(w int, id int)
+	// Poll appends the results that arrived since the last call to dst.
+	Poll(dst []Result) []Result
+}
+
+// Job is one worker's slice of a lane: positions X0 (n×d, data space) integrated with
+// Model's field from T0 to T1 in Steps equal steps of Method.
+type Job struct {
+	ID     int
+	Model  string // the model's manifest name; the pool has sent the worker its file
+	Method string
+	Steps  int
+	T0, T1 float64
+	X0     []float32
+}
+
+// Result is one step of a job: the positions after Step steps, or an error (the worker
+// failed or could not load the model), after which no more results of the job come.
+type Result struct {
+	ID   int
+	Step int
+	X    []float32
+	Err  error
+}
+
+// minFarmed is the fewest particles per worker worth sending away: below it the messages
+// and the wait for the slowest worker cost more than computing in the page.
+const minFarmed = 256
+
+// DecodeModel turns the bytes of a model file into a model named name (the manifest's
+// name), taking its dataset from the file's metadata when it names a 2-D one.
+func DecodeModel(name, ds string, b []byte) (*Model, error) {
+	f, err := weights.DecodeBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid model file: %w", err)
+	}
+	mlp, path, err := f.Model()
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{
+		Name: name, Dataset: ds, Path: path, Field: mlp,
+		TMin: f.Meta.Path.TMin, TMax: f.Meta.Path.TMax,
+	}
+	if dn := f.Meta.Data.Name; dn != "" && dataset.Dim(dn) == 2 {
+		m.Dataset = dn
+	}
+	if nz := f.Meta.Data.Normalization; nz != nil {
+		m.Mean, m.Std = nz.Mean, nz.Std
+	}
+	return m, nil
+}
+
+// Worker is the far side of a [Pool]: the models it has been sent and the code that
+// integrates a job's slice. The browser runs one per Web Worker (wasm/worker); tests run
+// them on goroutines.
+type Worker struct {
+	models map[string]*Model
+	solver *sampler.Solver
+	method string
+}
+
+// NewWorker returns a worker with no models.
+func NewWorker() *Worker { return &Worker{models: map[string]*Model{}} }
+
+// AddModel decodes a model file and keeps it under name (the manifest's name).
+func (w *Worker) AddModel(name string, b []byte) error {
+	m, err := DecodeModel(name, "", b)
+	if err == nil {
+		err = m.Check()
+	}
+	if err != nil {
+		return fmt.Errorf("model %s: %w", name, err)
+	}
+	w.models[name] = m
+	return nil
+}
+
+// Run integrates a job, calling emit after every step with the positions (valid until
+// the next call). It stops early, without error, when emit returns false.
+func (w *Worker) Run(job Job, emit func(step int, x []float32) bool) error {
+	m := w.models[job.Model]
+	if m == nil {
+		return fmt.Errorf("model %s was not sent to this worker", job.Model)
+	}
+	if w.solver == nil || w.method != job.Method {
+		s, err := sampler.NewSolver(sampler.Options{Method: job.Method})
+		if err != nil {
+			return err
+		}
+		w.solver, w.method = s, job.Method
+	}
+	if job.Steps < 1 {
+		return fmt.Errorf("job %d: %d steps, want at least 1", job.ID, job.Steps)
+	}
+	d := m.Field.Dim()
+	if len(job.X0)%d != 0 {
+		return fmt.Errorf("job %d: %d values is not a whole number of %d-dimensional points", job.ID, len(job.X0), d)
+	}
+	f := m.dataSpaceField()
+	x := append([]float32(nil), job.X0...)
+	for k := 0; k < job.Steps; k++ {
+		t, t1 := gridTime(job.T0, job.T1, job.Steps, k), gridTime(job.T0, job.T1, job.Steps, k+1)
+		// In chunks no larger than a Lane's, so that each row sees the same code.
+		for r := 0; r < len(x); r += laneChunk * d {
+			w.solver.Step(f, x[r:min(len(x), r+laneChunk*d)], t, t1-t)
+		}
+		if !emit(k+1, x) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// farm is a lane's share-out over a pool.
+type farm struct {
+	pool    Pool
+	slices  []farmSlice
+	partial map[int][]float32 // step → positions, filled slice by slice
+	filled  map[int]int       // step → slices delivered
+	started time.Time
+}
+
+type farmSlice struct {
+	id, worker int
+	from, to   int // rows
+	step       int // the last step delivered
+}
+
+// Farm hands the lane's remaining work to pool, one contiguous slice of particles per
+// worker, if the lane is large enough to gain from it. ids gives a fresh job id per call.
+// It reports whether the lane was farmed out.
+func (l *Lane) Farm(pool Pool, model string, ids func() int) bool {
+	if pool == nil || l.Done() || l.farm != nil || l.t0 == l.t1 || len(l.frames) != 1 || l.rows != 0 {
+		return false
+	}
+	w := min(pool.Workers(), l.n/minFarmed)
+	if w < 1 {
+		return false
+	}
+	fm := &farm{pool: pool, partial: map[int][]float32{}, filled: map[int]int{}}
+	for i := 0; i < w; i++ {
+		from, to := i*l.n/w, (i+1)*l.n/w
+		s := farmSlice{id: ids(), worker: i, from: from, to: to}
+		fm.slices = append(fm.slices, s)
+		pool.Start(i, Job{ID: s.id, Model: model, Method: l.method, Steps: l.steps, T0: l.t0, T1: l.t1,
+			X0: l.frames[0][from*l.d : to*l.d]})
+	}
+	l.farm, l.workers = fm, w
+	return true
+}
+
+// Farmed reports whether the lane's work is being done by a pool.
+func (l *Lane) Farmed() bool { return l.farm != nil }
+
+// Workers is the number of pool workers the lane was shared among (0: computed here,
+// including after a pool failed, see PoolErr).
+func (l *Lane) Workers() int { return l.workers }
+
+// PoolErr says why a farmed lane came back to be computed here ("" if it did not).
+func (l *Lane) PoolErr() string { return l.poolErr }
+
+// JobIDs lists the ids of the lane's jobs in a pool (none when it is not farmed out).
+func (l *Lane) JobIDs() []int {
+	if l.farm == nil {
+		return nil
+	}
+	ids := make([]int, len(l.farm.slices))
+	for i, s := range l.farm.slices {
+		ids[i] = s.id
+	}
+	return ids
+}
+
+// Deliver takes in a result of one of the lane's jobs and commits every frame that is
+// complete. An error result, or one that does not fit, takes the lane back from the pool:
+// it goes on computing locally from its last complete frame. Deliver reports whether
+// the result was one of the lane's.
+func (l *Lane) Deliver(r Result) bool {
+	fm := l.farm
+	if fm == nil {
+		return false
+	}
+	si := -1
+	for i, s := range fm.slices {
+		if s.id == r.ID {
+			si = i
+		}
+	}
+	if si < 0 {
+		return false
+	}
+	s := &fm.slices[si]
+	n := (s.to - s.from) * l.d
+	switch {
+	case r.Err != nil:
+		l.poolErr = fmt.Sprintf("worker %d: %v", s.worker, r.Err)
+		l.Unfarm()
+		return true
+	case r.Step != s.step+1 || len(r.X) != n || r.Step > l.steps:
+		l.poolErr = fmt.Sprintf("worker %d sent step %d with %d values, want step %d with %d", s.worker, r.Step, len(r.X), s.step+1, n)
+		l.Unfarm()
+		return true
+	}
+	s.step = r.Step
+	buf := fm.partial[r.Step]
+	if buf == nil {
+		buf = make([]float32, l.n*l.d)
+		fm.partial[r.Step] = buf
+	}
+	copy(buf[s.from*l.d:], r.X)
+	fm.filled[r.Step]++
+	for {
+		k := len(l.frames)
+		if fm.filled[k] < len(fm.slices) {
+			break
+		}
+		l.commit(fm.partial[k], k)
+		delete(fm.partial, k)
+		delete(fm.filled, k)
+		if l.Done() {
+			if l.err != nil {
+				l.Unfarm() // stop the workers: the solution blew up
+			}
+			l.farm = nil
+			break
+		}
+	}
+	return true
+}
+
+// Unfarm cancels the lane's jobs in the pool; the lane then computes what is left
+// itself (from its last complete frame) when Advance is called.
+func (l *Lane) Unfarm() {
+	if l.farm == nil {
+		return
+	}
+	if !l.Done() {
+		l.workers = 0
+	}
+	for _, s := range l.farm.slices {
+		l.farm.pool.Cancel(s.worker, s.id)
+	}
+	l.farm = nil
+}
+
+// poolWorkers is the number of workers of the app's pool (0 without one).
+func (a *App) poolWorkers() int {
+	if a.cfg.Pool == nil {
+		return 0
+	}
+	return a.cfg.Pool.Workers()
+}

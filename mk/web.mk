@@ -18,6 +18,8 @@ E2E_OUT ?= build/e2e
 www:
 	@echo "==> www/main.wasm (GOOS=js GOARCH=wasm) and www/wasm_exec.js"
 	cd wasm && GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o ../www/main.wasm .
+	@echo "==> www/worker.wasm: the Web Worker that shares the particles (wasm/worker, started by www/worker.js)"
+	cd wasm && GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o ../www/worker.wasm ./worker
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
 	@echo "==> www/models/ from $(WWW_MODELS_FROM)/*.safetensors"
 	rm -rf www/models && mkdir -p www/models
@@ -28,8 +30,8 @@ www:
 		cp "$${files[@]}" www/models/ && \
 		(cd wasm && $(GO) run ./cmd/manifest -dir ../www/models -default $(WWW_DEFAULT_MODEL)); \
 	fi
-	@raw=$$(stat -c %s www/main.wasm); gz=$$(gzip -9 -c www/main.wasm | wc -c); \
-	echo "    main.wasm: $$raw bytes raw, $$gz bytes gzipped (gzip -9)"
+	@for f in main.wasm worker.wasm; do raw=$$(stat -c %s www/$$f); gz=$$(gzip -9 -c www/$$f | wc -c); \
+	echo "    $$f: $$raw bytes raw, $$gz bytes gzipped (gzip -9)"; done
 
 demo: www
 	@echo "==> serving www/ at http://localhost:8080 (Ctrl-C to stop)"

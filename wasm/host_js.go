@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall/js"
 
@@ -17,7 +18,8 @@ import (
 // host is the browser side: models fetched relative to the page, settings from the
 // query string, and window.flowmatch, the bridge the page's controls and tests use.
 type host struct {
-	query url.Values
+	query   url.Values
+	workers *workerPool // nil: everything is computed in the page
 }
 
 func newHost() *host {
@@ -25,7 +27,34 @@ func newHost() *host {
 	if q, err := url.ParseQuery(strings.TrimPrefix(js.Global().Get("location").Get("search").String(), "?")); err == nil {
 		h.query = q
 	}
+	h.workers = newWorkerPool(h.workerCount())
 	return h
+}
+
+// workerCount is how many Web Workers to start: ?workers=N (0 computes in the page),
+// by default one per core the browser reports, at most maxWorkers.
+func (h *host) workerCount() int {
+	if v := h.query.Get("workers"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			h.warn(fmt.Sprintf("ignored workers=%q: want a whole number, 0 to compute in the page", v))
+		} else {
+			return min(n, maxWorkers)
+		}
+	}
+	n := 1
+	if c := js.Global().Get("navigator").Get("hardwareConcurrency"); c.Type() == js.TypeNumber {
+		n = c.Int()
+	}
+	return min(max(n, 1), maxWorkers)
+}
+
+// pool is the app's Pool: the workers, or none.
+func (h *host) pool() explorer.Pool {
+	if h.workers == nil {
+		return nil
+	}
+	return h.workers
 }
 
 // fetch gets a file relative to the page, blocking the calling goroutine (never call it
@@ -81,7 +110,11 @@ func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeModel(e, b)
+	m, err := explorer.DecodeModel(e.Name, e.Dataset, b)
+	if err == nil && h.workers != nil {
+		h.workers.addModel(e.Name, b)
+	}
+	return m, err
 }
 
 func (h *host) params() map[string]string {

@@ -100,12 +100,15 @@ func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeModel(e, b)
+	return explorer.DecodeModel(e.Name, e.Dataset, b)
 }
 
 func (h *host) params() map[string]string { return h.set }
 func (h *host) canvasUI() bool            { return !h.noUI }
-func (h *host) warn(s string)             { log.Print(s) }
+
+// pool is nil: natively the sampler already spreads each batch over the cores.
+func (h *host) pool() explorer.Pool { return nil }
+func (h *host) warn(s string)       { log.Print(s) }
 
 func (h *host) attach(g *Game) {
 	if h.settle {

@@ -9,14 +9,12 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"log"
 	"math/rand/v2"
 	"strings"
 
 	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/explorer"
-	"github.com/flowmatch/flowmatch/weights"
 	"github.com/hajimehoshi/ebiten/v2"
 )
 
@@ -28,7 +26,7 @@ var paramOrder = []string{"model", "path", "solver", "nfe", "particles", "speed"
 func main() {
 	h := newHost()
 	man, err := h.manifest()
-	app := explorer.New(explorer.Config{Load: h.load, Data: sampleData}, man, explorer.DefaultSettings(), err)
+	app := explorer.New(explorer.Config{Load: h.load, Data: sampleData, Pool: h.pool()}, man, explorer.DefaultSettings(), err)
 	params := h.params()
 	var bad []string
 	for _, name := range paramOrder {
@@ -59,27 +57,4 @@ func main() {
 // sampleData draws the true data for the overlay and the live quality figure.
 func sampleData(name string, n int, seed uint64) ([]float32, error) {
 	return dataset.Sample(name, n, rand.New(rand.NewPCG(seed, 0xda7a)))
-}
-
-// decodeModel turns a model file's bytes into the app's model.
-func decodeModel(e explorer.Entry, b []byte) (*explorer.Model, error) {
-	f, err := weights.DecodeBytes(b)
-	if err != nil {
-		return nil, fmt.Errorf("not a valid model file: %w", err)
-	}
-	mlp, path, err := f.Model()
-	if err != nil {
-		return nil, err
-	}
-	m := &explorer.Model{
-		Name: e.Name, Dataset: e.Dataset, Path: path, Field: mlp,
-		TMin: f.Meta.Path.TMin, TMax: f.Meta.Path.TMax,
-	}
-	if name := f.Meta.Data.Name; name != "" && dataset.Dim(name) == 2 {
-		m.Dataset = name
-	}
-	if nz := f.Meta.Data.Normalization; nz != nil {
-		m.Mean, m.Std = nz.Mean, nz.Std
-	}
-	return m, nil
 }

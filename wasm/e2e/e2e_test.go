@@ -212,13 +212,17 @@ type status struct {
 	Drops        int          `json:"drops"`
 	DrawCalls    int          `json:"drawCalls"`
 	Error        string       `json:"error"`
+	Workers      int          `json:"workers"`
+	UpdateMs     float64      `json:"updateMs"`
 	Lanes        []struct {
-		Path     string  `json:"path"`
-		Solver   string  `json:"solver"`
-		NFE      int     `json:"nfe"`
-		NFETotal int     `json:"nfeTotal"`
-		W2       float64 `json:"w2"`
-		Done     bool    `json:"done"`
+		Path      string  `json:"path"`
+		Solver    string  `json:"solver"`
+		NFE       int     `json:"nfe"`
+		NFETotal  int     `json:"nfeTotal"`
+		W2        float64 `json:"w2"`
+		Done      bool    `json:"done"`
+		Workers   int     `json:"workers"`
+		PoolError string  `json:"poolError"`
 	} `json:"lanes"`
 }
 
@@ -327,7 +331,7 @@ func testModel(t *testing.T, path string, pathName string) {
 // copySite copies the site's code (not its models) into a fresh folder.
 func copySite(t *testing.T, src string) string {
 	dst := t.TempDir()
-	for _, name := range []string{"index.html", "app.html", "styles.css", "explorer.js", "main.wasm", "wasm_exec.js"} {
+	for _, name := range []string{"index.html", "app.html", "styles.css", "explorer.js", "main.wasm", "wasm_exec.js", "worker.js", "worker.wasm"} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
@@ -545,6 +549,72 @@ func TestBrowser(t *testing.T) {
 
 	if errs := cons.errors(); len(errs) > 0 {
 		t.Errorf("console errors:\n  %s", strings.Join(errs, "\n  "))
+	}
+}
+
+// TestBrowserWorkers: the particles shared among Web Workers end where the page alone
+// takes them, bit for bit; a site whose worker.wasm is missing still works, in the page.
+func TestBrowserWorkers(t *testing.T) {
+	dir, shipped := site(t)
+	www := wwwDir(t)
+	raw, gz := sizes(t, filepath.Join(www, "worker.wasm"))
+	t.Logf("worker.wasm: %d bytes raw, %d bytes gzipped", raw, gz)
+	noWorker := copySite(t, dir)
+	if err := os.CopyFS(filepath.Join(noWorker, "models"), os.DirFS(filepath.Join(dir, "models"))); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(noWorker, "worker.wasm"))
+	model := "moons-ot"
+	if shipped != nil {
+		if _, ok := shipped.Find("moons", "ot"); !ok {
+			model = shipped.DefaultEntry().Name
+		}
+	}
+	ctx := browser(t)
+	const n = 6000
+	run := func(site string, workers int) (status, time.Duration) {
+		t.Helper()
+		url := serve(t, site)
+		tctx, cancel := chromedp.NewContext(ctx)
+		defer cancel()
+		cons := watchConsole(tctx)
+		q := fmt.Sprintf("%s?model=%s&particles=%d&solver=midpoint&nfe=40&workers=%d", url, model, n, workers)
+		if err := chromedp.Do(tctx, chromedp.Navigate(q)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, tctx, "the first frame", 2*time.Minute, func(s status) bool { return s.Ready && s.Particles == n })
+		start := time.Now()
+		st := waitFor(t, tctx, "the end of the run", 5*time.Minute, func(s status) bool { return s.Done && s.T >= s.TMax && s.TMax > 0 })
+		took := time.Since(start)
+		if errs := cons.errors(); len(errs) > 0 && site == dir {
+			t.Errorf("workers=%d: console errors:\n  %s", workers, strings.Join(errs, "\n  "))
+		}
+		return st, took
+	}
+	page, tPage := run(dir, 0)
+	shared, tShared := run(dir, 2)
+	broken, tBroken := run(noWorker, 2)
+	t.Logf("%d particles, 20 midpoint steps: in the page %.1f s; over 2 workers %.1f s (%.2f× as fast); without worker.wasm %.1f s",
+		n, tPage.Seconds(), tShared.Seconds(), tPage.Seconds()/tShared.Seconds(), tBroken.Seconds())
+	if page.Workers != 0 || page.Lanes[0].Workers != 0 {
+		t.Errorf("workers=0: the status says %d workers, lane %d", page.Workers, page.Lanes[0].Workers)
+	}
+	if shared.Workers != 2 || shared.Lanes[0].Workers != 2 || shared.Lanes[0].PoolError != "" {
+		t.Errorf("workers=2: the status says %d workers, lane %d (%s)", shared.Workers, shared.Lanes[0].Workers, shared.Lanes[0].PoolError)
+	}
+	if broken.Lanes[0].Workers != 0 {
+		t.Errorf("without worker.wasm the lane says it was computed by %d workers", broken.Lanes[0].Workers)
+	}
+	t.Logf("without worker.wasm: %d workers left, lane computed by %d (%s)", broken.Workers, broken.Lanes[0].Workers, broken.Lanes[0].PoolError)
+	for name, st := range map[string]status{"over 2 workers": shared, "without worker.wasm": broken} {
+		if len(st.Sample) != len(page.Sample) || len(st.Sample) == 0 {
+			t.Fatalf("%s: %d positions, in the page %d", name, len(st.Sample), len(page.Sample))
+		}
+		for i := range st.Sample {
+			if st.Sample[i] != page.Sample[i] {
+				t.Fatalf("%s: particle %d ends at %v, in the page at %v", name, i, st.Sample[i], page.Sample[i])
+			}
+		}
 	}
 }
 

@@ -1,0 +1,196 @@
+//go:build js
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"syscall/js"
+	"unsafe"
+
+	"github.com/flowmatch/flowmatch/explorer"
+)
+
+// maxWorkers bounds the pool whatever the browser says it has: beyond a few workers the
+// slices get small and the page's own work (drawing) dominates.
+const maxWorkers = 8
+
+// workerPool is the explorer's Pool in the browser: Web Workers running worker.wasm
+// (www/worker.js), each sent every model file the page loads. Its callbacks run on the
+// page's event loop, between the app's frames, so results wait in a queue for Poll.
+type workerPool struct {
+	mu      sync.Mutex
+	workers []*pageWorker
+	queue   []explorer.Result
+}
+
+type pageWorker struct {
+	js      js.Value
+	dead    error
+	running map[int]int // job id → steps, for the jobs sent and not finished
+}
+
+// newWorkerPool starts n workers; it returns nil when the browser has no Web Workers or
+// n < 1.
+func newWorkerPool(n int) *workerPool {
+	ctor := js.Global().Get("Worker")
+	if n < 1 || ctor.Type() != js.TypeFunction {
+		return nil
+	}
+	p := &workerPool{}
+	for i := 0; i < n; i++ {
+		w := &pageWorker{running: map[int]int{}}
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("%v", r)
+				}
+			}()
+			w.js = ctor.New("worker.js")
+		}()
+		if err != nil {
+			js.Global().Get("console").Call("warn", "flowmatch: no Web Workers ("+err.Error()+"); computing in the page")
+			break
+		}
+		w.js.Set("onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			p.receive(w, args[0].Get("data"))
+			return nil
+		}))
+		w.js.Set("onerror", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			msg := "the worker failed"
+			if len(args) > 0 && args[0].Get("message").Truthy() {
+				msg = args[0].Get("message").String()
+			}
+			p.kill(w, errors.New(msg))
+			return nil
+		}))
+		p.workers = append(p.workers, w)
+	}
+	if len(p.workers) == 0 {
+		return nil
+	}
+	return p
+}
+
+func (p *workerPool) receive(w *pageWorker, msg js.Value) {
+	if msg.Type() != js.TypeObject {
+		return
+	}
+	switch msg.Get("type").String() {
+	case "frame":
+		id, step := msg.Get("id").Int(), msg.Get("step").Int()
+		x := msg.Get("x")
+		out := make([]float32, x.Get("length").Int())
+		if len(out) > 0 {
+			u8 := js.Global().Get("Uint8Array").New(x.Get("buffer"), x.Get("byteOffset"), x.Get("byteLength"))
+			js.CopyBytesToGo(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*len(out)), u8)
+		}
+		p.mu.Lock()
+		p.queue = append(p.queue, explorer.Result{ID: id, Step: step, X: out})
+		if w.running[id] == step {
+			delete(w.running, id)
+		}
+		p.mu.Unlock()
+	case "error":
+		id := msg.Get("id").Int()
+		p.mu.Lock()
+		delete(w.running, id)
+		p.queue = append(p.queue, explorer.Result{ID: id, Err: errors.New(msg.Get("error").String())})
+		p.mu.Unlock()
+	case "model":
+		if e := msg.Get("error"); e.Type() == js.TypeString {
+			js.Global().Get("console").Call("warn", "flowmatch worker: "+e.String())
+		}
+	case "fatal":
+		p.kill(w, errors.New(msg.Get("error").String()))
+	}
+}
+
+// kill takes a worker out of the pool; its jobs end in errors, which send their lanes
+// back to the page.
+func (p *workerPool) kill(w *pageWorker, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w.dead != nil {
+		return
+	}
+	w.dead = err
+	js.Global().Get("console").Call("warn", "flowmatch: a Web Worker stopped: "+err.Error())
+	for id := range w.running {
+		p.queue = append(p.queue, explorer.Result{ID: id, Err: err})
+	}
+	clear(w.running)
+	w.js.Call("terminate")
+}
+
+// alive lists the workers still running.
+func (p *workerPool) alive() []*pageWorker {
+	var out []*pageWorker
+	for _, w := range p.workers {
+		if w.dead == nil {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func (p *workerPool) Workers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.alive())
+}
+
+// addModel sends a model file to every worker, before any job that needs it.
+func (p *workerPool) addModel(name string, b []byte) {
+	u8 := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u8, b)
+	msg := js.ValueOf(map[string]any{"type": "model", "name": name, "bytes": u8.Get("buffer")})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.alive() {
+		w.js.Call("postMessage", msg) // a copy each
+	}
+}
+
+func (p *workerPool) Start(i int, job explorer.Job) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	alive := p.alive()
+	if i < 0 || i >= len(alive) {
+		p.queue = append(p.queue, explorer.Result{ID: job.ID, Err: fmt.Errorf("no worker %d", i)})
+		return
+	}
+	w := alive[i]
+	x := js.Global().Get("Float32Array").New(len(job.X0))
+	if len(job.X0) > 0 {
+		u8 := js.Global().Get("Uint8Array").New(x.Get("buffer"))
+		js.CopyBytesToJS(u8, unsafe.Slice((*byte)(unsafe.Pointer(&job.X0[0])), 4*len(job.X0)))
+	}
+	w.running[job.ID] = job.Steps
+	w.js.Call("postMessage", js.ValueOf(map[string]any{"type": "run", "id": job.ID, "model": job.Model,
+		"method": job.Method, "steps": job.Steps, "t0": job.T0, "t1": job.T1, "x": x}), js.ValueOf([]any{x.Get("buffer")}))
+}
+
+func (p *workerPool) Cancel(i, id int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.workers {
+		if _, ok := w.running[id]; ok {
+			delete(w.running, id)
+			if w.dead == nil {
+				w.js.Call("postMessage", js.ValueOf(map[string]any{"type": "cancel", "id": id}))
+			}
+		}
+	}
+}
+
+func (p *workerPool) Poll(dst []explorer.Result) []explorer.Result {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	dst = append(dst, p.queue...)
+	clear(p.queue)
+	p.queue = p.queue[:0]
+	return dst
+}

@@ -1,0 +1,20 @@
+// Command worker is the explorer's Web Worker: www/worker.wasm, started by www/worker.js.
+// The page (wasm/pool_js.go) starts a few of them and shares each large batch of
+// particles among them, so that every core integrates while the page draws.
+//
+// It speaks in messages (structured clones):
+//
+//	page → worker  {type: "model", name, bytes: ArrayBuffer}   a model file, kept under name
+//	worker → page  {type: "model", name, error: null | string}
+//	page → worker  {type: "run", id, model, method, steps, t0, t1, x: Float32Array}
+//	worker → page  {type: "frame", id, step, x: Float32Array}  after each of the steps
+//	worker → page  {type: "error", id, error}                   the job stopped
+//	page → worker  {type: "cancel", id}
+//	worker → page  {type: "ready"}                              once, when Go runs
+//	worker → page  {type: "fatal", error}                       worker.js could not start Go
+//
+// Positions are n×d float32 values in data space, row after row. Jobs run one at a time
+// in the order they came; a worker answers a cancel between two steps.
+//
+// Built for anything but js/wasm it only says what it is.
+package main

@@ -1,0 +1,144 @@
+//go:build js
+
+package main
+
+import (
+	"fmt"
+	"sync"
+	"syscall/js"
+	"time"
+	"unsafe"
+
+	"github.com/flowmatch/flowmatch/explorer"
+)
+
+// yieldEvery is how long a job runs before it lets the worker's messages (cancels) in.
+const yieldEvery = 25 * time.Millisecond
+
+func main() {
+	w := explorer.NewWorker()
+	var mu sync.Mutex
+	var queue []explorer.Job
+	cancelled := map[int]bool{}
+	wake := make(chan struct{}, 1)
+	post := func(msg map[string]any, transfer ...any) {
+		js.Global().Call("postMessage", js.ValueOf(msg), js.ValueOf(transfer))
+	}
+
+	handle := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) == 0 || args[0].Type() != js.TypeObject {
+			return nil
+		}
+		msg := args[0]
+		switch msg.Get("type").String() {
+		case "model":
+			name := msg.Get("name").String()
+			err := w.AddModel(name, bytesOf(msg.Get("bytes")))
+			reply := map[string]any{"type": "model", "name": name, "error": nil}
+			if err != nil {
+				reply["error"] = err.Error()
+			}
+			post(reply)
+		case "run":
+			job, err := jobOf(msg)
+			if err != nil {
+				post(map[string]any{"type": "error", "id": msg.Get("id").Int(), "error": err.Error()})
+				return nil
+			}
+			mu.Lock()
+			queue = append(queue, job)
+			mu.Unlock()
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		case "cancel":
+			mu.Lock()
+			cancelled[msg.Get("id").Int()] = true
+			mu.Unlock()
+		}
+		return nil
+	})
+	js.Global().Set("flowmatchWorker", handle)
+	post(map[string]any{"type": "ready"})
+
+	isCancelled := func(id int) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return cancelled[id]
+	}
+	for {
+		mu.Lock()
+		if len(queue) == 0 {
+			mu.Unlock()
+			<-wake
+			continue
+		}
+		job := queue[0]
+		queue = queue[1:]
+		mu.Unlock()
+		if isCancelled(job.ID) {
+			continue
+		}
+		last := time.Now()
+		err := w.Run(job, func(k int, x []float32) bool {
+			f := float32Array(x)
+			post(map[string]any{"type": "frame", "id": job.ID, "step": k, "x": f}, f.Get("buffer"))
+			// A sleep hands control back to the worker's event loop, which delivers the
+			// messages that came meanwhile: a cancel among them stops the job here.
+			if time.Since(last) > yieldEvery {
+				time.Sleep(time.Millisecond)
+				last = time.Now()
+			}
+			return !isCancelled(job.ID)
+		})
+		if err != nil {
+			post(map[string]any{"type": "error", "id": job.ID, "error": err.Error()})
+		}
+		mu.Lock()
+		delete(cancelled, job.ID)
+		mu.Unlock()
+	}
+}
+
+// jobOf reads a run message.
+func jobOf(msg js.Value) (explorer.Job, error) {
+	job := explorer.Job{ID: msg.Get("id").Int(), Model: msg.Get("model").String(), Method: msg.Get("method").String(),
+		Steps: msg.Get("steps").Int(), T0: msg.Get("t0").Float(), T1: msg.Get("t1").Float()}
+	x := msg.Get("x")
+	if !x.InstanceOf(js.Global().Get("Float32Array")) {
+		return job, fmt.Errorf("job %d: positions are not a Float32Array", job.ID)
+	}
+	b := bytesOf(x)
+	if len(b) > 0 {
+		job.X0 = unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+	}
+	return job, nil
+}
+
+// bytesOf copies an ArrayBuffer or typed array into Go.
+func bytesOf(v js.Value) []byte {
+	var u8 js.Value
+	if v.InstanceOf(js.Global().Get("ArrayBuffer")) {
+		u8 = js.Global().Get("Uint8Array").New(v)
+	} else {
+		u8 = js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
+	}
+	// Backed by float32s, so that positions can be read in place (aligned).
+	f := make([]float32, (u8.Get("length").Int()+3)/4)
+	if len(f) == 0 {
+		return nil
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), u8.Get("length").Int())
+	js.CopyBytesToGo(b, u8)
+	return b
+}
+
+// float32Array copies x into a new Float32Array.
+func float32Array(x []float32) js.Value {
+	u8 := js.Global().Get("Uint8Array").New(4 * len(x))
+	if len(x) > 0 {
+		js.CopyBytesToJS(u8, unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x)))
+	}
+	return js.Global().Get("Float32Array").New(u8.Get("buffer"))
+}

@@ -7,7 +7,8 @@
 .PHONY: setup-gotch build-train test-train bench-train train zoo
 
 TEST_STEPS += test-train
-BENCH_STEPS += bench-train
+# make bench measures training inside bench-sampler (bench/cmd/benchall runs trainbench),
+# so bench-train is not one of its steps: it is the quick way to measure training alone.
 
 # `make train TRAIN_ARGS='-data rings -path ot -steps 20000 -o build/rings.safetensors'`
 TRAIN_ARGS ?= -data moons -path ot -steps 20000 -o build/moons-ot.safetensors

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -584,8 +585,18 @@ func TestBrowserWorkers(t *testing.T) {
 		}
 		waitFor(t, tctx, "the first frame", 2*time.Minute, func(s status) bool { return s.Ready && s.Particles == n })
 		start := time.Now()
-		st := waitFor(t, tctx, "the end of the run", 5*time.Minute, func(s status) bool { return s.Done && s.T >= s.TMax && s.TMax > 0 })
+		var upd, fps []float64 // while the particles are integrated
+		st := waitFor(t, tctx, "the end of the run", 5*time.Minute, func(s status) bool {
+			// updateMs is eased over frames: leave out the first seconds, which carry the
+			// model's loading.
+			if !s.Done && time.Since(start) > 2*time.Second {
+				upd, fps = append(upd, s.UpdateMs), append(fps, s.FPS)
+			}
+			return s.Done && s.T >= s.TMax && s.TMax > 0
+		})
 		took := time.Since(start)
+		t.Logf("workers=%d: while integrating, the page's update took %.1f ms a frame (median), %.1f fps (median)",
+			workers, median(upd), median(fps))
 		if errs := cons.errors(); len(errs) > 0 && site == dir {
 			t.Errorf("workers=%d: console errors:\n  %s", workers, strings.Join(errs, "\n  "))
 		}
@@ -616,6 +627,15 @@ func TestBrowserWorkers(t *testing.T) {
 			}
 		}
 	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func sizes(t *testing.T, path string) (raw, gz int) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,83 +12,39 @@ import (
 	"github.com/flowmatch/flowmatch/weights"
 )
 
-// goPool is a Pool of Workers on goroutines, as the browser's Web Workers are: each
-// worker takes its jobs in order and sends back every step.
-type goPool struct {
-	mu       sync.Mutex
-	queue    []Result
-	jobs     []chan Job
-	cancel   map[int]bool
-	failStep int // when > 0, every job fails at this step
-	started  int
-	wg       sync.WaitGroup
+// failingPool is a GoPool whose workers all fail at one step, as a worker that dies.
+type failingPool struct {
+	*GoPool
+	failStep int
 }
 
-func newGoPool(t *testing.T, n int, files map[string][]byte) *goPool {
-	p := &goPool{cancel: map[int]bool{}}
-	for i := 0; i < n; i++ {
-		w := NewWorker()
-		for name, b := range files {
-			if err := w.AddModel(name, b); err != nil {
-				t.Fatal(err)
-			}
+func (p failingPool) Poll(dst []Result) []Result {
+	n := len(dst)
+	dst = p.GoPool.Poll(dst)
+	for i := n; i < len(dst); i++ {
+		if dst[i].Step == p.failStep {
+			dst[i] = Result{ID: dst[i].ID, Step: dst[i].Step, Err: errors.New("worker lost")}
 		}
-		ch := make(chan Job, 16)
-		p.jobs = append(p.jobs, ch)
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			for job := range ch {
-				err := w.Run(job, func(k int, x []float32) bool {
-					p.mu.Lock()
-					defer p.mu.Unlock()
-					if p.cancel[job.ID] {
-						return false
-					}
-					if k == p.failStep {
-						p.queue = append(p.queue, Result{ID: job.ID, Step: k, Err: errors.New("worker lost")})
-						return false
-					}
-					p.queue = append(p.queue, Result{ID: job.ID, Step: k, X: append([]float32(nil), x...)})
-					return true
-				})
-				if err != nil {
-					p.mu.Lock()
-					p.queue = append(p.queue, Result{ID: job.ID, Err: err})
-					p.mu.Unlock()
-				}
-			}
-		}()
 	}
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *goPool) close() {
-	for _, ch := range p.jobs {
-		close(ch)
-	}
-	p.wg.Wait()
-}
-
-func (p *goPool) Workers() int { return len(p.jobs) }
-func (p *goPool) Start(w int, job Job) {
-	p.mu.Lock()
-	p.started++
-	p.mu.Unlock()
-	p.jobs[w] <- job
-}
-func (p *goPool) Cancel(w, id int) {
-	p.mu.Lock()
-	p.cancel[id] = true
-	p.mu.Unlock()
-}
-func (p *goPool) Poll(dst []Result) []Result {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	dst = append(dst, p.queue...)
-	p.queue = p.queue[:0]
 	return dst
+}
+
+// countingPool counts the jobs started and cancelled.
+type countingPool struct {
+	*GoPool
+	started, cancelled int
+}
+
+func (p *countingPool) Start(w int, job Job) { p.started++; p.GoPool.Start(w, job) }
+func (p *countingPool) Cancel(w, id int)     { p.cancelled++; p.GoPool.Cancel(w, id) }
+
+func newGoPool(t *testing.T, n int, files map[string][]byte) *GoPool {
+	p := NewGoPool(n)
+	for name, b := range files {
+		p.AddModel(name, b)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }
 
 // modelFiles are model files to farm out: two shipped models (one with a normalisation
@@ -215,8 +170,7 @@ func TestFarmedLaneIsBitIdentical(t *testing.T) {
 // frame every worker delivered, with the same result.
 func TestFarmedLaneFallsBack(t *testing.T) {
 	files := modelFiles(t)
-	p := newGoPool(t, 3, files)
-	p.failStep = 4
+	p := failingPool{newGoPool(t, 3, files), 4}
 	w := NewWorker()
 	if err := w.AddModel("moons-ot", files["moons-ot"]); err != nil {
 		t.Fatal(err)
@@ -284,7 +238,7 @@ func TestWorkerErrors(t *testing.T) {
 // jobs of lanes it replaces, and reports the workers in its status.
 func TestAppUsesPool(t *testing.T) {
 	files := modelFiles(t)
-	p := newGoPool(t, 2, files)
+	p := &countingPool{GoPool: newGoPool(t, 2, files)}
 	man := &Manifest{Version: 1, Models: []Entry{
 		{Name: "moons-ot", Dataset: "moons", Path: "ot", File: "moons-ot.safetensors"},
 		{Name: "odd-vp", Dataset: "moons", Path: "vp", File: "odd-vp.safetensors"},
@@ -324,10 +278,36 @@ func TestAppUsesPool(t *testing.T) {
 			t.Fatalf("value %d: %v from the workers, %v in one place", i, v, ref.Frame(ref.Steps())[i])
 		}
 	}
-	p.mu.Lock()
-	cancelled := len(p.cancel)
-	p.mu.Unlock()
-	if cancelled < 2 {
-		t.Errorf("%d jobs cancelled, want the replaced lane's 2", cancelled)
+	if p.cancelled < 2 {
+		t.Errorf("%d jobs cancelled, want the replaced lane's 2", p.cancelled)
+	}
+}
+
+// Close stops a long run between two steps, and a closed pool refuses jobs in words.
+func TestGoPoolClose(t *testing.T) {
+	files := modelFiles(t)
+	p := NewGoPool(1)
+	p.AddModel("moons-ot", files["moons-ot"])
+	p.Start(0, Job{ID: 1, Model: "moons-ot", Method: "rk4", Steps: 100000, T0: 0, T1: 1, X0: Noise(1, 2000, 2)})
+	deadline := time.Now().Add(30 * time.Second)
+	for len(p.Poll(nil)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan error)
+	go func() { done <- p.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not stop a running job")
+	}
+	p.Start(0, Job{ID: 2, Model: "moons-ot", Method: "euler", Steps: 1, X0: make([]float32, 2)})
+	if r := p.Poll(nil); len(r) == 0 || r[len(r)-1].ID != 2 || r[len(r)-1].Err == nil {
+		t.Errorf("a job started on a closed pool gave %+v", r)
+	}
+	if p.Close() == nil {
+		t.Error("a second Close succeeded")
 	}
 }

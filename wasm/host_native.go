@@ -27,6 +27,7 @@ type host struct {
 	shotWait time.Duration
 	settle   bool
 	noUI     bool
+	workers  *explorer.GoPool // nil: integrate only within each frame's budget
 }
 
 func newHost() *host {
@@ -43,6 +44,7 @@ func newHost() *host {
 	fs.DurationVar(&h.shotWait, "shot-timeout", 2*time.Minute, "with -shot: take the picture after this long even if the run is not finished")
 	fs.BoolVar(&h.settle, "settle", false, "compute the whole run before the first frame (with -shot: a deterministic picture)")
 	fs.BoolVar(&h.noUI, "no-ui", false, "hide the on-canvas controls")
+	workers := fs.Int("workers", 1, "goroutines that integrate the particles between frames too (0: only within each frame's budget)")
 	for _, name := range paramOrder {
 		name := name
 		fs.Func(name, "set the "+name+" control (as on the page's query string)", func(v string) error {
@@ -51,8 +53,15 @@ func newHost() *host {
 		})
 	}
 	fs.Parse(os.Args[1:])
+	if *workers < 0 {
+		fmt.Fprintf(os.Stderr, "flowmatch-explorer: -workers %d: want 0 or more\n", *workers)
+		os.Exit(2)
+	}
 	if h.dir == "" {
 		h.dir = findModels()
+	}
+	if *workers > 0 && !h.settle {
+		h.workers = explorer.NewGoPool(*workers)
 	}
 	return h
 }
@@ -100,15 +109,26 @@ func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return explorer.DecodeModel(e.Name, e.Dataset, b)
+	m, err := explorer.DecodeModel(e.Name, e.Dataset, b)
+	if err == nil && h.workers != nil {
+		h.workers.AddModel(e.Name, b)
+	}
+	return m, err
 }
 
 func (h *host) params() map[string]string { return h.set }
 func (h *host) canvasUI() bool            { return !h.noUI }
 
-// pool is nil: natively the sampler already spreads each batch over the cores.
-func (h *host) pool() explorer.Pool { return nil }
-func (h *host) warn(s string)       { log.Print(s) }
+// pool is the app's Pool: goroutines (the sampler spreads each batch over the cores
+// itself), or none.
+func (h *host) pool() explorer.Pool {
+	if h.workers == nil {
+		return nil
+	}
+	return h.workers
+}
+
+func (h *host) warn(s string) { log.Print(s) }
 
 func (h *host) attach(g *Game) {
 	if h.settle {

@@ -1,0 +1,159 @@
+package explorer
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// GoPool is a [Pool] of goroutines, each running a [Worker]: what the desktop build uses,
+// so that particles are integrated between frames as well as during them, as Web
+// Workers do in the browser. Close stops it.
+type GoPool struct {
+	mu     sync.Mutex
+	queue  []Result
+	jobs   []chan Job
+	models []chan modelFile
+	cancel map[int]bool
+	closed bool
+	wg     sync.WaitGroup
+}
+
+type modelFile struct {
+	name string
+	b    []byte
+}
+
+// NewGoPool starts n workers (at least one). Natively the sampler spreads each batch over
+// the cores itself, so one worker already keeps them all busy.
+func NewGoPool(n int) *GoPool {
+	p := &GoPool{cancel: map[int]bool{}}
+	for i := 0; i < max(n, 1); i++ {
+		jobs, models := make(chan Job, 64), make(chan modelFile, 64)
+		p.jobs, p.models = append(p.jobs, jobs), append(p.models, models)
+		p.wg.Add(1)
+		go p.work(jobs, models)
+	}
+	return p
+}
+
+// work is one worker: models and jobs in the order they were sent, as a Web Worker
+// takes its messages.
+func (p *GoPool) work(jobs chan Job, models chan modelFile) {
+	defer p.wg.Done()
+	w := NewWorker()
+	take := func(m modelFile) {
+		if err := w.AddModel(m.name, m.b); err != nil {
+			p.push(Result{ID: -1, Err: err}) // no job's: Poll's caller drops it
+		}
+	}
+	for {
+		select {
+		case m := <-models:
+			take(m)
+			continue
+		default:
+		}
+		select {
+		case m := <-models:
+			take(m)
+		case job, ok := <-jobs:
+			if !ok {
+				return
+			}
+			// Models sent before the job are in by now.
+			for len(models) > 0 {
+				take(<-models)
+			}
+			if p.cancelled(job.ID) {
+				continue
+			}
+			err := w.Run(job, func(k int, x []float32) bool {
+				if p.cancelled(job.ID) {
+					return false
+				}
+				p.push(Result{ID: job.ID, Step: k, X: append([]float32(nil), x...)})
+				return true
+			})
+			if err != nil {
+				p.push(Result{ID: job.ID, Err: err})
+			}
+		}
+	}
+}
+
+func (p *GoPool) push(r Result) {
+	p.mu.Lock()
+	p.queue = append(p.queue, r)
+	p.mu.Unlock()
+}
+
+func (p *GoPool) cancelled(id int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed || p.cancel[id]
+}
+
+// AddModel sends a model file to every worker, before any job that needs it. It may be
+// called from any goroutine (the app's loader, say).
+func (p *GoPool) AddModel(name string, b []byte) {
+	if p.isClosed() {
+		return
+	}
+	for _, ch := range p.models {
+		ch <- modelFile{name, b}
+	}
+}
+
+// Workers is the number of workers.
+func (p *GoPool) Workers() int { return len(p.jobs) }
+
+// Start queues a job on worker w.
+func (p *GoPool) Start(w int, job Job) {
+	if p.isClosed() || w < 0 || w >= len(p.jobs) {
+		p.push(Result{ID: job.ID, Err: fmt.Errorf("no worker %d", w)})
+		return
+	}
+	job.X0 = append([]float32(nil), job.X0...) // the lane keeps its own
+	p.jobs[w] <- job
+}
+
+// Cancel stops a job between two steps.
+func (p *GoPool) Cancel(w, id int) {
+	p.mu.Lock()
+	p.cancel[id] = true
+	p.mu.Unlock()
+}
+
+// Poll appends the results that came since the last call.
+func (p *GoPool) Poll(dst []Result) []Result {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	dst = append(dst, p.queue...)
+	clear(p.queue)
+	p.queue = p.queue[:0]
+	return dst
+}
+
+func (p *GoPool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// Close stops the workers after the step they are on, drops the jobs queued, and waits.
+// Start, AddModel and Close are for one goroutine at a time (the app's).
+func (p *GoPool) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return errors.New("explorer: pool already closed")
+	}
+	p.closed = true
+	p.mu.Unlock()
+	for _, ch := range p.jobs {
+		close(ch)
+	}
+	p.wg.Wait()
+	return nil
+}

@@ -38,47 +38,66 @@ func NewGoPool(n int) *GoPool {
 }
 
 // work is one worker: models and jobs in the order they were sent, as a Web Worker
-// takes its messages.
+// takes its messages, and a step of each run in turn.
 func (p *GoPool) work(jobs chan Job, models chan modelFile) {
 	defer p.wg.Done()
 	w := NewWorker()
-	take := func(m modelFile) {
+	var runs []*Run
+	add := func(m modelFile) {
 		if err := w.AddModel(m.name, m.b); err != nil {
-			p.push(Result{ID: -1, Err: err}) // no job's: Poll's caller drops it
+			p.push(Result{ID: -1, Err: err}) // no job's: the app drops it
 		}
 	}
-	for {
-		select {
-		case m := <-models:
-			take(m)
-			continue
-		default:
+	take := func(job Job) {
+		// Models sent before the job are in by now.
+		for len(models) > 0 {
+			add(<-models)
 		}
-		select {
-		case m := <-models:
-			take(m)
-		case job, ok := <-jobs:
-			if !ok {
-				return
+		r, err := w.Start(job)
+		if err != nil {
+			p.push(Result{ID: job.ID, Err: err})
+			return
+		}
+		runs = append(runs, r)
+	}
+	for {
+		if len(runs) == 0 {
+			select {
+			case m := <-models:
+				add(m)
+			case job, ok := <-jobs:
+				if !ok {
+					return
+				}
+				take(job)
 			}
-			// Models sent before the job are in by now.
-			for len(models) > 0 {
-				take(<-models)
+			continue
+		}
+	more:
+		for {
+			select {
+			case job, ok := <-jobs:
+				if !ok {
+					return
+				}
+				take(job)
+			default:
+				break more
 			}
-			if p.cancelled(job.ID) {
+		}
+		live := runs[:0]
+		for _, r := range runs {
+			if p.cancelled(r.ID()) {
 				continue
 			}
-			err := w.Run(job, func(k int, x []float32) bool {
-				if p.cancelled(job.ID) {
-					return false
-				}
-				p.push(Result{ID: job.ID, Step: k, X: append([]float32(nil), x...)})
-				return true
-			})
-			if err != nil {
-				p.push(Result{ID: job.ID, Err: err})
+			k, x := r.Step()
+			p.push(Result{ID: r.ID(), Step: k, X: append([]float32(nil), x...)})
+			if !r.Done() {
+				live = append(live, r)
 			}
 		}
+		clear(runs[len(live):])
+		runs = live
 	}
 }
 

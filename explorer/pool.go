@@ -2,7 +2,6 @@ package explorer
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/sampler"
@@ -77,13 +76,12 @@ func DecodeModel(name, ds string, b []byte) (*Model, error) {
 	return m, nil
 }
 
-// Worker is the far side of a [Pool]: the models it has been sent and the code that
-// integrates a job's slice. The browser runs one per Web Worker (wasm/worker); tests run
-// them on goroutines.
+// Worker is the far side of a [Pool]: the models it has been sent and the runs it is
+// integrating. The browser runs one per Web Worker (wasm/worker); [GoPool] runs them on
+// goroutines. A worker takes one step of each of its runs in turn, so that panels side
+// by side advance together.
 type Worker struct {
 	models map[string]*Model
-	solver *sampler.Solver
-	method string
 }
 
 // NewWorker returns a worker with no models.
@@ -102,40 +100,56 @@ func (w *Worker) AddModel(name string, b []byte) error {
 	return nil
 }
 
-// Run integrates a job, calling emit after every step with the positions (valid until
-// the next call). It stops early, without error, when emit returns false.
-func (w *Worker) Run(job Job, emit func(step int, x []float32) bool) error {
+// Run is a job being integrated, a step at a time.
+type Run struct {
+	job    Job
+	field  sampler.Field
+	solver *sampler.Solver
+	d      int
+	x      []float32
+	k      int // steps taken
+}
+
+// Start checks a job and returns its run, before any step.
+func (w *Worker) Start(job Job) (*Run, error) {
 	m := w.models[job.Model]
 	if m == nil {
-		return fmt.Errorf("model %s was not sent to this worker", job.Model)
+		return nil, fmt.Errorf("model %s was not sent to this worker", job.Model)
 	}
-	if w.solver == nil || w.method != job.Method {
-		s, err := sampler.NewSolver(sampler.Options{Method: job.Method})
-		if err != nil {
-			return err
-		}
-		w.solver, w.method = s, job.Method
+	s, err := sampler.NewSolver(sampler.Options{Method: job.Method})
+	if err != nil {
+		return nil, err
 	}
 	if job.Steps < 1 {
-		return fmt.Errorf("job %d: %d steps, want at least 1", job.ID, job.Steps)
+		return nil, fmt.Errorf("job %d: %d steps, want at least 1", job.ID, job.Steps)
 	}
 	d := m.Field.Dim()
 	if len(job.X0)%d != 0 {
-		return fmt.Errorf("job %d: %d values is not a whole number of %d-dimensional points", job.ID, len(job.X0), d)
+		return nil, fmt.Errorf("job %d: %d values is not a whole number of %d-dimensional points", job.ID, len(job.X0), d)
 	}
-	f := m.dataSpaceField()
-	x := append([]float32(nil), job.X0...)
-	for k := 0; k < job.Steps; k++ {
-		t, t1 := gridTime(job.T0, job.T1, job.Steps, k), gridTime(job.T0, job.T1, job.Steps, k+1)
-		// In chunks no larger than a Lane's, so that each row sees the same code.
-		for r := 0; r < len(x); r += laneChunk * d {
-			w.solver.Step(f, x[r:min(len(x), r+laneChunk*d)], t, t1-t)
-		}
-		if !emit(k+1, x) {
-			return nil
-		}
+	return &Run{job: job, field: m.dataSpaceField(), solver: s, d: d, x: append([]float32(nil), job.X0...)}, nil
+}
+
+// ID is the job's id.
+func (r *Run) ID() int { return r.job.ID }
+
+// Done reports whether every step has been taken.
+func (r *Run) Done() bool { return r.k >= r.job.Steps }
+
+// Step takes the next step and returns its number (1 for the first) and the positions
+// after it, valid until the next call.
+func (r *Run) Step() (int, []float32) {
+	if r.Done() {
+		return r.k, r.x
 	}
-	return nil
+	j := r.job
+	t, t1 := gridTime(j.T0, j.T1, j.Steps, r.k), gridTime(j.T0, j.T1, j.Steps, r.k+1)
+	// In chunks no larger than a Lane's, so that each row sees the same code.
+	for i := 0; i < len(r.x); i += laneChunk * r.d {
+		r.solver.Step(r.field, r.x[i:min(len(r.x), i+laneChunk*r.d)], t, t1-t)
+	}
+	r.k++
+	return r.k, r.x
 }
 
 // farm is a lane's share-out over a pool.
@@ -144,7 +158,6 @@ type farm struct {
 	slices  []farmSlice
 	partial map[int][]float32 // step → positions, filled slice by slice
 	filled  map[int]int       // step → slices delivered
-	started time.Time
 }
 
 type farmSlice struct {

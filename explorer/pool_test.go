@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -215,8 +216,7 @@ func TestWorkerErrors(t *testing.T) {
 	if err := w.AddModel("junk", []byte("not a model")); err == nil {
 		t.Error("junk accepted as a model")
 	}
-	if err := w.Run(Job{ID: 1, Model: "absent", Method: "euler", Steps: 1, X0: make([]float32, 2)},
-		func(int, []float32) bool { return true }); err == nil {
+	if _, err := w.Start(Job{ID: 1, Model: "absent", Method: "euler", Steps: 1, X0: make([]float32, 2)}); err == nil {
 		t.Error("a job for a model never sent ran")
 	}
 	files := modelFiles(t)
@@ -228,7 +228,7 @@ func TestWorkerErrors(t *testing.T) {
 		{Model: "moons-ot", Method: "euler", Steps: 0, X0: make([]float32, 2)},
 		{Model: "moons-ot", Method: "euler", Steps: 1, X0: make([]float32, 3)},
 	} {
-		if err := w.Run(job, func(int, []float32) bool { return true }); err == nil {
+		if _, err := w.Start(job); err == nil {
 			t.Errorf("job %+v ran", job)
 		}
 	}
@@ -309,5 +309,32 @@ func TestGoPoolClose(t *testing.T) {
 	}
 	if p.Close() == nil {
 		t.Error("a second Close succeeded")
+	}
+}
+
+// A worker takes a step of each of its runs in turn, so that two panels side by side
+// advance together rather than one after the other.
+func TestWorkerInterleavesRuns(t *testing.T) {
+	files := modelFiles(t)
+	p := newGoPool(t, 1, files)
+	x0 := Noise(5, 300, 2)
+	p.Start(0, Job{ID: 1, Model: "moons-ot", Method: "euler", Steps: 20, T0: 0, T1: 1, X0: x0})
+	p.Start(0, Job{ID: 2, Model: "odd-vp", Method: "rk4", Steps: 20, T0: 0, T1: 0.9, X0: x0})
+	var order []Result
+	deadline := time.Now().Add(30 * time.Second)
+	for len(order) < 40 && time.Now().Before(deadline) {
+		order = p.Poll(order)
+		time.Sleep(time.Millisecond)
+	}
+	if len(order) != 40 {
+		t.Fatalf("%d results, want 40", len(order))
+	}
+	for _, r := range order {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	if first2 := slices.IndexFunc(order, func(r Result) bool { return r.ID == 2 }); first2 > 2 {
+		t.Errorf("run 2's first step came %d results in, after run 1's step %d", first2, order[first2-1].Step)
 	}
 }

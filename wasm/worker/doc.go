@@ -13,8 +13,9 @@
 //	worker → page  {type: "ready"}                              once, when Go runs
 //	worker → page  {type: "fatal", error}                       worker.js could not start Go
 //
-// Positions are n×d float32 values in data space, row after row. Jobs run one at a time
-// in the order they came; a worker answers a cancel between two steps.
+// Positions are n×d float32 values in data space, row after row. A worker takes a step
+// of each of its jobs in turn (so that panels side by side advance together) and answers
+// a cancel between two steps.
 //
 // Built for anything but js/wasm it only says what it is.
 package main

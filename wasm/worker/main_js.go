@@ -67,37 +67,53 @@ func main() {
 		defer mu.Unlock()
 		return cancelled[id]
 	}
+	// A step of each run in turn, so that panels side by side advance together.
+	var runs []*explorer.Run
+	last := time.Now()
 	for {
 		mu.Lock()
-		if len(queue) == 0 {
-			mu.Unlock()
-			<-wake
-			continue
-		}
-		job := queue[0]
-		queue = queue[1:]
+		jobs := queue
+		queue = nil
 		mu.Unlock()
-		if isCancelled(job.ID) {
-			continue
-		}
-		last := time.Now()
-		err := w.Run(job, func(k int, x []float32) bool {
-			f := float32Array(x)
-			post(map[string]any{"type": "frame", "id": job.ID, "step": k, "x": f}, f.Get("buffer"))
-			// A sleep hands control back to the worker's event loop, which delivers the
-			// messages that came meanwhile: a cancel among them stops the job here.
-			if time.Since(last) > yieldEvery {
-				time.Sleep(time.Millisecond)
-				last = time.Now()
+		for _, job := range jobs {
+			if isCancelled(job.ID) {
+				continue
 			}
-			return !isCancelled(job.ID)
-		})
-		if err != nil {
-			post(map[string]any{"type": "error", "id": job.ID, "error": err.Error()})
+			r, err := w.Start(job)
+			if err != nil {
+				post(map[string]any{"type": "error", "id": job.ID, "error": err.Error()})
+				continue
+			}
+			runs = append(runs, r)
 		}
-		mu.Lock()
-		delete(cancelled, job.ID)
-		mu.Unlock()
+		if len(runs) == 0 {
+			<-wake
+			last = time.Now()
+			continue
+		}
+		live := runs[:0]
+		for _, r := range runs {
+			if isCancelled(r.ID()) {
+				mu.Lock()
+				delete(cancelled, r.ID())
+				mu.Unlock()
+				continue
+			}
+			k, x := r.Step()
+			f := float32Array(x)
+			post(map[string]any{"type": "frame", "id": r.ID(), "step": k, "x": f}, f.Get("buffer"))
+			if !r.Done() {
+				live = append(live, r)
+			}
+		}
+		clear(runs[len(live):])
+		runs = live
+		// A sleep hands control back to the worker's event loop, which delivers the
+		// messages that came meanwhile: new runs, and cancels, which stop a run here.
+		if time.Since(last) > yieldEvery {
+			time.Sleep(time.Millisecond)
+			last = time.Now()
+		}
 	}
 }
 

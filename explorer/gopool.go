@@ -10,8 +10,8 @@ import (
 // so that particles are integrated between frames as well as during them, as Web
 // Workers do in the browser. Close stops it.
 type GoPool struct {
-	mu     sync.Mutex
-	queue  []Result
+	ResultQueue
+	mu     sync.Mutex // guards cancel and closed
 	jobs   []chan Job
 	models []chan modelFile
 	cancel map[int]bool
@@ -45,7 +45,7 @@ func (p *GoPool) work(jobs chan Job, models chan modelFile) {
 	var runs []*Run
 	add := func(m modelFile) {
 		if err := w.AddModel(m.name, m.b); err != nil {
-			p.push(Result{ID: -1, Err: err}) // no job's: the app drops it
+			p.Push(Result{ID: -1, Err: err}) // no job's: the app drops it
 		}
 	}
 	take := func(job Job) {
@@ -55,7 +55,7 @@ func (p *GoPool) work(jobs chan Job, models chan modelFile) {
 		}
 		r, err := w.Start(job)
 		if err != nil {
-			p.push(Result{ID: job.ID, Err: err})
+			p.Push(Result{ID: job.ID, Err: err})
 			return
 		}
 		runs = append(runs, r)
@@ -91,7 +91,7 @@ func (p *GoPool) work(jobs chan Job, models chan modelFile) {
 				continue
 			}
 			k, x := r.Step()
-			p.push(Result{ID: r.ID(), Step: k, X: append([]float32(nil), x...)})
+			p.Push(Result{ID: r.ID(), Step: k, X: append([]float32(nil), x...)})
 			if !r.Done() {
 				live = append(live, r)
 			}
@@ -99,12 +99,6 @@ func (p *GoPool) work(jobs chan Job, models chan modelFile) {
 		clear(runs[len(live):])
 		runs = live
 	}
-}
-
-func (p *GoPool) push(r Result) {
-	p.mu.Lock()
-	p.queue = append(p.queue, r)
-	p.mu.Unlock()
 }
 
 func (p *GoPool) cancelled(id int) bool {
@@ -130,7 +124,7 @@ func (p *GoPool) Workers() int { return len(p.jobs) }
 // Start queues a job on worker w.
 func (p *GoPool) Start(w int, job Job) {
 	if p.isClosed() || w < 0 || w >= len(p.jobs) {
-		p.push(Result{ID: job.ID, Err: fmt.Errorf("no worker %d", w)})
+		p.Push(Result{ID: job.ID, Err: fmt.Errorf("no worker %d", w)})
 		return
 	}
 	job.X0 = append([]float32(nil), job.X0...) // the lane keeps its own
@@ -142,16 +136,6 @@ func (p *GoPool) Cancel(w, id int) {
 	p.mu.Lock()
 	p.cancel[id] = true
 	p.mu.Unlock()
-}
-
-// Poll appends the results that came since the last call.
-func (p *GoPool) Poll(dst []Result) []Result {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	dst = append(dst, p.queue...)
-	clear(p.queue)
-	p.queue = p.queue[:0]
-	return dst
 }
 
 func (p *GoPool) isClosed() bool {
@@ -175,4 +159,28 @@ func (p *GoPool) Close() error {
 	}
 	p.wg.Wait()
 	return nil
+}
+
+// ResultQueue holds the results that workers (goroutines, or JavaScript callbacks in the
+// browser) push until the app polls them: the part of a [Pool] every pool has.
+type ResultQueue struct {
+	mu sync.Mutex
+	q  []Result
+}
+
+// Push queues results.
+func (r *ResultQueue) Push(res ...Result) {
+	r.mu.Lock()
+	r.q = append(r.q, res...)
+	r.mu.Unlock()
+}
+
+// Poll appends the results pushed since the last call to dst.
+func (r *ResultQueue) Poll(dst []Result) []Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dst = append(dst, r.q...)
+	clear(r.q)
+	r.q = r.q[:0]
+	return dst
 }

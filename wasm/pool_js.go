@@ -20,9 +20,9 @@ const maxWorkers = 8
 // (www/worker.js), each sent every model file the page loads. Its callbacks run on the
 // page's event loop, between the app's frames, so results wait in a queue for Poll.
 type workerPool struct {
-	mu      sync.Mutex
+	explorer.ResultQueue
+	mu      sync.Mutex // guards the workers' state
 	workers []*pageWorker
-	queue   []explorer.Result
 }
 
 type pageWorker struct {
@@ -87,8 +87,8 @@ func (p *workerPool) receive(w *pageWorker, msg js.Value) {
 			u8 := js.Global().Get("Uint8Array").New(x.Get("buffer"), x.Get("byteOffset"), x.Get("byteLength"))
 			js.CopyBytesToGo(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*len(out)), u8)
 		}
+		p.Push(explorer.Result{ID: id, Step: step, X: out})
 		p.mu.Lock()
-		p.queue = append(p.queue, explorer.Result{ID: id, Step: step, X: out})
 		if w.running[id] == step {
 			delete(w.running, id)
 		}
@@ -97,7 +97,7 @@ func (p *workerPool) receive(w *pageWorker, msg js.Value) {
 		id := msg.Get("id").Int()
 		p.mu.Lock()
 		delete(w.running, id)
-		p.queue = append(p.queue, explorer.Result{ID: id, Err: errors.New(msg.Get("error").String())})
+		p.Push(explorer.Result{ID: id, Err: errors.New(msg.Get("error").String())})
 		p.mu.Unlock()
 	case "model":
 		if e := msg.Get("error"); e.Type() == js.TypeString {
@@ -119,7 +119,7 @@ func (p *workerPool) kill(w *pageWorker, err error) {
 	w.dead = err
 	js.Global().Get("console").Call("warn", "flowmatch: a Web Worker stopped: "+err.Error())
 	for id := range w.running {
-		p.queue = append(p.queue, explorer.Result{ID: id, Err: err})
+		p.Push(explorer.Result{ID: id, Err: err})
 	}
 	clear(w.running)
 	w.js.Call("terminate")
@@ -159,7 +159,7 @@ func (p *workerPool) Start(i int, job explorer.Job) {
 	defer p.mu.Unlock()
 	alive := p.alive()
 	if i < 0 || i >= len(alive) {
-		p.queue = append(p.queue, explorer.Result{ID: job.ID, Err: fmt.Errorf("no worker %d", i)})
+		p.Push(explorer.Result{ID: job.ID, Err: fmt.Errorf("no worker %d", i)})
 		return
 	}
 	w := alive[i]
@@ -184,13 +184,4 @@ func (p *workerPool) Cancel(i, id int) {
 			}
 		}
 	}
-}
-
-func (p *workerPool) Poll(dst []explorer.Result) []explorer.Result {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	dst = append(dst, p.queue...)
-	clear(p.queue)
-	p.queue = p.queue[:0]
-	return dst
 }

@@ -4,11 +4,16 @@
 #   (b) the same Go code under Node (js/wasm) vs TF.js 4.22 wasm and plain-JS backends
 #   (c) training steps/s vs PyTorch eager (train/cmd/trainbench, as bench-train)
 #   (d) end to end: 10,000 points through a 20-step midpoint solve, natively and in wasm
+#   (e) in headless Chromium, one page: that solve by the Go sampler over 1, 2, 4 Web Workers
+#       (www/worker.wasm, built by make www) vs TF.js wasm on one thread (wasm/cmd/benchweb;
+#       skipped with a note when chromium is missing)
 # Every peer runs the same network and first reproduces its float64 reference.
 #   make bench-sampler BENCH_ARGS='-rounds 3'      more rounds (default 2)
 #   make bench-quick                               H=64 only, one round, no training
+#   make bench-web                                 (e) alone, about 2 minutes; prints its table
+#   make bench-web BENCH_WEB_ARGS='-hidden 64 -workers 1,2'
 
-.PHONY: bench-sampler bench-quick bench-node-deps
+.PHONY: bench-sampler bench-quick bench-node-deps bench-web
 
 BENCH_STEPS += bench-sampler
 BENCH_ARGS ?=
@@ -20,11 +25,18 @@ bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.jso
 	@echo "==> npm ci in bench/ (TF.js 4.22 peers)"
 	npm ci --prefix bench --no-audit --no-fund --loglevel=error
 
-bench-sampler: setup-gotch bench-node-deps
+bench-sampler: setup-gotch bench-node-deps www
 	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep "install ok installed" >/dev/null || \
 		{ echo "installing python3-torch for the PyTorch baseline"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-torch; }
-	@echo "==> bench-sampler: Go sampler vs libtorch, TF.js wasm/cpu; training vs PyTorch; end to end (several minutes)"
+	@echo "==> bench-sampler: Go sampler vs libtorch, TF.js wasm/cpu; training vs PyTorch; end to end; in the browser (several minutes)"
 	$(GO) run ./bench/cmd/benchall $(BENCH_ARGS)
 
-bench-quick: setup-gotch bench-node-deps
+bench-quick: setup-gotch bench-node-deps www
 	$(GO) run ./bench/cmd/benchall -rounds 1 -hidden 64 -train-rounds 0 -out build/bench/RESULTS-quick.md $(BENCH_ARGS)
+
+# (e) alone: the JSON result lines go to build/bench/web.jsonl, the table to the terminal.
+BENCH_WEB_ARGS ?=
+bench-web: bench-node-deps www
+	@mkdir -p build/bench
+	@echo "==> bench-web: Go over 1, 2, 4 Web Workers vs TF.js wasm, in headless Chromium (results: build/bench/web.jsonl)"
+	cd wasm && $(GO) run ./cmd/benchweb -root .. $(BENCH_WEB_ARGS) > ../build/bench/web.jsonl

@@ -8,14 +8,17 @@
 //	    thread) and plain-JS cpu backends;
 //	(c) training steps/s, gotch trainer vs PyTorch eager (the train module's trainbench);
 //	(d) end to end: sampling 10,000 points with a 20-step midpoint solve, natively and
-//	    under Node.
+//	    under Node;
+//	(e) in the browser, in one page of headless Chromium (wasm/cmd/benchweb): that solve
+//	    by the Go sampler spread over W = 1, 2, 4 Web Workers (www/worker.wasm) against
+//	    TF.js's wasm backend on one thread (and its plain-JS backend at H = 64).
 //
 // Every peer reads the same benchnet model file and must reproduce its float64
 // reference on a check batch before it is timed. The machine is shared, so the peers
 // run in alternating rounds and each keeps its fastest repetition: a burst of load from
 // elsewhere hurts no side more than the other. Run from the repository root:
 //
-//	go run ./bench/cmd/benchall [-rounds 2] [-budget 1.5s] [-out bench/RESULTS.md]
+//	go run ./bench/cmd/benchall [-rounds 2] [-budget 1.5s] [-out bench/RESULTS.md] [-web=false]
 package main
 
 import (
@@ -45,6 +48,7 @@ var (
 	dir         = flag.String("dir", "build/bench", "scratch folder for models and binaries")
 	widths      = flag.String("hidden", "64,256", "hidden widths (3 hidden layers each)")
 	batch       = flag.Int("batch", 10000, "particles")
+	web         = flag.Bool("web", true, "run (e), the browser benchmark, when chromium, TF.js and www/worker.wasm are at hand")
 )
 
 func main() {
@@ -302,6 +306,9 @@ func run() error {
 		}
 	}
 
+	// (e) in the browser.
+	b.web(d, hs, budgetArg, haveTF)
+
 	report := b.report(hs, train, time.Since(start))
 	fmt.Fprintln(b.log)
 	fmt.Fprint(b.log, report)
@@ -425,12 +432,13 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 	} else {
 		p("| (c) | training steps/s vs PyTorch eager | 256 | not measured (see notes) | ≥ 1.0× |\n")
 	}
+	b.webRatioRows(p, hs)
 	p("\nTwo-thread figures need a second core free of other work, which this shared machine seldom\n")
 	p("had; libtorch's OpenMP and OpenBLAS worker threads spin-wait on each other and lose the most\n")
 	p("when one of them is descheduled, so the two-thread ratios say more about the load than about\n")
 	p("scaling.\n")
-	p("\nThe browser target with Web Workers (ahead of TF.js wasm on one thread, on a 4-core\n")
-	p("machine) is not measured here: Node runs one Go wasm instance per process.\n\n")
+	b.webRatioNote(p)
+	p("\n")
 
 	p("## Forward pass, batch %d\n\n", *batch)
 	p("Rates (evals/s, GFLOP/s) are at the fastest CPU-time repetition with one thread, at the\n")
@@ -473,6 +481,7 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 			}
 		}
 	}
+	b.webSection(p, hs)
 	if len(train) > 0 {
 		p("\n## (c) Training (train/cmd/trainbench: MLP 3×256, batch 1024, CPU)\n\n")
 		p("| peer | steps/s | threads |\n|---|---|---|\n")

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/flowmatch/flowmatch/bench/benchnet"
+)
+
+// The browser benchmark's peers, as wasm/cmd/benchweb names them.
+const (
+	webGo      = "browser-go-workers"
+	webTFWasm  = "browser-tfjs-wasm"
+	webTFCPU   = "browser-tfjs-cpu"
+	webGoWhat  = "sample20-midpoint"
+	webWorkers = "1,2,4"
+)
+
+// webState says whether (e) ran, and if not, why.
+var webState struct {
+	ran     bool
+	why     string // why it was skipped or failed
+	browser string // chromium --version
+}
+
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// web runs (e), the browser benchmark (wasm/cmd/benchweb), when chromium, the worker
+// (make www) and TF.js are at hand, and notes why not otherwise.
+func (b *bench) web(d string, hs []int, budgetArg string, haveTF bool) {
+	exe := findChromium()
+	switch {
+	case !*web:
+		webState.why = "benchall -web=false"
+	case !haveTF:
+		webState.why = "TF.js is missing (npm ci --prefix bench)"
+	case exe == "":
+		webState.why = "no chromium on PATH (apt-get install chromium)"
+	}
+	for _, f := range []string{"www/worker.js", "www/worker.wasm", "www/wasm_exec.js"} {
+		if _, err := os.Stat(f); err != nil && webState.why == "" {
+			webState.why = f + " is missing (make www builds it)"
+		}
+	}
+	if webState.why != "" {
+		b.note("browser benchmark (e) skipped: %s", webState.why)
+		return
+	}
+	webState.browser = "Chromium"
+	if f := strings.Fields(output(exe, "--version")); len(f) >= 2 { // "Chromium 156.0.8078.108 built on …"
+		webState.browser = f[0] + " " + f[1]
+	}
+	fmt.Fprintln(b.log, "==> (e) in the browser: wasm/cmd/benchweb (Go over Web Workers vs TF.js wasm, headless Chromium)")
+	bin := filepath.Join(d, "benchweb")
+	c := exec.Command("go", "build", "-o", bin, "./cmd/benchweb")
+	c.Dir = "wasm"
+	if o, err := c.CombinedOutput(); err != nil {
+		webState.why = "building wasm/cmd/benchweb failed"
+		b.note("browser benchmark (e) skipped: building wasm/cmd/benchweb failed: %s", lastLines(string(o), 3))
+		return
+	}
+	root, _ := filepath.Abs(".")
+	var hidden []string
+	for _, h := range hs {
+		hidden = append(hidden, strconv.Itoa(h))
+	}
+	if err := b.cmd(nil, "", bin, "-root", root, "-model-dir", d, "-hidden", strings.Join(hidden, ","),
+		"-workers", webWorkers, "-budget", budgetArg, "-rounds", strconv.Itoa(max(1, *rounds)), "-q", "-table=false"); err != nil {
+		webState.why = "it failed (see the notes)"
+		b.note("browser benchmark (e) failed: %v", err)
+		return
+	}
+	webState.ran = true
+}
+
+// webWorkerCounts lists the worker counts measured at width h.
+func (b *bench) webWorkerCounts(h int) []int {
+	var ws []int
+	for _, r := range b.best {
+		if r.Peer == webGo && r.What == webGoWhat && r.Hidden == h {
+			ws = append(ws, r.Threads)
+		}
+	}
+	sort.Ints(ws)
+	return ws
+}
+
+// webBoot is the fastest boot (workers created to model loaded in all) for h and W.
+func (b *bench) webBoot(h, w int) float64 {
+	best := 0.0
+	for _, line := range b.raw {
+		var r struct {
+			benchnet.Result
+			BootMs float64 `json:"boot_ms"`
+		}
+		if json.Unmarshal([]byte(line), &r) != nil || r.Peer != webGo || r.Hidden != h || r.Threads != w || r.BootMs <= 0 {
+			continue
+		}
+		if best == 0 || r.BootMs < best {
+			best = r.BootMs
+		}
+	}
+	return best
+}
+
+// webRatioRows adds (e)'s rows to the table of ratios: the Go workers' particle
+// evaluations per second over TF.js wasm's, both in wall time.
+func (b *bench) webRatioRows(p func(string, ...any), hs []int) {
+	for _, h := range hs {
+		t, ok := b.get(webTFWasm, "", "forward", h, 1)
+		if !ok || t.EvalsPerS <= 0 {
+			continue
+		}
+		ws := b.webWorkerCounts(h)
+		for i, w := range ws {
+			g, _ := b.get(webGo, "", webGoWhat, h, w)
+			v := g.EvalsPerS / t.EvalsPerS
+			tgt := ""
+			if i == len(ws)-1 {
+				if runtime.NumCPU() >= 4 {
+					st := "met"
+					if v <= 1 {
+						st = "**not met**"
+					}
+					tgt = fmt.Sprintf("ahead (> 1×) with workers on a 4-core machine (%s)", st)
+				} else {
+					tgt = fmt.Sprintf("ahead (> 1×) with workers on a 4-core machine (this one has %d)", runtime.NumCPU())
+				}
+			}
+			p("| (e) | browser: Go over %d Web Worker%s vs TF.js wasm, 1 thread | %d | %.2f× | %s |\n", w, plural(w), h, v, tgt)
+		}
+	}
+}
+
+// webRatioNote says what the (e) rows compare, or why there are none.
+func (b *bench) webRatioNote(p func(string, ...any)) {
+	if !webState.ran {
+		p("\nThe browser target with Web Workers (ahead of TF.js wasm on one thread, on a 4-core\n")
+		p("machine) was not measured in this run: %s.\n", webState.why)
+		return
+	}
+	p("\nThe (e) rows compare wall time in one page of headless Chromium: the Go sampler's whole\n")
+	p("20-step midpoint solve (40 network evaluations per particle, messages and copies included)\n")
+	p("spread over W Web Workers, against one forward pass of TF.js's wasm backend on the page's\n")
+	p("thread; section (e) below has the figures and the machine's core count.\n")
+}
+
+// webSection is the report's section (e).
+func (b *bench) webSection(p func(string, ...any), hs []int) {
+	if !webState.ran {
+		return
+	}
+	p("\n## (e) In the browser (headless Chromium, same page): Go over W Web Workers vs TF.js wasm on one thread\n\n")
+	p("%s, headless, software rendering; one page (bench/web, driven by wasm/cmd/benchweb) runs\n", webState.browser)
+	p("every peer in turn, per width: TF.js, then the Go workers for W = %s (the workers of\n", strings.ReplaceAll(webWorkers, ",", ", "))
+	p("one W are terminated before the next start), %d round%s, each keeping its fastest repetition.\n\n", max(1, *rounds), plural(max(1, *rounds)))
+	p("- Go: www/worker.wasm (the sampler's scalar WebAssembly kernel), one thread per worker. The\n")
+	p("  %d particles (fixed noise) are split into W contiguous slices, one run per worker; the\n", *batch)
+	p("  time runs from posting the runs to the last slice's final frame; particle evals/s =\n")
+	p("  particles × 40 / time. Boot is from creating the W workers to all of them having\n")
+	p("  compiled worker.wasm and loaded the model (Chromium may reuse its compiled code after the\n")
+	p("  first boot).\n")
+	p("- TF.js 4.22 wasm backend: XNNPACK with SIMD on one thread (the page is not cross-origin\n")
+	p("  isolated, so there is no SharedArrayBuffer for its threads); one forward pass of the\n")
+	p("  batch, read back, as in (b). The plain-JS cpu backend is timed at H = 64 only.\n")
+	p("- Checks before timing: TF.js's outputs match the float64 reference; a one-step Euler run\n")
+	p("  of every worker gives velocities matching TF.js's and the reference; the sample matches\n")
+	p("  the native Go sampler's first rows; every W gives bit-identical samples.\n\n")
+	n := runtime.NumCPU()
+	p("This machine has %d cores (runtime.NumCPU()), shared with other work (load average\n", n)
+	p("%s at the end). ", loadAvg())
+	switch {
+	case n < 4:
+		p("Each worker is a thread of its own, so W = 2 can use at most the %d cores and\n", n)
+		p("W = 4 oversubscribes them: the W = 4 rows measure four busy worker threads sharing\n")
+		p("%d cores, not the 4-core machine the target is about.\n\n", n)
+	default:
+		p("With W up to %d, every worker can have a core of its own.\n\n", n)
+	}
+	p("| H | peer | threads | best ms | mean ms | particle evals/s | GFLOP/s | boot ms | ÷ TF.js wasm |\n")
+	p("|---|---|---|---|---|---|---|---|---|\n")
+	for _, h := range hs {
+		t, okT := b.get(webTFWasm, "", "forward", h, 1)
+		row := func(r benchnet.Result, boot float64) {
+			rt, bt := "", ""
+			if okT && t.EvalsPerS > 0 {
+				rt = fmt.Sprintf("%.2f×", r.EvalsPerS/t.EvalsPerS)
+			}
+			if boot > 0 {
+				bt = fmt.Sprintf("%.0f", boot)
+			}
+			p("| %d | %s | %d | %.1f | %.1f | %s | %.2f | %s | %s |\n", h, r.Peer, r.Threads, r.BestMs, r.MeanMs, human(r.EvalsPerS), r.GFLOPs, bt, rt)
+		}
+		if okT {
+			row(t, 0)
+		}
+		if c, ok := b.get(webTFCPU, "", "forward", h, 1); ok {
+			row(c, 0)
+		}
+		for _, w := range b.webWorkerCounts(h) {
+			g, _ := b.get(webGo, "", webGoWhat, h, w)
+			row(g, b.webBoot(h, w))
+		}
+	}
+}

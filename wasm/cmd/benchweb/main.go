@@ -1,0 +1,576 @@
+//go:build !js
+
+// Command benchweb is the browser benchmark of make bench (section e): in one page of one
+// headless Chromium, the Go sampler spread over W Web Workers (www/worker.js and
+// worker.wasm) against TF.js 4.22's wasm backend (SIMD, one thread: the page is not
+// cross-origin isolated, so there is no SharedArrayBuffer) and its plain-JS cpu backend,
+// on the same benchnet network as the other peers of make bench.
+//
+// It assembles a folder from bench/web (the page), www/worker.* and wasm_exec.js, TF.js's
+// browser bundles and .wasm files from bench/node_modules, and per hidden width H the
+// benchnet model (h<H>.json, for TF.js), the same network as a model file
+// (h<H>.safetensors, for the workers), the particles' fixed noise (noise.bin) and the
+// first rows of the native Go sampler's solve from that noise (h<H>.final.bin, which the
+// workers' result must match). It serves the folder on 127.0.0.1, opens bench/web/
+// bench.html in headless Chromium and prints each result as one JSON line in
+// benchnet.Result's shape (peers browser-tfjs-wasm, browser-tfjs-cpu, and
+// browser-go-workers with threads = W and boot_ms, the time from creating the workers
+// to all of them having the model loaded), then a table with the ratios on stderr.
+//
+//	cd wasm && go run ./cmd/benchweb [-hidden 64,256] [-workers 1,2,4] [-budget 1.5s]
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+	"github.com/flowmatch/flowmatch/bench/benchnet"
+	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+// nativeRows is how many rows of the sample the page checks against the native sampler.
+const nativeRows = 256
+
+type config struct {
+	root, www, tfjs, modelDir, chromium string
+	hidden, workers                     []int
+	batch, steps, rounds, tfjsCPUMax    int
+	budget, timeout                     time.Duration
+	table, quiet, keep                  bool
+	out                                 io.Writer // the JSON result lines (os.Stdout)
+}
+
+// usageError is a bad command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchweb:", err)
+		os.Exit(2)
+	}
+	if _, err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "benchweb:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (*config, error) {
+	fs := flag.NewFlagSet("benchweb", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c := &config{out: os.Stdout}
+	fs.StringVar(&c.root, "root", "", "the repository root (default: found from the working directory upwards)")
+	fs.StringVar(&c.www, "www", "", "folder with worker.js, worker.wasm and wasm_exec.js (default <root>/www; make www builds them)")
+	fs.StringVar(&c.tfjs, "tfjs", "", "folder with TF.js's packages (default <root>/bench/node_modules/@tensorflow; make bench-node-deps)")
+	fs.StringVar(&c.modelDir, "model-dir", "", "folder with the benchnet models h<H>.json (default: draw them as benchall does)")
+	fs.StringVar(&c.chromium, "chromium", "", "the browser (default: chromium, chromium-browser or google-chrome on PATH)")
+	hidden := fs.String("hidden", "64,256", "hidden widths (3 hidden layers each)")
+	workers := fs.String("workers", "1,2,4", "Web Worker counts to time")
+	fs.IntVar(&c.batch, "batch", 10000, "particles")
+	fs.IntVar(&c.steps, "steps", 20, "midpoint steps of the end-to-end solve")
+	fs.IntVar(&c.rounds, "rounds", 1, "rounds over every measurement (each keeps its best)")
+	fs.IntVar(&c.tfjsCPUMax, "tfjs-cpu-max", 64, "time TF.js's plain-JS backend up to this width (0: never; it takes seconds a pass at 256)")
+	fs.DurationVar(&c.budget, "budget", 1500*time.Millisecond, "timed repetitions per measurement, after the warmup")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long")
+	fs.BoolVar(&c.table, "table", true, "print a table of the results and ratios on stderr at the end")
+	fs.BoolVar(&c.quiet, "q", false, "no progress lines on stderr")
+	fs.BoolVar(&c.keep, "keep", false, "keep the served folder and say where it is")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stderr)
+			fmt.Fprintln(os.Stderr, "usage: benchweb [flags]  (prints one JSON line per result; see the package comment)")
+			fs.PrintDefaults()
+			os.Exit(0)
+		}
+		return nil, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{fmt.Sprintf("unexpected argument %q (flags only)", fs.Arg(0))}
+	}
+	var err error
+	if c.hidden, err = ints("hidden", *hidden, 1, 4096); err != nil {
+		return nil, err
+	}
+	if c.workers, err = ints("workers", *workers, 1, 64); err != nil {
+		return nil, err
+	}
+	switch {
+	case c.batch < 1 || c.batch > 10_000_000:
+		return nil, usageError{fmt.Sprintf("bad -batch %d: want 1 … 10000000", c.batch)}
+	case c.steps < 1 || c.steps > 10000:
+		return nil, usageError{fmt.Sprintf("bad -steps %d: want 1 … 10000", c.steps)}
+	case c.rounds < 1:
+		return nil, usageError{fmt.Sprintf("bad -rounds %d: want at least 1", c.rounds)}
+	case c.tfjsCPUMax < 0:
+		return nil, usageError{fmt.Sprintf("bad -tfjs-cpu-max %d: want 0 (never) or a width", c.tfjsCPUMax)}
+	case c.budget < 0:
+		return nil, usageError{fmt.Sprintf("bad -budget %v: want 0 or more", c.budget)}
+	case c.timeout <= 0:
+		return nil, usageError{fmt.Sprintf("bad -timeout %v: want more than 0", c.timeout)}
+	}
+	return c, nil
+}
+
+// ints parses a comma-separated list of distinct integers in [lo, hi].
+func ints(name, s string, lo, hi int) ([]int, error) {
+	var out []int
+	seen := map[int]bool{}
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < lo || v > hi || seen[v] {
+			return nil, usageError{fmt.Sprintf("bad -%s %q: want distinct integers %d … %d, comma-separated", name, s, lo, hi)}
+		}
+		seen[v] = true
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// findRoot walks up from the working directory to the folder holding bench/web/bench.html.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "bench", "web", "bench.html")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no bench/web/bench.html in %s or above it: run in the repository or set -root", dir)
+		}
+	}
+}
+
+func findChromium(path string) (string, error) {
+	if path != "" {
+		p, err := exec.LookPath(path)
+		if err != nil {
+			return "", fmt.Errorf("-chromium %s: %v", path, err)
+		}
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no chromium on PATH (apt-get install chromium, or -chromium PATH)")
+}
+
+func copyFile(dst, src string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
+
+// assemble fills dir with the page, the worker, TF.js and the models.
+func assemble(c *config, dir string) error {
+	type pair struct{ dst, src string }
+	var files []pair
+	for _, f := range []string{"bench.html", "bench.js"} {
+		files = append(files, pair{f, filepath.Join(c.root, "bench", "web", f)})
+	}
+	for _, f := range []string{"worker.js", "worker.wasm", "wasm_exec.js"} {
+		files = append(files, pair{f, filepath.Join(c.www, f)})
+	}
+	for _, f := range []string{"tfjs-core/dist/tf-core.min.js", "tfjs-backend-cpu/dist/tf-backend-cpu.min.js",
+		"tfjs-backend-wasm/dist/tf-backend-wasm.min.js", "tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
+		"tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm"} {
+		files = append(files, pair{filepath.Join("tfjs", filepath.Base(f)), filepath.Join(c.tfjs, filepath.FromSlash(f))})
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "tfjs"), 0o755); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "models"), 0o755); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if _, err := os.Stat(f.src); err != nil {
+			switch filepath.Dir(f.dst) {
+			case ".":
+				if strings.HasPrefix(f.dst, "worker") || f.dst == "wasm_exec.js" {
+					return fmt.Errorf("%s is missing: build the worker first (make www): %v", f.src, err)
+				}
+			case "tfjs":
+				return fmt.Errorf("%s is missing: install TF.js first (make bench-node-deps): %v", f.src, err)
+			}
+			return err
+		}
+		if err := copyFile(filepath.Join(dir, f.dst), f.src); err != nil {
+			return err
+		}
+	}
+
+	// The particles' noise, as benchgo draws it.
+	const dim = 2
+	rng := rand.New(rand.NewPCG(1, 2))
+	noise := make([]float32, c.batch*dim)
+	for i := range noise {
+		noise[i] = float32(rng.NormFloat64())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "models", "noise.bin"), f32bytes(noise), 0o644); err != nil {
+		return err
+	}
+	for _, h := range c.hidden {
+		var m *benchnet.Model
+		name := fmt.Sprintf("h%d", h)
+		if c.modelDir != "" {
+			var err error
+			if m, err = benchnet.Load(filepath.Join(c.modelDir, name+".json")); err != nil {
+				return err
+			}
+			if m.Dim != dim || len(m.Hidden) < 1 || m.Hidden[0] != h {
+				return fmt.Errorf("%s: dim %d, hidden %v: want dim %d, width %d", filepath.Join(c.modelDir, name+".json"), m.Dim, m.Hidden, dim, h)
+			}
+		} else {
+			m = benchnet.New(dim, []int{h, h, h}, 1000, uint64(h)) // as benchall draws it
+		}
+		if err := m.Save(filepath.Join(dir, "models", name+".json")); err != nil {
+			return err
+		}
+		f, err := m.WeightsFile()
+		if err != nil {
+			return err
+		}
+		if err := weights.WriteFile(filepath.Join(dir, "models", name+".safetensors"), f, weights.F32); err != nil {
+			return err
+		}
+		// The first rows of the solve, by the native sampler from the same file.
+		mlp, _, err := f.Model()
+		if err != nil {
+			return err
+		}
+		got := make([]float32, len(m.CheckX))
+		mlp.Velocity(got, m.CheckX, m.CheckT)
+		if _, err := m.Check(got); err != nil {
+			return fmt.Errorf("%s: the model file does not reproduce the network: %v", name, err)
+		}
+		rows := min(nativeRows, c.batch)
+		x := append([]float32(nil), noise[:rows*dim]...)
+		if _, err := sampler.Solve(mlp, x, sampler.Options{Method: sampler.Midpoint, Steps: c.steps, T0: 0, T1: 1}); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "models", name+".final.bin"), f32bytes(x), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func f32bytes(x []float32) []byte {
+	b := make([]byte, 4*len(x))
+	for i, v := range x {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return b
+}
+
+// result is one line of the page's results: benchnet.Result's fields and boot_ms.
+type result struct {
+	benchnet.Result
+	BootMs float64 `json:"boot_ms,omitempty"`
+}
+
+type pageState struct {
+	State   string            `json:"state"`
+	Error   string            `json:"error"`
+	Log     []string          `json:"log"`
+	Results []json.RawMessage `json:"results"`
+	Info    map[string]any    `json:"info"`
+}
+
+// run runs the benchmark and returns its results, each also printed to c.out as it comes.
+func run(c *config) ([]result, error) {
+	var err error
+	if c.root == "" {
+		if c.root, err = findRoot(); err != nil {
+			return nil, err
+		}
+	}
+	c.root, _ = filepath.Abs(c.root)
+	if c.www == "" {
+		c.www = filepath.Join(c.root, "www")
+	}
+	if c.tfjs == "" {
+		c.tfjs = filepath.Join(c.root, "bench", "node_modules", "@tensorflow")
+	}
+	exe, err := findChromium(c.chromium)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "flowmatch-benchweb")
+	if err != nil {
+		return nil, err
+	}
+	if c.keep {
+		defer fmt.Fprintln(os.Stderr, "benchweb: the served folder is", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	if err := assemble(c, dir); err != nil {
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/bench.html"
+
+	ctx, cancelT := context.WithTimeout(context.Background(), c.timeout)
+	defer cancelT()
+	profile, err := os.MkdirTemp("", "flowmatch-benchweb-profile")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(profile)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelA()
+	bctx, cancelB := chromedp.NewContext(actx)
+	defer cancelB()
+	if err := chromedp.Do(bctx); err != nil {
+		return nil, fmt.Errorf("starting chromium (%s): %v", exe, err)
+	}
+	cons := watchConsole(bctx)
+	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {
+		return nil, fmt.Errorf("opening %s: %v", url, err)
+	}
+	version := "Chromium"
+	if v, err := chromedp.CallBrowser(bctx, browser.GetVersion, cdp.Empty{}); err == nil {
+		version = chromeVersion(v.Product)
+	}
+	progress := func(format string, a ...any) {
+		if !c.quiet {
+			fmt.Fprintf(os.Stderr, "benchweb: "+format+"\n", a...)
+		}
+	}
+	progress("%s, %d CPUs, load average %s; serving %s", version, runtime.NumCPU(), loadAvg(), url)
+
+	// Wait for the page's scripts, then start.
+	for {
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.readyState === 'complete' && window.bench ? window.bench.state + '|' + (window.bench.error || '') : 'loading|'`))
+		if err != nil {
+			return nil, fmt.Errorf("the page: %v%s", err, cons.tail())
+		}
+		state, msg, _ := strings.Cut(s, "|")
+		if state == "error" {
+			return nil, fmt.Errorf("the page: %s%s", msg, cons.tail())
+		}
+		if state == "idle" {
+			break
+		}
+		if err := sleep(bctx, 100*time.Millisecond); err != nil {
+			return nil, fmt.Errorf("the page did not load: %v%s", err, cons.tail())
+		}
+	}
+	pcfg, _ := json.Marshal(map[string]any{
+		"hidden": c.hidden, "workers": c.workers, "batch": c.batch, "steps": c.steps,
+		"budgetMs": c.budget.Milliseconds(), "rounds": c.rounds, "tfjsCpuMaxHidden": c.tfjsCPUMax,
+		"tol": benchnet.Tolerance, "opTimeoutMs": c.timeout.Milliseconds(),
+	})
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.bench.start(`+string(pcfg)+`)`)); err != nil {
+		return nil, fmt.Errorf("starting the benchmark: %v%s", err, cons.tail())
+	}
+
+	var results []result
+	nlog, nres := 0, 0
+	var info map[string]any
+	for {
+		expr := fmt.Sprintf(`({state: bench.state, error: bench.error || '', log: bench.log.slice(%d), results: bench.results.slice(%d), info: bench.info})`, nlog, nres)
+		st, err := chromedp.Run(bctx, chromedp.Evaluate[pageState](expr))
+		if err != nil {
+			return nil, fmt.Errorf("polling the page: %v%s", err, cons.tail())
+		}
+		for _, l := range st.Log {
+			progress("%s", l)
+		}
+		nlog += len(st.Log)
+		for _, raw := range st.Results {
+			var r result
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return nil, fmt.Errorf("a result is not JSON: %v", err)
+			}
+			var line bytes.Buffer
+			json.Compact(&line, raw)
+			fmt.Fprintln(c.out, line.String())
+			results = append(results, r)
+		}
+		nres += len(st.Results)
+		info = st.Info
+		if st.State == "error" {
+			return nil, fmt.Errorf("%s%s", st.Error, cons.tail())
+		}
+		if st.State == "done" {
+			break
+		}
+		if err := sleep(bctx, 250*time.Millisecond); err != nil {
+			return nil, fmt.Errorf("the benchmark did not finish within -timeout %v%s", c.timeout, cons.tail())
+		}
+	}
+	if c.table {
+		fmt.Fprint(os.Stderr, table(c, results, version, info))
+	}
+	return results, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// console keeps the page's last console errors and exceptions, for error messages.
+type console struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func watchConsole(ctx context.Context) *console {
+	c := &console{}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				c.mu.Lock()
+				c.errs = append(c.errs, m.String())
+				if len(c.errs) > 5 {
+					c.errs = c.errs[1:]
+				}
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return c
+}
+
+func (c *console) tail() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.errs) == 0 {
+		return ""
+	}
+	return " (console: " + strings.Join(c.errs, " / ") + ")"
+}
+
+// chromeVersion turns the browser's product ("HeadlessChrome/156.0.8078.108") into
+// "Chromium 156.0.8078.108".
+func chromeVersion(product string) string {
+	if _, v, ok := strings.Cut(product, "/"); ok {
+		return "Chromium " + v
+	}
+	return "Chromium"
+}
+
+// table is the summary: the best of each measurement, and the Go workers' throughput
+// over TF.js wasm's.
+func table(c *config, rs []result, browser string, info map[string]any) string {
+	best := map[string]result{}
+	var keys []string
+	for _, r := range rs {
+		k := fmt.Sprintf("%s|%s|%d|%d", r.Peer, r.What, r.Hidden, r.Threads)
+		old, ok := best[k]
+		if !ok {
+			keys = append(keys, k)
+			best[k] = r
+			continue
+		}
+		if r.BestMs < old.BestMs {
+			old.Result = r.Result
+		}
+		if r.BootMs > 0 && r.BootMs < old.BootMs {
+			old.BootMs = r.BootMs
+		}
+		best[k] = old
+	}
+	sort.SliceStable(keys, func(i, j int) bool { return best[keys[i]].Hidden < best[keys[j]].Hidden })
+	var w strings.Builder
+	fmt.Fprintf(&w, "\nIn the browser (%s, headless, one page): %d particles; Go: %d-step midpoint over W Web Workers\n", browser, c.batch, c.steps)
+	fmt.Fprintf(&w, "(%d network evaluations per particle); TF.js: one forward pass. %d CPUs, load average %s.\n", 2*c.steps, runtime.NumCPU(), loadAvg())
+	if tw, ok := info["tfjsWasm"].(map[string]any); ok {
+		fmt.Fprintf(&w, "TF.js wasm: SIMD %v, %v thread(s); cross-origin isolated %v.\n", tw["simd"], tw["threads"], info["crossOriginIsolated"])
+	}
+	fmt.Fprintf(&w, "\n| peer | H | threads | best ms | mean ms | particle evals/s | boot ms | ÷ TF.js wasm |\n|---|---|---|---|---|---|---|---|\n")
+	for _, k := range keys {
+		r := best[k]
+		ratio := ""
+		if t, ok := best[fmt.Sprintf("browser-tfjs-wasm|forward|%d|1", r.Hidden)]; ok && t.EvalsPerS > 0 {
+			ratio = fmt.Sprintf("%.2f×", r.EvalsPerS/t.EvalsPerS)
+		}
+		boot := ""
+		if r.BootMs > 0 {
+			boot = fmt.Sprintf("%.0f", r.BootMs)
+		}
+		fmt.Fprintf(&w, "| %s | %d | %d | %.1f | %.1f | %s | %s | %s |\n", r.Peer, r.Hidden, r.Threads, r.BestMs, r.MeanMs, human(r.EvalsPerS), boot, ratio)
+	}
+	return w.String()
+}
+
+func human(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2f M", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1f k", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -12,8 +12,9 @@ import (
 	"github.com/flowmatch/flowmatch/explorer"
 )
 
-// yieldEvery is how long a job runs before it lets the worker's messages (cancels) in.
-const yieldEvery = 25 * time.Millisecond
+// yieldEvery is how long the runs go on before the worker lets its messages (new runs,
+// cancels) in.
+const yieldEvery = 10 * time.Millisecond
 
 func main() {
 	w := explorer.NewWorker()
@@ -59,6 +60,7 @@ func main() {
 		}
 		return nil
 	})
+	yield := yielder()
 	js.Global().Set("flowmatchWorker", handle)
 	post(map[string]any{"type": "ready"})
 
@@ -108,12 +110,29 @@ func main() {
 		}
 		clear(runs[len(live):])
 		runs = live
-		// A sleep hands control back to the worker's event loop, which delivers the
-		// messages that came meanwhile: new runs, and cancels, which stop a run here.
 		if time.Since(last) > yieldEvery {
-			time.Sleep(time.Millisecond)
+			yield()
 			last = time.Now()
 		}
+	}
+}
+
+// yielder returns a function that hands control back to the worker's event loop, which
+// delivers the messages that came meanwhile (new runs; cancels, which stop a run there),
+// and returns once they are handled. Go gives the event loop control only when every
+// goroutine waits; a time.Sleep would wait on setTimeout, which browsers clamp to 4 ms
+// when nested, so this waits on a message posted to itself, which comes at once.
+func yielder() func() {
+	ch := js.Global().Get("MessageChannel").New()
+	resume := make(chan struct{}, 1)
+	ch.Get("port1").Set("onmessage", js.FuncOf(func(js.Value, []js.Value) any {
+		resume <- struct{}{}
+		return nil
+	}))
+	port := ch.Get("port2")
+	return func() {
+		port.Call("postMessage", nil)
+		<-resume
 	}
 }
 

@@ -3,6 +3,7 @@ package explorer
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -98,6 +99,8 @@ func (p *GoPool) work(jobs chan Job, models chan modelFile) {
 		}
 		clear(runs[len(live):])
 		runs = live
+		// Where goroutines are not preempted (js/wasm), let the app's run between rounds.
+		runtime.Gosched()
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 )
@@ -13,11 +14,15 @@ func TestEvalCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	var res struct {
-		Dataset string  `json:"dataset"`
-		NFE     int     `json:"nfe"`
-		W2Ratio float64 `json:"w2_ratio"`
-		NLL     float64 `json:"nll"`
-		NLLNFE  int     `json:"nll_nfe"`
+		Dataset       string  `json:"dataset"`
+		NFE           int     `json:"nfe"`
+		W2            float64 `json:"w2"`
+		W2Ratio       float64 `json:"w2_ratio"`
+		W2IIDFloor    float64 `json:"w2_iid_floor"`
+		W2IIDFloorStd float64 `json:"w2_iid_floor_std"`
+		W2IIDRatio    float64 `json:"w2_iid_ratio"`
+		NLL           float64 `json:"nll"`
+		NLLNFE        int     `json:"nll_nfe"`
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v in %q", err, out)
@@ -26,6 +31,27 @@ func TestEvalCommand(t *testing.T) {
 	// 2.41 nats measured at n = 2,000 (results/README.md).
 	if res.Dataset != "moons" || res.NFE != 20 || res.NLLNFE != 16 || res.W2Ratio > 2 || res.NLL < 2 || res.NLL > 2.9 {
 		t.Errorf("eval result %+v", res)
+	}
+	if res.W2IIDFloor <= 0 || res.W2IIDFloorStd <= 0 || math.Abs(res.W2IIDRatio-res.W2/res.W2IIDFloor) > 1e-9 || res.W2IIDRatio > 2 {
+		t.Errorf("i.i.d. floor %g ± %g, ratio %g (W2 %g)", res.W2IIDFloor, res.W2IIDFloorStd, res.W2IIDRatio, res.W2)
+	}
+
+	// The text output names both floors, and -h explains them.
+	code, out, stderr = run(Commands(), "eval", "-model", model, "-n", "200", "-nll-steps", "0", "-reps", "1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"dataset moons", "× the data-vs-data floor", "× the i.i.d. floor", "indistinguishable"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "NLL") {
+		t.Errorf("-nll-steps 0 printed an NLL:\n%s", out)
+	}
+	code, _, stderr = run(Commands(), "eval", "-h")
+	if code != 0 || !strings.Contains(stderr, "i.i.d. floor") || !strings.Contains(stderr, "fixed number of points in each mode") {
+		t.Errorf("eval -h: exit %d, %q", code, stderr)
 	}
 	for _, c := range []struct {
 		args []string

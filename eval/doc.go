@@ -1,8 +1,14 @@
 // Package eval measures how good a trained model is: W2 against fresh data by exact
-// optimal assignment beside the data-vs-data W2 floor at the same n, RBF-kernel MMD at
-// several bandwidths, and the mean negative log-likelihood of fresh data in nats,
-// through the continuity equation with the exact 2D divergence.
+// optimal assignment beside two floors at the same n, RBF-kernel MMD at several
+// bandwidths, and the mean negative log-likelihood of fresh data in nats, through the
+// continuity equation with the exact 2D divergence.
 //
-// Evaluate does one model with one solver; Sweep runs a model over solvers and NFE
-// budgets, which is what the paths-and-solvers comparison (make results) is made of.
+// The two floors: the data-vs-data floor is the W2 between two fresh data draws; the
+// i.i.d. floor is the W2 between points resampled i.i.d. from a large data draw and a
+// fresh draw, what a model indistinguishable from the data scores. They differ on
+// datasets that draw a fixed number of points per mode (see metrics.W2IIDFloor), where
+// W2 / i.i.d. floor is the figure that can reach 1.
+//
+// Evaluate does one model with one solver; report.Sweep runs a model over solvers and
+// NFE budgets, which is what the paths-and-solvers comparison (make results) is made of.
 package eval

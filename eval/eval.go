@@ -21,8 +21,12 @@ type Options struct {
 	// RTol and ATol for dopri5 (default 1e-5).
 	RTol, ATol float64
 	Seed       uint64
-	// FloorReps is how many pairs of fresh data draws the floor averages (default 3).
+	// FloorReps is how many pairs of fresh data draws the data-vs-data floor averages
+	// (default 3).
 	FloorReps int
+	// IIDFloorReps is how many i.i.d. resamples, each against a fresh data draw, the
+	// i.i.d. floor averages (default FloorReps).
+	IIDFloorReps int
 	// Bandwidths of the RBF kernels for MMD (default metrics.DefaultBandwidths()).
 	Bandwidths []float64
 	// NLLSteps is the number of RK4 steps of the likelihood solve (default 20); a
@@ -52,6 +56,12 @@ func (o *Options) fill() error {
 	if o.FloorReps < 1 {
 		return fmt.Errorf("eval: floor reps %d, want at least 1", o.FloorReps)
 	}
+	if o.IIDFloorReps == 0 {
+		o.IIDFloorReps = o.FloorReps
+	}
+	if o.IIDFloorReps < 1 {
+		return fmt.Errorf("eval: i.i.d. floor reps %d, want at least 1", o.IIDFloorReps)
+	}
 	if o.Bandwidths == nil {
 		o.Bandwidths = metrics.DefaultBandwidths()
 	}
@@ -74,6 +84,15 @@ type Result struct {
 	W2Floor    float64 `json:"w2_floor"`     // mean W2 between two fresh data draws of size N
 	W2FloorStd float64 `json:"w2_floor_std"` // its standard deviation over the repetitions
 	W2Ratio    float64 `json:"w2_ratio"`     // W2 / W2Floor: 1 means indistinguishable at this N
+
+	// The i.i.d. floor (metrics.W2IIDFloor): mean W2 between N points resampled i.i.d.
+	// from a large data draw and N fresh data points, what a model indistinguishable
+	// from the data scores. Datasets that draw a fixed number of points per mode
+	// (moons, rings, circles, 2spirals, pinwheel) have it above W2Floor, so their
+	// W2Ratio cannot reach 1; W2IIDRatio can.
+	W2IIDFloor    float64 `json:"w2_iid_floor"`
+	W2IIDFloorStd float64 `json:"w2_iid_floor_std"` // its standard deviation over the repetitions
+	W2IIDRatio    float64 `json:"w2_iid_ratio"`     // W2 / W2IIDFloor: 1 means indistinguishable from i.i.d. data
 
 	Bandwidths []float64 `json:"mmd_bandwidths"`
 	MMD        []float64 `json:"mmd"` // biased squared MMD, one per bandwidth
@@ -103,8 +122,9 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 		}
 		so.Steps = steps
 	}
-	// Separate streams for the model's noise, the comparison data, the floor and the
-	// likelihood data, so that changing one setting leaves the others' draws alone.
+	// Separate streams for the model's noise, the comparison data, the floor, the
+	// likelihood data and the i.i.d. floor (its data, then its resampling), so that
+	// changing one setting leaves the others' draws alone.
 	stream := func(k uint64) *rand.Rand { return rand.New(rand.NewPCG(opt.Seed, k)) }
 	gen, st, err := f.Sample(opt.N, stream(1), so)
 	if err != nil {
@@ -126,6 +146,14 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("eval: %w", err)
 	}
 	res.W2Ratio = res.W2 / res.W2Floor
+	iidRNG := stream(5)
+	res.W2IIDFloor, res.W2IIDFloorStd, err = metrics.W2IIDFloor(func(n int) ([]float32, error) {
+		return dataset.Sample(name, n, iidRNG)
+	}, d, opt.N, opt.IIDFloorReps, stream(6))
+	if err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
+	}
+	res.W2IIDRatio = res.W2 / res.W2IIDFloor
 	if res.MMD, err = metrics.MMD(gen, data, d, opt.Bandwidths); err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
 	}

@@ -65,13 +65,17 @@ func TestMetricClosedForms(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	for _, o := range []Options{{N: 1}, {Solver: "leapfrog"}, {FloorReps: -1}} {
+	for _, o := range []Options{{N: 1}, {Solver: "leapfrog"}, {FloorReps: -1}, {IIDFloorReps: -2}} {
 		if err := o.fill(); err == nil {
 			t.Errorf("%+v: no error", o)
 		}
 	}
 	var o Options
-	if err := o.fill(); err != nil || o.N != 2000 || o.Solver != sampler.Midpoint || o.NFE != 20 {
+	if err := o.fill(); err != nil || o.N != 2000 || o.Solver != sampler.Midpoint || o.NFE != 20 || o.FloorReps != 3 || o.IIDFloorReps != 3 {
 		t.Errorf("defaults: %+v, %v", o, err)
+	}
+	o = Options{FloorReps: 5}
+	if err := o.fill(); err != nil || o.IIDFloorReps != 5 {
+		t.Errorf("the i.i.d. floor takes FloorReps by default: %+v, %v", o, err)
 	}
 }

@@ -60,10 +60,40 @@ func TestEvaluateZeroField(t *testing.T) {
 	if res.W2Floor <= 0 || math.Abs(res.W2Ratio-res.W2/res.W2Floor) > 1e-12 || res.W2Ratio < 2 {
 		t.Errorf("floor %.4f, ratio %.3f: noise should be far from 8gaussians", res.W2Floor, res.W2Ratio)
 	}
+	// The floors come from their own streams: 3 for the data floor (as before the i.i.d.
+	// floor existed, so earlier figures reproduce), 5 and 6 for the i.i.d. floor.
+	r3 := stream(3)
+	floor, floorStd, _ := metrics.W2Floor(func(n int) ([]float32, error) { return dataset.Sample("8gaussians", n, r3) }, 2, 300, 2)
+	r5 := stream(5)
+	iid, iidStd, _ := metrics.W2IIDFloor(func(n int) ([]float32, error) { return dataset.Sample("8gaussians", n, r5) }, 2, 300, 2, stream(6))
+	if res.W2Floor != floor || res.W2FloorStd != floorStd || res.W2IIDFloor != iid || res.W2IIDFloorStd != iidStd {
+		t.Errorf("floors %.6f ± %.6f, i.i.d. %.6f ± %.6f; want %.6f ± %.6f, %.6f ± %.6f",
+			res.W2Floor, res.W2FloorStd, res.W2IIDFloor, res.W2IIDFloorStd, floor, floorStd, iid, iidStd)
+	}
+	if res.W2IIDFloor <= 0 || math.Abs(res.W2IIDRatio-res.W2/res.W2IIDFloor) > 1e-12 {
+		t.Errorf("i.i.d. floor %.4f, ratio %.3f", res.W2IIDFloor, res.W2IIDRatio)
+	}
 	if _, err := Evaluate(zeroModel(t, ""), opt); err == nil {
 		t.Error("a model without a dataset: no error")
 	}
 	if _, err := Evaluate(f, Options{NFE: 3}); err == nil {
 		t.Error("midpoint with an odd NFE: no error")
+	}
+}
+
+// TestEvaluateIIDFloorMoons: moons draws exactly n/2 points per moon, so two data draws
+// balance and the data-vs-data floor sits well below what i.i.d. points score (about
+// 1.5× at n = 300, 1.6× at 2,000); the i.i.d. floor is the one a perfect model meets.
+func TestEvaluateIIDFloorMoons(t *testing.T) {
+	res, err := Evaluate(zeroModel(t, "moons"), Options{N: 300, Seed: 3, NFE: 2, FloorReps: 2, IIDFloorReps: 5, NLLSteps: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.W2IIDFloor < 1.25*res.W2Floor || res.W2IIDFloor > 2.5*res.W2Floor {
+		t.Errorf("i.i.d. floor %.4f ± %.4f, data floor %.4f ± %.4f: want 1.25–2.5× apart",
+			res.W2IIDFloor, res.W2IIDFloorStd, res.W2Floor, res.W2FloorStd)
+	}
+	if res.W2IIDFloorStd <= 0 || res.W2IIDRatio >= res.W2Ratio || !math.IsNaN(res.NLL) || res.NLLNFE != 0 {
+		t.Errorf("result %+v", res)
 	}
 }

@@ -12,6 +12,10 @@
 //   - [W2Floor] estimates the W2 between two independent draws from the same
 //     distribution at a given size; finite samples never reach zero, so
 //     "W2 / floor" is the scale-free figure to report.
+//   - [W2IIDFloor] estimates what an ideal model scores instead: W2 between n
+//     points resampled i.i.d. from a large draw and a fresh draw. It matters for
+//     datasets that put a fixed number of points in each mode, whose draws
+//     balance exactly where any independent sampler's do not.
 //   - [MMD] (biased V-statistic) and [MMDUnbiased] (U-statistic) give the
 //     squared maximum mean discrepancy under Gaussian RBF kernels, one value
 //     per bandwidth.

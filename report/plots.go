@@ -125,16 +125,21 @@ func PlotTrajectories(file, name string, states map[string][][]float32, straight
 			l.Color, l.Width = color.RGBA{90, 90, 90, 60}, vg.Points(0.4)
 			p.Add(l)
 		}
-		for k, c := range map[int]color.Color{0: color.Gray{170}, len(st) - 1: pathColor[path]} {
+		// Starts, then ends on top of them, in that order every time (a map here once
+		// made the overlaps, and so the PNG, differ from run to run).
+		for _, e := range []struct {
+			k int
+			c color.Color
+		}{{0, color.Gray{170}}, {len(st) - 1, pathColor[path]}} {
 			xy := make(plotter.XYs, n)
 			for i := range xy {
-				xy[i] = plotter.XY{X: float64(st[k][2*i]), Y: float64(st[k][2*i+1])}
+				xy[i] = plotter.XY{X: float64(st[e.k][2*i]), Y: float64(st[e.k][2*i+1])}
 			}
 			sc, err := plotter.NewScatter(xy)
 			if err != nil {
 				return err
 			}
-			sc.Color, sc.Radius = c, vg.Points(1)
+			sc.Color, sc.Radius = e.c, vg.Points(1)
 			p.Add(sc)
 		}
 		// After the Adds, which widen the axes to the data: every panel shows the same

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,10 +52,20 @@ func TestRunWritesReport(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "README.md"))
-	for _, want := range []string{"| moons-ot.safetensors | moons | ot |", "## moons: paths and solvers", "| ve |", "density.png"} {
+	for _, want := range []string{"| moons-ot.safetensors | moons | ot |", "## moons: paths and solvers", "| ve |", "density.png",
+		"| W2 / data floor | i.i.d. floor | W2 / i.i.d. floor |", "The **i.i.d. floor** is"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("README.md lacks %q", want)
 		}
+	}
+	for _, m := range res.Models {
+		if q := m.Quality; q.W2IIDFloor <= 0 || q.W2IIDRatio != q.W2/q.W2IIDFloor {
+			t.Errorf("%s: i.i.d. floor %g, ratio %g", m.File, q.W2IIDFloor, q.W2IIDRatio)
+		}
+	}
+	js, _ := os.ReadFile(filepath.Join(out, "results.json"))
+	if !strings.Contains(string(js), `"w2_iid_ratio"`) {
+		t.Error("results.json lacks w2_iid_ratio")
 	}
 	// Zero fields leave the source unchanged: straight (zero-length) trajectories.
 	for _, m := range res.Models {
@@ -75,5 +86,33 @@ func TestStraightness(t *testing.T) {
 	}
 	if s := Straightness(bent, 2); s < 0.7071-1e-4 || s > 0.7072 {
 		t.Errorf("right angle: %g, want 1/√2", s)
+	}
+}
+
+// TestPlotTrajectoriesDeterministic: the same trajectories make the same PNG. Starts
+// and ends coincide here, so the order in which they are drawn shows in the pixels.
+func TestPlotTrajectoriesDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders plots")
+	}
+	pts := []float32{0, 0, 1, 1, -1, 0.5, 2, -2}
+	states := map[string][][]float32{"ot": {pts, pts, pts}, "vp": {pts, pts, pts}}
+	straight := map[string]float64{"ot": 1, "vp": 1}
+	dir := t.TempDir()
+	var first []byte
+	for i := 0; i < 8; i++ {
+		file := filepath.Join(dir, "t.png")
+		if err := PlotTrajectories(file, "test", states, straight, 3); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = b
+		} else if !bytes.Equal(b, first) {
+			t.Fatalf("render %d differs from the first", i)
+		}
 	}
 }

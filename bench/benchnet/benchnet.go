@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -213,4 +214,29 @@ func (t *Timer) Fill(r *Result) {
 	if t.Reps > 0 {
 		r.MeanMs = ms(t.total / time.Duration(t.Reps))
 	}
+}
+
+// Human formats a rate as people read it: 3.47 M, 661.7 k, 950.
+func Human(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2f M", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1f k", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// LoadAvg is the machine's 1, 5 and 15 minute load averages, "unknown" where
+// /proc/loadavg is not.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/flowmatch/flowmatch/explorer"
 	"github.com/flowmatch/flowmatch/metrics"
 	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/wasm/internal/headless"
 	"github.com/flowmatch/flowmatch/weights"
 )
 
@@ -131,66 +132,20 @@ func serve(t *testing.T, dir string) string {
 
 // browser starts headless chromium with a fresh profile.
 func browser(t *testing.T) context.Context {
-	var exe string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			exe = p
-			break
-		}
-	}
+	exe := headless.Find()
 	if exe == "" {
 		skip(t, "no chromium on PATH (apt-get install chromium)")
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 860),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
+	ctx, cancel, err := headless.Start(context.Background(), exe, t.TempDir(), chromedp.WindowSize(1280, 860))
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(cancel)
 	return ctx
 }
 
-// console collects the page's console errors and exceptions.
-type console struct {
-	mu   sync.Mutex
-	errs []string
-}
-
-func watchConsole(ctx context.Context) *console {
-	c := &console{}
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				c.mu.Lock()
-				c.errs = append(c.errs, m.String())
-				c.mu.Unlock()
-			}
-		}
-	}()
-	return c
-}
-
-func (c *console) errors() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.errs...)
-}
+// watchConsole collects the page's console errors and exceptions.
+func watchConsole(ctx context.Context) *headless.Console { return headless.Watch(ctx, 0) }
 
 // status is window.flowmatch.status().
 type status struct {
@@ -548,7 +503,7 @@ func TestBrowser(t *testing.T) {
 	time.Sleep(time.Second)
 	screenshot(t, ctx, "explorer-phone.png")
 
-	if errs := cons.errors(); len(errs) > 0 {
+	if errs := cons.Errors(); len(errs) > 0 {
 		t.Errorf("console errors:\n  %s", strings.Join(errs, "\n  "))
 	}
 }
@@ -597,7 +552,7 @@ func TestBrowserWorkers(t *testing.T) {
 		took := time.Since(start)
 		t.Logf("workers=%d: while integrating, the page's update took %.1f ms a frame (median), %.1f fps (median)",
 			workers, median(upd), median(fps))
-		if errs := cons.errors(); len(errs) > 0 && site == dir {
+		if errs := cons.Errors(); len(errs) > 0 && site == dir {
 			t.Errorf("workers=%d: console errors:\n  %s", workers, strings.Join(errs, "\n  "))
 		}
 		return st, took

@@ -344,7 +344,7 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 	p("of the same network on a check batch within %g·(1+|v|).\n\n", benchnet.Tolerance)
 	cpu := cpuModel()
 	p("Machine: %s, %d cores (GOMAXPROCS %d), load average %s (shared with other work: absolute\n",
-		cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
+		cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0), benchnet.LoadAvg())
 	p("figures are noisy, ratios less so). %s; Node %s.\n\n", runtime.Version(), output("node", "--version"))
 	p("Network: MLP (x, t) → v, 3 → H → H → H → 2, SiLU, batch %d, float32. GFLOP/s count 2 flops\n", *batch)
 	p("per weight (multiply-add) per particle, as TF.js's script does. \"asm\" is the sampler's\n")
@@ -466,7 +466,7 @@ func (b *bench) report(hs []int, train []map[string]any, took time.Duration) str
 	for _, r := range rows {
 		sec := ms(r) / 1e3
 		p("| %s | %s | %d | %d | %.2f | %.2f | %.2f | %s | %.2f |\n", r.Peer, r.Kernel, r.Hidden, r.Threads, r.BestMs, r.BestCPUMs,
-			r.MeanMs, human(float64(r.Batch)/sec), 2*float64(macs(r.Hidden))*float64(r.Batch)/sec/1e9)
+			r.MeanMs, benchnet.Human(float64(r.Batch)/sec), 2*float64(macs(r.Hidden))*float64(r.Batch)/sec/1e9)
 	}
 
 	p("\n## (d) End to end: %d points, 20-step midpoint (40 network evaluations)\n\n", *batch)
@@ -526,16 +526,6 @@ func peerOrder(p string) int {
 	return 4
 }
 
-func human(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2f M", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1f k", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
-}
-
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
@@ -549,16 +539,4 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

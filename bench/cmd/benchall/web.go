@@ -182,7 +182,7 @@ func (b *bench) webSection(p func(string, ...any), hs []int) {
 	p("  the native Go sampler's first rows; every W gives bit-identical samples.\n\n")
 	n := runtime.NumCPU()
 	p("This machine has %d cores (runtime.NumCPU()), shared with other work (load average\n", n)
-	p("%s at the end). ", loadAvg())
+	p("%s at the end). ", benchnet.LoadAvg())
 	switch {
 	case n < 4:
 		p("Each worker is a thread of its own, so W = 2 can use at most the %d cores and\n", n)
@@ -203,7 +203,7 @@ func (b *bench) webSection(p func(string, ...any), hs []int) {
 			if boot > 0 {
 				bt = fmt.Sprintf("%.0f", boot)
 			}
-			p("| %d | %s | %d | %.1f | %.1f | %s | %.2f | %s | %s |\n", h, r.Peer, r.Threads, r.BestMs, r.MeanMs, human(r.EvalsPerS), r.GFLOPs, bt, rt)
+			p("| %d | %s | %d | %.1f | %.1f | %s | %.2f | %s | %s |\n", h, r.Peer, r.Threads, r.BestMs, r.MeanMs, benchnet.Human(r.EvalsPerS), r.GFLOPs, bt, rt)
 		}
 		if okT {
 			row(t, 0)

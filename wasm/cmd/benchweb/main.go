@@ -40,7 +40,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
@@ -48,6 +47,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/flowmatch/flowmatch/bench/benchnet"
 	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/wasm/internal/headless"
 	"github.com/flowmatch/flowmatch/weights"
 )
 
@@ -175,10 +175,8 @@ func findChromium(path string) (string, error) {
 		}
 		return p, nil
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
+	if p := headless.Find(); p != "" {
+		return p, nil
 	}
 	return "", errors.New("no chromium on PATH (apt-get install chromium, or -chromium PATH)")
 }
@@ -355,25 +353,12 @@ func run(c *config) ([]result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(profile)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	if err := chromedp.Do(bctx); err != nil {
-		return nil, fmt.Errorf("starting chromium (%s): %v", exe, err)
+	bctx, cancelB, err := headless.Start(ctx, exe, profile)
+	if err != nil {
+		return nil, err
 	}
-	cons := watchConsole(bctx)
+	defer cancelB()
+	cons := headless.Watch(bctx, 5)
 	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {
 		return nil, fmt.Errorf("opening %s: %v", url, err)
 	}
@@ -386,23 +371,23 @@ func run(c *config) ([]result, error) {
 			fmt.Fprintf(os.Stderr, "benchweb: "+format+"\n", a...)
 		}
 	}
-	progress("%s, %d CPUs, load average %s; serving %s", version, runtime.NumCPU(), loadAvg(), url)
+	progress("%s, %d CPUs, load average %s; serving %s", version, runtime.NumCPU(), benchnet.LoadAvg(), url)
 
 	// Wait for the page's scripts, then start.
 	for {
 		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.readyState === 'complete' && window.bench ? window.bench.state + '|' + (window.bench.error || '') : 'loading|'`))
 		if err != nil {
-			return nil, fmt.Errorf("the page: %v%s", err, cons.tail())
+			return nil, fmt.Errorf("the page: %v%s", err, consoleTail(cons))
 		}
 		state, msg, _ := strings.Cut(s, "|")
 		if state == "error" {
-			return nil, fmt.Errorf("the page: %s%s", msg, cons.tail())
+			return nil, fmt.Errorf("the page: %s%s", msg, consoleTail(cons))
 		}
 		if state == "idle" {
 			break
 		}
 		if err := sleep(bctx, 100*time.Millisecond); err != nil {
-			return nil, fmt.Errorf("the page did not load: %v%s", err, cons.tail())
+			return nil, fmt.Errorf("the page did not load: %v%s", err, consoleTail(cons))
 		}
 	}
 	pcfg, _ := json.Marshal(map[string]any{
@@ -411,7 +396,7 @@ func run(c *config) ([]result, error) {
 		"tol": benchnet.Tolerance, "opTimeoutMs": c.timeout.Milliseconds(),
 	})
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.bench.start(`+string(pcfg)+`)`)); err != nil {
-		return nil, fmt.Errorf("starting the benchmark: %v%s", err, cons.tail())
+		return nil, fmt.Errorf("starting the benchmark: %v%s", err, consoleTail(cons))
 	}
 
 	var results []result
@@ -421,7 +406,7 @@ func run(c *config) ([]result, error) {
 		expr := fmt.Sprintf(`({state: bench.state, error: bench.error || '', log: bench.log.slice(%d), results: bench.results.slice(%d), info: bench.info})`, nlog, nres)
 		st, err := chromedp.Run(bctx, chromedp.Evaluate[pageState](expr))
 		if err != nil {
-			return nil, fmt.Errorf("polling the page: %v%s", err, cons.tail())
+			return nil, fmt.Errorf("polling the page: %v%s", err, consoleTail(cons))
 		}
 		for _, l := range st.Log {
 			progress("%s", l)
@@ -440,13 +425,13 @@ func run(c *config) ([]result, error) {
 		nres += len(st.Results)
 		info = st.Info
 		if st.State == "error" {
-			return nil, fmt.Errorf("%s%s", st.Error, cons.tail())
+			return nil, fmt.Errorf("%s%s", st.Error, consoleTail(cons))
 		}
 		if st.State == "done" {
 			break
 		}
 		if err := sleep(bctx, 250*time.Millisecond); err != nil {
-			return nil, fmt.Errorf("the benchmark did not finish within -timeout %v%s", c.timeout, cons.tail())
+			return nil, fmt.Errorf("the benchmark did not finish within -timeout %v%s", c.timeout, consoleTail(cons))
 		}
 	}
 	if c.table {
@@ -464,40 +449,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// console keeps the page's last console errors and exceptions, for error messages.
-type console struct {
-	mu   sync.Mutex
-	errs []string
-}
-
-func watchConsole(ctx context.Context) *console {
-	c := &console{}
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				c.mu.Lock()
-				c.errs = append(c.errs, m.String())
-				if len(c.errs) > 5 {
-					c.errs = c.errs[1:]
-				}
-				c.mu.Unlock()
-			}
-		}
-	}()
-	return c
-}
-
-func (c *console) tail() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.errs) == 0 {
+// consoleTail is the page's last console errors, for error messages.
+func consoleTail(c *headless.Console) string {
+	errs := c.Errors()
+	if len(errs) == 0 {
 		return ""
 	}
-	return " (console: " + strings.Join(c.errs, " / ") + ")"
+	return " (console: " + strings.Join(errs, " / ") + ")"
 }
 
 // chromeVersion turns the browser's product ("HeadlessChrome/156.0.8078.108") into
@@ -533,7 +491,7 @@ func table(c *config, rs []result, browser string, info map[string]any) string {
 	sort.SliceStable(keys, func(i, j int) bool { return best[keys[i]].Hidden < best[keys[j]].Hidden })
 	var w strings.Builder
 	fmt.Fprintf(&w, "\nIn the browser (%s, headless, one page): %d particles; Go: %d-step midpoint over W Web Workers\n", browser, c.batch, c.steps)
-	fmt.Fprintf(&w, "(%d network evaluations per particle); TF.js: one forward pass. %d CPUs, load average %s.\n", 2*c.steps, runtime.NumCPU(), loadAvg())
+	fmt.Fprintf(&w, "(%d network evaluations per particle); TF.js: one forward pass. %d CPUs, load average %s.\n", 2*c.steps, runtime.NumCPU(), benchnet.LoadAvg())
 	if tw, ok := info["tfjsWasm"].(map[string]any); ok {
 		fmt.Fprintf(&w, "TF.js wasm: SIMD %v, %v thread(s); cross-origin isolated %v.\n", tw["simd"], tw["threads"], info["crossOriginIsolated"])
 	}
@@ -548,29 +506,7 @@ func table(c *config, rs []result, browser string, info map[string]any) string {
 		if r.BootMs > 0 {
 			boot = fmt.Sprintf("%.0f", r.BootMs)
 		}
-		fmt.Fprintf(&w, "| %s | %d | %d | %.1f | %.1f | %s | %s | %s |\n", r.Peer, r.Hidden, r.Threads, r.BestMs, r.MeanMs, human(r.EvalsPerS), boot, ratio)
+		fmt.Fprintf(&w, "| %s | %d | %d | %.1f | %.1f | %s | %s | %s |\n", r.Peer, r.Hidden, r.Threads, r.BestMs, r.MeanMs, benchnet.Human(r.EvalsPerS), boot, ratio)
 	}
 	return w.String()
-}
-
-func human(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2f M", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1f k", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,6 +269,9 @@ func TestAppUsesPool(t *testing.T) {
 	st := a.Status()
 	if !st.Done || st.Workers != 2 || st.Lanes[0].Workers != 2 || st.Lanes[0].PoolErr != "" {
 		t.Fatalf("status %+v", st.Lanes)
+	}
+	if hud := a.Scene().HUD; !strings.Contains(hud, "2 workers") {
+		t.Errorf("the HUD %q does not say the workers compute", hud)
 	}
 	// The page computed nothing: the same lane in one place gives the same end.
 	l := a.lanes[0].lane

@@ -10,7 +10,7 @@ import (
 // Scene is what a front end draws for one frame.
 type Scene struct {
 	Panels  []Panel
-	HUD     string // t, NFE so far, particles, frames per second
+	HUD     string // t, NFE so far, particles, frames per second, workers
 	Message string // a fatal error, or a passing notice
 	Fatal   bool
 	Help    []Shortcut // non-nil while the help is shown
@@ -76,6 +76,14 @@ func (a *App) Scene() Scene {
 	}
 	st := a.status(false)
 	sc.HUD = fmt.Sprintf("t %.3f   NFE %d   particles %d   %.0f fps", st.T, st.NFE, st.Particles, st.FPS)
+	if len(st.Lanes) > 0 {
+		switch w := st.Lanes[0].Workers; {
+		case w == 1:
+			sc.HUD += "   1 worker"
+		case w > 1:
+			sc.HUD += fmt.Sprintf("   %d workers", w)
+		}
+	}
 	if !a.clock.Playing {
 		sc.HUD += "   (paused)"
 	}

@@ -177,6 +177,8 @@
       }
       var text = "t " + s.t.toFixed(3) + " · NFE " + s.nfe + " of " + s.nfeTotal + " · " +
         s.particles.toLocaleString() + " particles · " + Math.round(s.fps) + " fps";
+      var lw = s.lanes && s.lanes.length ? s.lanes[0].workers : 0;
+      if (lw > 0) text += " · " + lw + (lw === 1 ? " worker" : " workers");
       if (s.lanes && s.lanes.length > 1) {
         text = s.lanes.map(function (l) {
           return l.path.toUpperCase() + " " + l.solver + ": NFE " + l.nfe + (l.w2 >= 0 ? ", W2 " + l.w2.toFixed(3) : "");

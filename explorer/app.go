@@ -200,6 +200,13 @@ func (a *App) apply(s Settings) error {
 		if s.Compare == ComparePaths && len(paths) < 2 {
 			s.Compare = CompareOff
 		}
+		couplings := a.man.Couplings(s.Dataset, s.Path)
+		if !contains(couplings, s.Coupling) && len(couplings) > 0 {
+			s.Coupling = couplings[0]
+		}
+		if s.Compare == CompareCouplings && len(couplings) < 2 {
+			s.Compare = CompareOff
+		}
 		if !contains(paths, s.PathB) || (s.PathB == s.Path && len(paths) > 1) {
 			for _, p := range paths {
 				if p != s.Path {
@@ -227,16 +234,26 @@ func contains(xs []string, x string) bool {
 // specs are the lanes the settings ask for: one, or two side by side.
 func (a *App) specs() []laneSpec {
 	s := a.s
-	name := func(path string) string {
+	// The chosen coupling where the path has it, else the path's usual model.
+	name := func(path, coupling string) string {
+		if e, ok := a.man.FindCoupling(s.Dataset, path, coupling); ok {
+			return e.Name
+		}
 		e, _ := a.man.Find(s.Dataset, path)
 		return e.Name
 	}
-	out := []laneSpec{{name(s.Path), s.Solver, s.NFE, s.Particles, s.Seed}}
+	out := []laneSpec{{name(s.Path, s.Coupling), s.Solver, s.NFE, s.Particles, s.Seed}}
 	switch s.Compare {
 	case ComparePaths:
-		out = append(out, laneSpec{name(s.PathB), s.Solver, s.NFE, s.Particles, s.Seed})
+		out = append(out, laneSpec{name(s.PathB, s.Coupling), s.Solver, s.NFE, s.Particles, s.Seed})
 	case CompareSolvers:
-		out = append(out, laneSpec{name(s.Path), s.SolverB, s.NFEB, s.Particles, s.Seed})
+		out = append(out, laneSpec{name(s.Path, s.Coupling), s.SolverB, s.NFEB, s.Particles, s.Seed})
+	case CompareCouplings:
+		other := CouplingOT
+		if s.Coupling == CouplingOT {
+			other = CouplingIndependent
+		}
+		out = append(out, laneSpec{name(s.Path, other), s.Solver, s.NFE, s.Particles, s.Seed})
 	}
 	return out
 }

@@ -15,6 +15,9 @@ const (
 	CompareOff     = "off"
 	ComparePaths   = "paths"   // the second panel uses PathB, same solver and NFE
 	CompareSolvers = "solvers" // the second panel uses SolverB and NFEB, same model
+	// CompareCouplings puts the other coupling's model (I-CFM beside OT-CFM) in the second
+	// panel, same path, solver and NFE.
+	CompareCouplings = "couplings"
 )
 
 // Limits on what a control accepts.
@@ -28,6 +31,7 @@ const (
 type Settings struct {
 	Dataset   string
 	Path      string
+	Coupling  string // CouplingIndependent or CouplingOT, where the manifest has both
 	Solver    string
 	NFE       int // network evaluations asked for; steps = max(1, NFE / evals per step)
 	Particles int
@@ -46,7 +50,7 @@ type Settings struct {
 // DefaultSettings are what the app starts with, before a manifest picks the model.
 func DefaultSettings() Settings {
 	return Settings{
-		Path: sampler.PathOT, Solver: sampler.Midpoint, NFE: 20, Particles: 3000, Speed: 1,
+		Path: sampler.PathOT, Coupling: CouplingIndependent, Solver: sampler.Midpoint, NFE: 20, Particles: 3000, Speed: 1,
 		Compare: CompareOff, PathB: sampler.PathVP, SolverB: sampler.Euler, NFEB: 20, Seed: 1,
 	}
 }
@@ -117,18 +121,16 @@ func floatOptions(vs []float64, cur float64) []string {
 // Controls lists the controls with their current values and choices.
 func (a *App) Controls() []Control {
 	s := a.s
-	var datasets, paths []string
+	var datasets, paths, couplings []string
 	if a.man != nil {
 		datasets = a.man.Datasets()
 		paths = a.man.Paths(s.Dataset)
-	}
-	compare := []string{CompareOff, CompareSolvers}
-	if len(paths) > 1 {
-		compare = []string{CompareOff, ComparePaths, CompareSolvers}
+		couplings = a.man.Couplings(s.Dataset, s.Path)
 	}
 	return []Control{
 		{Name: "model", Label: "Model", Kind: "select", Value: s.Dataset, Options: datasets, Key: "M"},
 		{Name: "path", Label: "Path", Kind: "select", Value: s.Path, Options: paths, Key: "P"},
+		{Name: "coupling", Label: "Coupling", Kind: "select", Value: s.Coupling, Options: couplings, Key: "O", Hidden: len(couplings) < 2},
 		{Name: "solver", Label: "Solver", Kind: "select", Value: s.Solver, Options: sampler.Methods(), Key: "S"},
 		{Name: "nfe", Label: "NFE", Kind: "select", Value: itoa(s.NFE), Options: intOptions(nfeOptions, s.NFE), Key: "+/-"},
 		{Name: "particles", Label: "Particles", Kind: "select", Value: itoa(s.Particles), Options: intOptions(particleOptions, s.Particles), Key: "[ ]"},
@@ -137,11 +139,24 @@ func (a *App) Controls() []Control {
 		{Name: "data", Label: "True data", Kind: "toggle", Value: onOff(s.Data), Key: "D"},
 		{Name: "field", Label: "Vector field", Kind: "toggle", Value: onOff(s.Field), Key: "V"},
 		{Name: "density", Label: "Learned density", Kind: "toggle", Value: onOff(s.Density), Key: "L"},
-		{Name: "compare", Label: "Side by side", Kind: "select", Value: s.Compare, Options: compare, Key: "C"},
+		{Name: "compare", Label: "Side by side", Kind: "select", Value: s.Compare, Options: a.compareModes(s), Key: "C"},
 		{Name: "pathB", Label: "Path B", Kind: "select", Value: s.PathB, Options: paths, Hidden: s.Compare != ComparePaths},
 		{Name: "solverB", Label: "Solver B", Kind: "select", Value: s.SolverB, Options: sampler.Methods(), Hidden: s.Compare != CompareSolvers},
 		{Name: "nfeB", Label: "NFE B", Kind: "select", Value: itoa(s.NFEB), Options: intOptions(nfeOptions, s.NFEB), Hidden: s.Compare != CompareSolvers},
 	}
+}
+
+// compareModes lists the side-by-side modes the manifest allows for s's model.
+func (a *App) compareModes(s Settings) []string {
+	out := []string{CompareOff}
+	if a.man != nil && len(a.man.Paths(s.Dataset)) > 1 {
+		out = append(out, ComparePaths)
+	}
+	out = append(out, CompareSolvers)
+	if a.man != nil && len(a.man.Couplings(s.Dataset, s.Path)) > 1 {
+		out = append(out, CompareCouplings)
+	}
+	return out
 }
 
 func parseBool(v string) (bool, error) {
@@ -183,7 +198,7 @@ func (a *App) Set(name, value string) error {
 		// A manifest name ("moons-vp") picks the path too.
 		for _, e := range a.man.Models {
 			if e.Name == value {
-				s.Dataset, s.Path = e.Dataset, e.Path
+				s.Dataset, s.Path, s.Coupling = e.Dataset, e.Path, e.CouplingName()
 				return a.apply(s)
 			}
 		}
@@ -202,6 +217,14 @@ func (a *App) Set(name, value string) error {
 			return err
 		}
 		s.Path = value
+	case "coupling":
+		if a.man == nil {
+			return fmt.Errorf("coupling: no models are loaded yet")
+		}
+		if err := oneOf(a.man.Couplings(s.Dataset, s.Path)); err != nil {
+			return err
+		}
+		s.Coupling = value
 	case "solver":
 		if err := oneOf(sampler.Methods()); err != nil {
 			return err
@@ -246,11 +269,7 @@ func (a *App) Set(name, value string) error {
 			s.Density = b
 		}
 	case "compare":
-		opts := []string{CompareOff, CompareSolvers}
-		if a.man != nil && len(a.man.Paths(s.Dataset)) > 1 {
-			opts = []string{CompareOff, ComparePaths, CompareSolvers}
-		}
-		if err := oneOf(opts); err != nil {
+		if err := oneOf(a.compareModes(s)); err != nil {
 			return err
 		}
 		s.Compare = value
@@ -313,7 +332,7 @@ func checkMemory(s Settings) error {
 	}
 	total := bytes(s.Solver, s.NFE)
 	switch s.Compare {
-	case ComparePaths:
+	case ComparePaths, CompareCouplings:
 		total *= 2
 	case CompareSolvers:
 		total += bytes(s.SolverB, s.NFEB)
@@ -388,7 +407,8 @@ func Shortcuts() []Shortcut {
 		{"] / [", "more / fewer particles"},
 		{"↑ / ↓", "faster / slower"},
 		{"T D V L", "trails, true data, vector field, learned density"},
-		{"C", "side by side: off, paths, solvers"},
+		{"O", "coupling: independent (I-CFM) / minibatch OT (OT-CFM), where a model has both"},
+		{"C", "side by side: off, paths, solvers, couplings"},
 		{"X", "clear dropped particles"},
 		{"click / tap", "drop a group of particles and follow them"},
 	}
@@ -423,6 +443,8 @@ func (a *App) Key(name string, shift bool) bool {
 		err = a.Cycle("path", dir)
 	case "S":
 		err = a.Cycle("solver", dir)
+	case "O":
+		err = a.Cycle("coupling", dir)
 	case "C":
 		err = a.Cycle("compare", dir)
 	case "Equal", "NumpadAdd", "KPAdd":

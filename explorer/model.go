@@ -108,6 +108,14 @@ func (g *dataField) VelocityDiv(dst, div, x []float32, t float64) {
 	g.scale(dst)
 }
 
+// Couplings of noise and data in training: I-CFM pairs them independently; OT-CFM pairs
+// each minibatch by optimal transport, which straightens the paths and so needs fewer
+// steps to sample.
+const (
+	CouplingIndependent = "independent"
+	CouplingOT          = "ot"
+)
+
 // Entry is one model in the manifest.
 type Entry struct {
 	Name    string `json:"name"`    // unique, e.g. "moons-ot"
@@ -115,6 +123,16 @@ type Entry struct {
 	Path    string `json:"path"`    // "ot", "vp" or "ve"
 	File    string `json:"file"`    // relative to the manifest, e.g. "moons-ot.safetensors"
 	Bytes   int64  `json:"bytes,omitempty"`
+	// Coupling is how the model was trained: "independent" (or empty) or "ot".
+	Coupling string `json:"coupling,omitempty"`
+}
+
+// CouplingName is the entry's coupling, "independent" when the manifest leaves it out.
+func (e Entry) CouplingName() string {
+	if e.Coupling == "" {
+		return CouplingIndependent
+	}
+	return e.Coupling
 }
 
 // Manifest lists the models a site ships: models/manifest.json beside the page.
@@ -152,8 +170,10 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("explorer: manifest model %d: name, dataset and file are required", i)
 		case seen[e.Name]:
 			return fmt.Errorf("explorer: manifest lists model %q twice", e.Name)
-		case pair[e.Dataset+"/"+e.Path]:
-			return fmt.Errorf("explorer: manifest lists two models for dataset %q on path %q", e.Dataset, e.Path)
+		case e.Coupling != "" && e.Coupling != CouplingIndependent && e.Coupling != CouplingOT:
+			return fmt.Errorf("explorer: manifest model %q: coupling %q, want %s or %s", e.Name, e.Coupling, CouplingIndependent, CouplingOT)
+		case pair[e.Dataset+"/"+e.Path+"/"+e.CouplingName()]:
+			return fmt.Errorf("explorer: manifest lists two models for dataset %q on path %q with the %s coupling", e.Dataset, e.Path, e.CouplingName())
 		case strings.HasPrefix(e.File, "/") || strings.Contains(e.File, "..") || strings.Contains(e.File, "://"):
 			return fmt.Errorf("explorer: manifest model %q: file %q must be a relative path inside models/", e.Name, e.File)
 		}
@@ -161,7 +181,7 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("explorer: manifest model %q: %w", e.Name, err)
 		}
 		seen[e.Name] = true
-		pair[e.Dataset+"/"+e.Path] = true
+		pair[e.Dataset+"/"+e.Path+"/"+e.CouplingName()] = true
 	}
 	if m.Default != "" && !seen[m.Default] {
 		return fmt.Errorf("explorer: the manifest's default model %q is not in its list", m.Default)
@@ -169,14 +189,39 @@ func (m *Manifest) Validate() error {
 	return nil
 }
 
-// Find returns the entry for a dataset and path.
+// Find returns the entry for a dataset and path: the independent-coupling model if
+// there is one, else the first.
 func (m *Manifest) Find(dataset, pathName string) (Entry, bool) {
+	if e, ok := m.FindCoupling(dataset, pathName, CouplingIndependent); ok {
+		return e, true
+	}
 	for _, e := range m.Models {
 		if e.Dataset == dataset && e.Path == pathName {
 			return e, true
 		}
 	}
 	return Entry{}, false
+}
+
+// FindCoupling returns the entry for a dataset, path and coupling.
+func (m *Manifest) FindCoupling(dataset, pathName, coupling string) (Entry, bool) {
+	for _, e := range m.Models {
+		if e.Dataset == dataset && e.Path == pathName && e.CouplingName() == coupling {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// Couplings lists the couplings with a model for dataset on path: independent first.
+func (m *Manifest) Couplings(dataset, pathName string) []string {
+	var out []string
+	for _, c := range []string{CouplingIndependent, CouplingOT} {
+		if _, ok := m.FindCoupling(dataset, pathName, c); ok {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Datasets lists the datasets with at least one model, in manifest order.
@@ -214,26 +259,32 @@ func (m *Manifest) DefaultEntry() Entry {
 }
 
 // ManifestFromFiles builds a manifest from file names of the form DATASET-PATH.EXT
-// (e.g. "moons-vp.safetensors"), for a folder of models without a manifest. Names that
-// do not fit are skipped.
+// (e.g. "moons-vp.safetensors"), or DATASET-PATH-otcfm.EXT for a model trained with the
+// OT coupling, for a folder of models without a manifest. Names that do not fit are
+// skipped.
 func ManifestFromFiles(files []string, def string) *Manifest {
 	m := &Manifest{Version: 1}
 	sort.Strings(files)
 	for _, f := range files {
 		base := path.Base(f)
 		stem := strings.TrimSuffix(base, path.Ext(base))
-		i := strings.LastIndex(stem, "-")
+		coupling, core := "", stem
+		if c, ok := strings.CutSuffix(stem, "-otcfm"); ok {
+			coupling, core = CouplingOT, c
+		}
+		i := strings.LastIndex(core, "-")
 		if i <= 0 {
 			continue
 		}
-		ds, p := stem[:i], stem[i+1:]
+		ds, p := core[:i], core[i+1:]
 		if _, err := sampler.NewPath(sampler.PathSpec{Name: p}); err != nil {
 			continue
 		}
-		if _, dup := m.Find(ds, p); dup {
+		e := Entry{Name: stem, Dataset: ds, Path: p, File: base, Coupling: coupling}
+		if _, dup := m.FindCoupling(ds, p, e.CouplingName()); dup {
 			continue
 		}
-		m.Models = append(m.Models, Entry{Name: stem, Dataset: ds, Path: p, File: base})
+		m.Models = append(m.Models, e)
 		if stem == def {
 			m.Default = def
 		}

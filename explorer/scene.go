@@ -95,6 +95,9 @@ func (a *App) panel(ls *laneState) Panel {
 	sl := a.models[ls.spec.model]
 	e := sl.entry
 	p.Title = fmt.Sprintf("%s · %s · %s", e.Dataset, strings.ToUpper(e.Path), ls.spec.solver)
+	if e.CouplingName() == CouplingOT {
+		p.Title = fmt.Sprintf("%s · %s, OT-CFM · %s", e.Dataset, strings.ToUpper(e.Path), ls.spec.solver)
+	}
 	switch {
 	case sl.err != nil:
 		p.Message = fmt.Sprintf("Could not load the model %s (models/%s): %v", e.Name, e.File, sl.err)
@@ -186,6 +189,7 @@ func groupView(g groupLanes, dr drop, t float64) Group {
 type LaneStatus struct {
 	Model    string  `json:"model"`
 	Path     string  `json:"path"`
+	Coupling string  `json:"coupling"` // "independent" (I-CFM) or "ot" (OT-CFM)
 	Solver   string  `json:"solver"`
 	T        float64 `json:"t"`
 	TMax     float64 `json:"tMax"`
@@ -264,7 +268,7 @@ func (a *App) status(withSample bool) Status {
 	}
 	for i, ls := range a.lanes {
 		sl := a.models[ls.spec.model]
-		lst := LaneStatus{Model: ls.spec.model, Path: sl.entry.Path, Solver: ls.spec.solver, W2: ls.q.w2, W2Floor: -1}
+		lst := LaneStatus{Model: ls.spec.model, Path: sl.entry.Path, Coupling: sl.entry.CouplingName(), Solver: ls.spec.solver, W2: ls.q.w2, W2Floor: -1}
 		if ls.lane == nil {
 			st.Loading = st.Loading || sl.pending
 		} else {

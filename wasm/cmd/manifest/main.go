@@ -1,6 +1,7 @@
 // Command manifest writes models/manifest.json for the explorer: it opens every
 // *.safetensors file in a folder, checks that it decodes into a 2-D model the
-// explorer can show, and lists it with its dataset and path (make www runs it).
+// explorer can show, and lists it with its dataset, path and coupling (from the file's
+// provenance; make www runs it).
 //
 //	go run ./cmd/manifest -dir ../www/models -default moons-ot
 package main
@@ -46,14 +47,20 @@ func run(dir, def string) error {
 		name := strings.TrimSuffix(base, filepath.Ext(base))
 		ds := f.Meta.Data.Name
 		if ds == "" {
-			ds = strings.TrimSuffix(name, "-"+f.Meta.Path.Name)
+			ds = strings.TrimSuffix(strings.TrimSuffix(name, "-otcfm"), "-"+f.Meta.Path.Name)
 		}
-		if _, dup := m.Find(ds, f.Meta.Path.Name); dup {
-			fmt.Fprintf(os.Stderr, "manifest: skipping %s: another file is already the %s model on path %s\n", path, ds, f.Meta.Path.Name)
+		e := explorer.Entry{Name: name, Dataset: ds, Path: f.Meta.Path.Name, File: base}
+		if c := f.Meta.Provenance.Coupling; c != "" && c != explorer.CouplingIndependent {
+			e.Coupling = c
+		}
+		if _, dup := m.FindCoupling(ds, e.Path, e.CouplingName()); dup {
+			fmt.Fprintf(os.Stderr, "manifest: skipping %s: another file is already the %s model on path %s with the %s coupling\n",
+				path, ds, e.Path, e.CouplingName())
 			continue
 		}
 		st, _ := os.Stat(path)
-		m.Models = append(m.Models, explorer.Entry{Name: name, Dataset: ds, Path: f.Meta.Path.Name, File: base, Bytes: st.Size()})
+		e.Bytes = st.Size()
+		m.Models = append(m.Models, e)
 		if name == def {
 			m.Default = def
 		}

@@ -13,13 +13,19 @@ import (
 
 func writeModel(t *testing.T, path, dataset, pathName string, dim int) {
 	t.Helper()
+	writeCoupled(t, path, dataset, pathName, dim, "")
+}
+
+// writeCoupled writes a model whose provenance names its training coupling.
+func writeCoupled(t *testing.T, path, dataset, pathName string, dim int, coupling string) {
+	t.Helper()
 	spec := sampler.MLPSpec{Dim: dim, Hidden: []int{4}}
 	var ws, bs [][]float32
 	for _, sh := range spec.LayerShapes() {
 		ws, bs = append(ws, make([]float32, sh[0]*sh[1])), append(bs, make([]float32, sh[0]))
 	}
 	f, err := weights.NewFile(weights.Meta{Model: spec, Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: pathName}},
-		Data: weights.DataInfo{Name: dataset}}, ws, bs)
+		Data: weights.DataInfo{Name: dataset}, Provenance: weights.Provenance{Coupling: coupling}}, ws, bs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +40,7 @@ func TestManifest(t *testing.T) {
 	writeModel(t, filepath.Join(dir, "moons-vp.safetensors"), "moons", "vp", 2)
 	writeModel(t, filepath.Join(dir, "rings-ot.safetensors"), "rings", "ot", 2)
 	writeModel(t, filepath.Join(dir, "mnist-ot.safetensors"), "mnist", "ot", 784) // skipped: not 2-D
+	writeCoupled(t, filepath.Join(dir, "moons-ot-otcfm.safetensors"), "moons", "ot", 2, "ot")
 	if err := run(dir, "moons-vp"); err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +52,12 @@ func TestManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Default != "moons-vp" || len(m.Models) != 3 || strings.Join(m.Paths("moons"), ",") != "ot,vp" {
+	if m.Default != "moons-vp" || len(m.Models) != 4 || strings.Join(m.Paths("moons"), ",") != "ot,vp" ||
+		strings.Join(m.Couplings("moons", "ot"), ",") != "independent,ot" {
 		t.Errorf("manifest: %+v", m)
+	}
+	if e, _ := m.FindCoupling("moons", "ot", "ot"); e.Name != "moons-ot-otcfm" {
+		t.Errorf("the OT-CFM model is %+v", e)
 	}
 	for _, e := range m.Models {
 		if e.Bytes <= 0 || e.File != e.Name+".safetensors" {

@@ -39,7 +39,10 @@ const IIDFloorReps = 8
 
 // Model is one model file and what the report measured of it.
 type Model struct {
-	File    string       `json:"file"`
+	File string `json:"file"`
+	// Label names the model among its dataset's: its path, with " OT-CFM" for a model
+	// trained with the OT coupling.
+	Label   string       `json:"label"`
 	Quality *eval.Result `json:"quality"`
 	Sweep   []Point      `json:"sweep,omitempty"`
 	// Straightness of 20-step midpoint trajectories (1 = straight lines).
@@ -85,7 +88,7 @@ func Run(opt Options) (*Results, error) {
 		return nil, err
 	}
 	res := &Results{SweepFloor: map[string]float64{}, SweepN: opt.SweepN, Target: opt.Target}
-	byData := map[string]map[string]*Model{} // dataset → path → model
+	byData := map[string]map[string]*Model{} // dataset → label → model
 	for _, file := range files {
 		f, err := weights.ReadFile(file)
 		if err != nil {
@@ -97,11 +100,20 @@ func Run(opt Options) (*Results, error) {
 		if byData[name] == nil {
 			byData[name] = map[string]*Model{}
 		}
-		byData[name][f.Meta.Path.Name] = m
+		m.Label = f.Meta.Path.Name
+		if f.Meta.Provenance.Coupling == "ot" {
+			m.Label += " OT-CFM"
+		}
+		byData[name][m.Label] = m
 	}
-	// Datasets with more than one path get the sweep and the trajectory figure.
+	// Datasets with more than one path get the sweep and the trajectory figure (with the
+	// OT-CFM model beside the paths' I-CFM ones, where there is one).
 	var compared []string
-	for name, paths := range byData {
+	for name, models := range byData {
+		paths := map[string]bool{}
+		for _, m := range models {
+			paths[m.f.Meta.Path.Name] = true
+		}
 		if len(paths) > 1 {
 			compared = append(compared, name)
 		}
@@ -226,20 +238,21 @@ func Markdown(res *Results, compared []string, density bool) string {
 	for _, m := range res.Models {
 		q := m.Quality
 		b.WriteString(fmt.Sprintf("| %s | %s | %s | %.4f | %.4f | **%.2f** | %.4f | **%.2f** | %.1e | %.3f |\n",
-			m.File, q.Dataset, q.Path, q.W2, q.W2Floor, q.W2Ratio, q.W2IIDFloor, q.W2IIDRatio, mmdAt(q, 0.2), q.NLL))
+			m.File, q.Dataset, m.Label, q.W2, q.W2Floor, q.W2Ratio, q.W2IIDFloor, q.W2IIDRatio, mmdAt(q, 0.2), q.NLL))
 	}
 	for _, name := range compared {
 		b.WriteString(fmt.Sprintf("\n## %s: paths and solvers\n\n", name))
 		b.WriteString(fmt.Sprintf("Fewest NFE at which each path and solver reach W2 ≤ %.1f× the data floor (n = %d, floor %.4f); "+
 			"— where no budget up to 64 (or dopri5 tolerance down to 1e-4) did. Straightness is the mean ratio of "+
-			"displacement to trajectory length (1 = straight lines).\n\n", res.Target, res.SweepN, res.SweepFloor[name]))
+			"displacement to trajectory length (1 = straight lines). An \"ot OT-CFM\" row is the OT path trained with the OT coupling " +
+			"(noise and data paired by optimal transport within each minibatch) instead of the independent one (I-CFM) of the others.\n\n", res.Target, res.SweepN, res.SweepFloor[name]))
 		b.WriteString("| path | euler | midpoint | heun | rk4 | dopri5 | straightness | best W2 / data floor |\n|---|---|---|---|---|---|---|---|\n")
 		for _, m := range res.Models {
 			if m.Quality.Dataset != name || m.Sweep == nil {
 				continue
 			}
 			target := res.Target * res.SweepFloor[name]
-			b.WriteString("| " + m.Quality.Path)
+			b.WriteString("| " + m.Label)
 			best := math.Inf(1)
 			for _, s := range []string{"euler", "midpoint", "heun", "rk4", "dopri5"} {
 				if k := MinNFE(m.Sweep, s, target); k > 0 {

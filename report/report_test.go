@@ -14,6 +14,13 @@ import (
 // writeZeroModel writes a model whose velocity is zero: its samples are the source.
 func writeZeroModel(t *testing.T, dir, name, path string) {
 	t.Helper()
+	writeZeroCoupled(t, dir, name, path, "")
+}
+
+// writeZeroCoupled writes a zero model whose provenance names its coupling; an "ot" one
+// is saved as NAME-PATH-otcfm.
+func writeZeroCoupled(t *testing.T, dir, name, path, coupling string) {
+	t.Helper()
 	spec := sampler.MLPSpec{Dim: 2, Hidden: []int{4}}
 	var ws, bs [][]float32
 	for _, sh := range spec.LayerShapes() {
@@ -21,11 +28,15 @@ func writeZeroModel(t *testing.T, dir, name, path string) {
 		bs = append(bs, make([]float32, sh[0]))
 	}
 	f, err := weights.NewFile(weights.Meta{Model: spec, Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: path}},
-		Data: weights.DataInfo{Name: name}}, ws, bs)
+		Data: weights.DataInfo{Name: name}, Provenance: weights.Provenance{Coupling: coupling}}, ws, bs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := weights.WriteFile(filepath.Join(dir, name+"-"+path+".safetensors"), f, weights.F32); err != nil {
+	file := name + "-" + path
+	if coupling == "ot" {
+		file += "-otcfm"
+	}
+	if err := weights.WriteFile(filepath.Join(dir, file+".safetensors"), f, weights.F32); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -38,12 +49,18 @@ func TestRunWritesReport(t *testing.T) {
 	writeZeroModel(t, models, "moons", "ot")
 	writeZeroModel(t, models, "moons", "ve")
 	writeZeroModel(t, models, "rings", "ot")
+	writeZeroCoupled(t, models, "moons", "ot", "ot")
+	writeZeroCoupled(t, models, "rings", "ot", "ot")
 	res, err := Run(Options{Models: models, Out: out, SweepN: 40, QualityN: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Models) != 3 || res.SweepFloor["moons"] <= 0 {
+	if len(res.Models) != 5 || res.SweepFloor["moons"] <= 0 {
 		t.Fatalf("results %+v", res)
+	}
+	// rings has one path: its OT-CFM model gets a quality row, not a sweep.
+	if _, ok := res.SweepFloor["rings"]; ok {
+		t.Error("rings (one path, two couplings) was swept")
 	}
 	for _, f := range []string{"README.md", "results.json", "w2-nfe-moons.png", "trajectories-moons.png", "density.png"} {
 		st, err := os.Stat(filepath.Join(out, f))
@@ -53,7 +70,8 @@ func TestRunWritesReport(t *testing.T) {
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "README.md"))
 	for _, want := range []string{"| moons-ot.safetensors | moons | ot |", "## moons: paths and solvers", "| ve |", "density.png",
-		"| W2 / data floor | i.i.d. floor | W2 / i.i.d. floor |", "The **i.i.d. floor** is"} {
+		"| W2 / data floor | i.i.d. floor | W2 / i.i.d. floor |", "The **i.i.d. floor** is",
+		"| moons-ot-otcfm.safetensors | moons | ot OT-CFM |", "| rings-ot-otcfm.safetensors | rings | ot OT-CFM |", "\n| ot OT-CFM |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("README.md lacks %q", want)
 		}

@@ -22,6 +22,8 @@ var (
 		"ot": color.RGBA{31, 119, 180, 255},
 		"vp": color.RGBA{255, 127, 14, 255},
 		"ve": color.RGBA{44, 160, 44, 255},
+		// The OT path trained with the OT coupling (the model's Label).
+		"ot OT-CFM": color.RGBA{148, 103, 189, 255},
 	}
 	solverDash = map[string][]vg.Length{
 		"euler":    {vg.Points(1), vg.Points(2)},

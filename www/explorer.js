@@ -181,7 +181,7 @@
       if (lw > 0) text += " · " + lw + (lw === 1 ? " worker" : " workers");
       if (s.lanes && s.lanes.length > 1) {
         text = s.lanes.map(function (l) {
-          return l.path.toUpperCase() + " " + l.solver + ": NFE " + l.nfe + (l.w2 >= 0 ? ", W2 " + l.w2.toFixed(3) : "");
+          return l.path.toUpperCase() + (l.coupling === "ot" ? " OT-CFM" : "") + " " + l.solver + ": NFE " + l.nfe + (l.w2 >= 0 ? ", W2 " + l.w2.toFixed(3) : "");
         }).join(" | ") + " · " + Math.round(s.fps) + " fps";
       }
       hud.textContent = text;

@@ -15,25 +15,33 @@ BIN=${BIN:-bin/flowmatch}
 # warmup + cosine, gradient clipping, and an EMA of the weights. This is the recipe the
 # committed models were trained with (their provenance.command says so). -resume continues
 # an interrupted run from its checkpoint (and starts afresh when there is none).
-# OT-CFM (-coupling ot) gives straighter OT-path trajectories at about 1.5× the time per step.
-COMMON=(-hidden 128 -layers 3 -coupling independent -batch 1024 -steps 12000 -lr 2e-3 -ema 0.999 -dtype f16 -seed 1 -resume)
+# Beside them, OT-CFM models of the OT path (-coupling ot: noise and data paired by exact
+# optimal transport within groups of 128), same recipe otherwise, named DATASET-ot-otcfm:
+# their straighter trajectories need far fewer steps (the explorer's "coupling" control).
+COMMON=(-hidden 128 -layers 3 -batch 1024 -steps 12000 -lr 2e-3 -ema 0.999 -dtype f16 -seed 1 -resume)
 
+# DATASET PATH COUPLING
 MODELS=(
-	"8gaussians ot" "moons ot" "checkerboard ot" "2spirals ot"
-	"pinwheel ot" "rings ot" "swissroll ot" "circles ot"
-	"moons vp" "moons ve" "8gaussians vp" "8gaussians ve"
+	"8gaussians ot independent" "moons ot independent" "checkerboard ot independent" "2spirals ot independent"
+	"pinwheel ot independent" "rings ot independent" "swissroll ot independent" "circles ot independent"
+	"moons vp independent" "moons ve independent" "8gaussians vp independent" "8gaussians ve independent"
+	"moons ot ot" "8gaussians ot ot" "checkerboard ot ot" "2spirals ot ot"
+	"pinwheel ot ot" "rings ot ot" "swissroll ot ot" "circles ot ot"
 )
+
+# name DATASET PATH COUPLING: the model's file name without .safetensors.
+name() { if [[ $3 == ot ]]; then echo "$1-$2-otcfm"; else echo "$1-$2"; fi; }
 
 want=("$@")
 for m in "${MODELS[@]}"; do
-	read -r data path <<<"$m"
-	name="$data-$path"
+	read -r data path coupling <<<"$m"
+	name=$(name "$data" "$path" "$coupling")
 	if ((${#want[@]})) && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
 	echo "==> zoo: $name"
 	mkdir -p build/zoo
 	# A run stopped by a signal writes a checkpoint and exits 1: continue it (-resume).
 	for try in 1 2 3 4 5; do
-		if "$BIN" train -data "$data" -path "$path" "${COMMON[@]}" -ckpt "build/zoo/$name.ckpt" -o "weights/$name.safetensors"; then
+		if "$BIN" train -data "$data" -path "$path" -coupling "$coupling" "${COMMON[@]}" -ckpt "build/zoo/$name.ckpt" -o "weights/$name.safetensors"; then
 			break
 		fi
 		[[ -f build/zoo/$name.ckpt && $try -lt 5 ]] || { echo "zoo: $name failed" >&2; exit 1; }
@@ -47,8 +55,8 @@ done
 echo "==> zoo: quality"
 files=()
 for m in "${MODELS[@]}"; do
-	read -r data path <<<"$m"
-	name="$data-$path"
+	read -r data path coupling <<<"$m"
+	name=$(name "$data" "$path" "$coupling")
 	if ((${#want[@]})) && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
 	files+=("$PWD/weights/$name.safetensors")
 done

@@ -171,7 +171,9 @@ type status struct {
 	Workers      int          `json:"workers"`
 	UpdateMs     float64      `json:"updateMs"`
 	Lanes        []struct {
+		Model     string  `json:"model"`
 		Path      string  `json:"path"`
+		Coupling  string  `json:"coupling"`
 		Solver    string  `json:"solver"`
 		NFE       int     `json:"nfe"`
 		NFETotal  int     `json:"nfeTotal"`
@@ -581,6 +583,44 @@ func TestBrowserWorkers(t *testing.T) {
 				t.Fatalf("%s: particle %d ends at %v, in the page at %v", name, i, st.Sample[i], page.Sample[i])
 			}
 		}
+	}
+}
+
+// TestBrowserCouplings: with the OT-CFM model beside the I-CFM one, two Euler steps side
+// by side show what the straighter paths buy: the OT-CFM panel lands much nearer the
+// data.
+func TestBrowserCouplings(t *testing.T) {
+	dir, shipped := site(t)
+	if shipped == nil {
+		t.Skip("no shipped models")
+	}
+	e, ok := shipped.FindCoupling("moons", "ot", explorer.CouplingOT)
+	if !ok {
+		skip(t, "the shipped models have no OT-CFM moons model (weights/moons-ot-otcfm.safetensors)")
+	}
+	ctx := browser(t)
+	url := serve(t, dir)
+	cons := watchConsole(ctx)
+	q := fmt.Sprintf("%s?model=%s&solver=euler&nfe=2&particles=2000&compare=couplings", url, e.Name)
+	if err := chromedp.Do(ctx, chromedp.Navigate(q)); err != nil {
+		t.Fatal(err)
+	}
+	st := waitFor(t, ctx, "both panels at the end", 3*time.Minute, func(s status) bool {
+		return len(s.Lanes) == 2 && s.Lanes[0].Done && s.Lanes[1].Done && s.T >= s.TMax && s.Lanes[0].W2 >= 0 && s.Lanes[1].W2 >= 0
+	})
+	time.Sleep(1500 * time.Millisecond) // the final W2 of both panels
+	st = getStatus(t, ctx)
+	ot, ind := st.Lanes[0], st.Lanes[1]
+	t.Logf("2 Euler steps: OT-CFM (%s) W2 %.3f, I-CFM (%s) W2 %.3f", ot.Model, ot.W2, ind.Model, ind.W2)
+	if ot.Coupling != explorer.CouplingOT || ind.Coupling != explorer.CouplingIndependent || ot.Path != "ot" || ind.Path != "ot" {
+		t.Fatalf("panels: %+v", st.Lanes)
+	}
+	if !(ot.W2 < 0.5*ind.W2) {
+		t.Errorf("at 2 Euler steps OT-CFM's W2 %.3f is not under half I-CFM's %.3f", ot.W2, ind.W2)
+	}
+	screenshot(t, ctx, "explorer-couplings.png")
+	if errs := cons.Errors(); len(errs) > 0 {
+		t.Errorf("console errors:\n  %s", strings.Join(errs, "\n  "))
 	}
 }
 

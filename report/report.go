@@ -244,7 +244,7 @@ func Markdown(res *Results, compared []string, density bool) string {
 		b.WriteString(fmt.Sprintf("\n## %s: paths and solvers\n\n", name))
 		b.WriteString(fmt.Sprintf("Fewest NFE at which each path and solver reach W2 ≤ %.1f× the data floor (n = %d, floor %.4f); "+
 			"— where no budget up to 64 (or dopri5 tolerance down to 1e-4) did. Straightness is the mean ratio of "+
-			"displacement to trajectory length (1 = straight lines). An \"ot OT-CFM\" row is the OT path trained with the OT coupling " +
+			"displacement to trajectory length (1 = straight lines). An \"ot OT-CFM\" row is the OT path trained with the OT coupling "+
 			"(noise and data paired by optimal transport within each minibatch) instead of the independent one (I-CFM) of the others.\n\n", res.Target, res.SweepN, res.SweepFloor[name]))
 		b.WriteString("| path | euler | midpoint | heun | rk4 | dopri5 | straightness | best W2 / data floor |\n|---|---|---|---|---|---|---|---|\n")
 		for _, m := range res.Models {

@@ -48,7 +48,7 @@ func newWorkerPool(n int) *workerPool {
 					err = fmt.Errorf("%v", r)
 				}
 			}()
-			w.js = ctor.New("worker.js")
+			w.js = ctor.New("worker.js?module")
 		}()
 		if err != nil {
 			js.Global().Get("console").Call("warn", "flowmatch: no Web Workers ("+err.Error()+"); computing in the page")
@@ -71,7 +71,43 @@ func newWorkerPool(n int) *workerPool {
 	if len(p.workers) == 0 {
 		return nil
 	}
+	p.shareModule()
 	return p
+}
+
+// shareModule compiles worker.wasm once, here, and posts the module to every worker
+// (worker.js?module waits for it), instead of each worker fetching and compiling its own.
+// Where that fails, each gets null and fetches it itself.
+func (p *workerPool) shareModule() {
+	send := func(module js.Value) {
+		msg := js.ValueOf(map[string]any{"type": "module", "module": module})
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, w := range p.workers {
+			if w.dead == nil {
+				w.js.Call("postMessage", msg)
+			}
+		}
+	}
+	wa := js.Global().Get("WebAssembly")
+	if wa.Get("compileStreaming").Type() != js.TypeFunction {
+		send(js.Null())
+		return
+	}
+	var onOK, onErr js.Func
+	onOK = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		send(args[0])
+		onOK.Release()
+		onErr.Release()
+		return nil
+	})
+	onErr = js.FuncOf(func(js.Value, []js.Value) any {
+		send(js.Null())
+		onOK.Release()
+		onErr.Release()
+		return nil
+	})
+	wa.Call("compileStreaming", js.Global().Call("fetch", "worker.wasm")).Call("then", onOK, onErr)
 }
 
 func (p *workerPool) receive(w *pageWorker, msg js.Value) {

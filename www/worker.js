@@ -1,25 +1,49 @@
 // A Web Worker of the flowmatch explorer: runs worker.wasm (wasm/worker), which
 // integrates the slices of particles the page sends it. See wasm/worker/doc.go for the
 // messages. Messages that arrive while Go starts are kept and handed over in order.
+//
+// Started as worker.js?module, it waits for the page to post {type: "module", module}:
+// worker.wasm compiled once by the page for all its workers (module null: fetch it here).
+// Started as worker.js, it fetches and compiles worker.wasm itself.
 "use strict";
 importScripts("wasm_exec.js");
 
 var pending = [];
-self.onmessage = function (e) { pending.push(e.data); };
-
+var begun = false;
 var go = new Go();
-var started = typeof WebAssembly.instantiateStreaming === "function"
-  ? WebAssembly.instantiateStreaming(fetch("worker.wasm"), go.importObject)
-  : fetch("worker.wasm").then(function (r) { return r.arrayBuffer(); })
-      .then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
-started.then(function (r) {
-  go.run(r.instance); // runs main until it waits for work; it installs self.flowmatchWorker
-  var handle = self.flowmatchWorker;
-  if (typeof handle !== "function") throw new Error("worker.wasm did not install its message handler");
-  self.onmessage = function (e) { handle(e.data); };
-  var queued = pending;
-  pending = null;
-  queued.forEach(function (m) { handle(m); });
-}).catch(function (err) {
-  self.postMessage({ type: "fatal", error: "could not start worker.wasm: " + err });
-});
+
+function start(module) {
+  begun = true;
+  var started;
+  if (module) {
+    started = WebAssembly.instantiate(module, go.importObject);
+  } else if (typeof WebAssembly.instantiateStreaming === "function") {
+    started = WebAssembly.instantiateStreaming(fetch("worker.wasm"), go.importObject)
+      .then(function (r) { return r.instance; });
+  } else {
+    started = fetch("worker.wasm").then(function (r) { return r.arrayBuffer(); })
+      .then(function (b) { return WebAssembly.instantiate(b, go.importObject); })
+      .then(function (r) { return r.instance; });
+  }
+  started.then(function (instance) {
+    go.run(instance); // runs main until it waits for work; it installs self.flowmatchWorker
+    var handle = self.flowmatchWorker;
+    if (typeof handle !== "function") throw new Error("worker.wasm did not install its message handler");
+    self.onmessage = function (e) { handle(e.data); };
+    var queued = pending;
+    pending = null;
+    queued.forEach(function (m) { handle(m); });
+  }).catch(function (err) {
+    self.postMessage({ type: "fatal", error: "could not start worker.wasm: " + err });
+  });
+}
+
+self.onmessage = function (e) {
+  var m = e.data;
+  if (!begun && m && m.type === "module") {
+    start(m.module);
+    return;
+  }
+  pending.push(m);
+};
+if (!/[?&]module\b/.test(self.location.search)) start(null);

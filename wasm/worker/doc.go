@@ -12,6 +12,8 @@
 //	page → worker  {type: "cancel", id}
 //	worker → page  {type: "ready"}                              once, when Go runs
 //	worker → page  {type: "fatal", error}                       worker.js could not start Go
+//	page → worker  {type: "module", module}  first, to worker.js?module only: worker.wasm
+//	                                         compiled by the page (null: fetch it)
 //
 // Positions are n×d float32 values in data space, row after row. A worker takes a step
 // of each of its jobs in turn (so that panels side by side advance together) and answers

@@ -43,7 +43,6 @@ func NewGoPool(n int) *GoPool {
 func (p *GoPool) work(jobs chan Job, models chan modelFile) {
 	defer p.wg.Done()
 	w := NewWorker()
-	var runs []*Run
 	add := func(m modelFile) {
 		if err := w.AddModel(m.name, m.b); err != nil {
 			p.Push(Result{ID: -1, Err: err}) // no job's: the app drops it
@@ -54,15 +53,12 @@ func (p *GoPool) work(jobs chan Job, models chan modelFile) {
 		for len(models) > 0 {
 			add(<-models)
 		}
-		r, err := w.Start(job)
-		if err != nil {
+		if err := w.Start(job); err != nil {
 			p.Push(Result{ID: job.ID, Err: err})
-			return
 		}
-		runs = append(runs, r)
 	}
 	for {
-		if len(runs) == 0 {
+		if !w.Busy() {
 			select {
 			case m := <-models:
 				add(m)
@@ -86,28 +82,22 @@ func (p *GoPool) work(jobs chan Job, models chan modelFile) {
 				break more
 			}
 		}
-		live := runs[:0]
-		for _, r := range runs {
-			if p.cancelled(r.ID()) {
-				continue
-			}
-			k, x := r.Step()
-			p.Push(Result{ID: r.ID(), Step: k, X: append([]float32(nil), x...)})
-			if !r.Done() {
-				live = append(live, r)
-			}
-		}
-		clear(runs[len(live):])
-		runs = live
+		w.Round(p.dropCancelled, func(id, k int, x []float32) {
+			p.Push(Result{ID: id, Step: k, X: append([]float32(nil), x...)})
+		})
 		// Where goroutines are not preempted (js/wasm), let the app's run between rounds.
 		runtime.Gosched()
 	}
 }
 
-func (p *GoPool) cancelled(id int) bool {
+// dropCancelled reports whether run id was cancelled (or the pool closed), forgetting
+// the cancel: the run is dropped then.
+func (p *GoPool) dropCancelled(id int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.closed || p.cancel[id]
+	c := p.cancel[id]
+	delete(p.cancel, id)
+	return p.closed || c
 }
 
 // AddModel sends a model file to every worker, before any job that needs it. It may be

@@ -82,6 +82,7 @@ func DecodeModel(name, ds string, b []byte) (*Model, error) {
 // by side advance together.
 type Worker struct {
 	models map[string]*Model
+	runs   []*run
 }
 
 // NewWorker returns a worker with no models.
@@ -100,8 +101,8 @@ func (w *Worker) AddModel(name string, b []byte) error {
 	return nil
 }
 
-// Run is a job being integrated, a step at a time.
-type Run struct {
+// run is a job being integrated, a step at a time.
+type run struct {
 	job    Job
 	field  sampler.Field
 	solver *sampler.Solver
@@ -110,38 +111,52 @@ type Run struct {
 	k      int // steps taken
 }
 
-// Start checks a job and returns its run, before any step.
-func (w *Worker) Start(job Job) (*Run, error) {
+// Start checks a job and adds it to the worker's runs; Round takes its steps.
+func (w *Worker) Start(job Job) error {
 	m := w.models[job.Model]
 	if m == nil {
-		return nil, fmt.Errorf("model %s was not sent to this worker", job.Model)
+		return fmt.Errorf("model %s was not sent to this worker", job.Model)
 	}
 	s, err := sampler.NewSolver(sampler.Options{Method: job.Method})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if job.Steps < 1 {
-		return nil, fmt.Errorf("job %d: %d steps, want at least 1", job.ID, job.Steps)
+		return fmt.Errorf("job %d: %d steps, want at least 1", job.ID, job.Steps)
 	}
 	d := m.Field.Dim()
 	if len(job.X0)%d != 0 {
-		return nil, fmt.Errorf("job %d: %d values is not a whole number of %d-dimensional points", job.ID, len(job.X0), d)
+		return fmt.Errorf("job %d: %d values is not a whole number of %d-dimensional points", job.ID, len(job.X0), d)
 	}
-	return &Run{job: job, field: m.dataSpaceField(), solver: s, d: d, x: append([]float32(nil), job.X0...)}, nil
+	w.runs = append(w.runs, &run{job: job, field: m.dataSpaceField(), solver: s, d: d, x: append([]float32(nil), job.X0...)})
+	return nil
 }
 
-// ID is the job's id.
-func (r *Run) ID() int { return r.job.ID }
+// Busy reports whether any run has steps left.
+func (w *Worker) Busy() bool { return len(w.runs) > 0 }
 
-// Done reports whether every step has been taken.
-func (r *Run) Done() bool { return r.k >= r.job.Steps }
-
-// Step takes the next step and returns its number (1 for the first) and the positions
-// after it, valid until the next call.
-func (r *Run) Step() (int, []float32) {
-	if r.Done() {
-		return r.k, r.x
+// Round takes one step of each run in turn, so that panels side by side advance
+// together, and calls emit with the run's id, the step's number (1 for the first) and
+// the positions after it (valid during the call). Runs for which drop returns true (the
+// cancelled ones) are dropped first; finished runs are dropped after their last step.
+func (w *Worker) Round(drop func(id int) bool, emit func(id, step int, x []float32)) {
+	live := w.runs[:0]
+	for _, r := range w.runs {
+		if drop(r.job.ID) {
+			continue
+		}
+		r.step()
+		emit(r.job.ID, r.k, r.x)
+		if r.k < r.job.Steps {
+			live = append(live, r)
+		}
 	}
+	clear(w.runs[len(live):])
+	w.runs = live
+}
+
+// step takes the next step.
+func (r *run) step() {
 	j := r.job
 	t, t1 := gridTime(j.T0, j.T1, j.Steps, r.k), gridTime(j.T0, j.T1, j.Steps, r.k+1)
 	// In chunks no larger than a Lane's, so that each row sees the same code.
@@ -149,7 +164,6 @@ func (r *Run) Step() (int, []float32) {
 		r.solver.Step(r.field, r.x[i:min(len(r.x), i+laneChunk*r.d)], t, t1-t)
 	}
 	r.k++
-	return r.k, r.x
 }
 
 // farm is a lane's share-out over a pool.
@@ -198,18 +212,6 @@ func (l *Lane) Workers() int { return l.workers }
 
 // PoolErr says why a farmed lane came back to be computed here ("" if it did not).
 func (l *Lane) PoolErr() string { return l.poolErr }
-
-// JobIDs lists the ids of the lane's jobs in a pool (none when it is not farmed out).
-func (l *Lane) JobIDs() []int {
-	if l.farm == nil {
-		return nil
-	}
-	ids := make([]int, len(l.farm.slices))
-	for i, s := range l.farm.slices {
-		ids[i] = s.id
-	}
-	return ids
-}
 
 // Deliver takes in a result of one of the lane's jobs and commits every frame that is
 // complete. An error result, or one that does not fit, takes the lane back from the pool:

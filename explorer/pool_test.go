@@ -217,7 +217,7 @@ func TestWorkerErrors(t *testing.T) {
 	if err := w.AddModel("junk", []byte("not a model")); err == nil {
 		t.Error("junk accepted as a model")
 	}
-	if _, err := w.Start(Job{ID: 1, Model: "absent", Method: "euler", Steps: 1, X0: make([]float32, 2)}); err == nil {
+	if err := w.Start(Job{ID: 1, Model: "absent", Method: "euler", Steps: 1, X0: make([]float32, 2)}); err == nil {
 		t.Error("a job for a model never sent ran")
 	}
 	files := modelFiles(t)
@@ -229,7 +229,7 @@ func TestWorkerErrors(t *testing.T) {
 		{Model: "moons-ot", Method: "euler", Steps: 0, X0: make([]float32, 2)},
 		{Model: "moons-ot", Method: "euler", Steps: 1, X0: make([]float32, 3)},
 	} {
-		if _, err := w.Start(job); err == nil {
+		if err := w.Start(job); err == nil {
 			t.Errorf("job %+v ran", job)
 		}
 	}

@@ -69,8 +69,18 @@ func main() {
 		defer mu.Unlock()
 		return cancelled[id]
 	}
-	// A step of each run in turn, so that panels side by side advance together.
-	var runs []*explorer.Run
+	// dropCancelled forgets a cancel as its run is dropped.
+	dropCancelled := func(id int) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		c := cancelled[id]
+		delete(cancelled, id)
+		return c
+	}
+	emit := func(id, k int, x []float32) {
+		f := float32Array(x)
+		post(map[string]any{"type": "frame", "id": id, "step": k, "x": f}, f.Get("buffer"))
+	}
 	last := time.Now()
 	for {
 		mu.Lock()
@@ -81,35 +91,16 @@ func main() {
 			if isCancelled(job.ID) {
 				continue
 			}
-			r, err := w.Start(job)
-			if err != nil {
+			if err := w.Start(job); err != nil {
 				post(map[string]any{"type": "error", "id": job.ID, "error": err.Error()})
-				continue
 			}
-			runs = append(runs, r)
 		}
-		if len(runs) == 0 {
+		if !w.Busy() {
 			<-wake
 			last = time.Now()
 			continue
 		}
-		live := runs[:0]
-		for _, r := range runs {
-			if isCancelled(r.ID()) {
-				mu.Lock()
-				delete(cancelled, r.ID())
-				mu.Unlock()
-				continue
-			}
-			k, x := r.Step()
-			f := float32Array(x)
-			post(map[string]any{"type": "frame", "id": r.ID(), "step": k, "x": f}, f.Get("buffer"))
-			if !r.Done() {
-				live = append(live, r)
-			}
-		}
-		clear(runs[len(live):])
-		runs = live
+		w.Round(dropCancelled, emit)
 		if time.Since(last) > yieldEvery {
 			yield()
 			last = time.Now()

@@ -201,13 +201,13 @@ func (a *App) apply(s Settings) error {
 			s.Compare = CompareOff
 		}
 		couplings := a.man.Couplings(s.Dataset, s.Path)
-		if !contains(couplings, s.Coupling) && len(couplings) > 0 {
+		if !slices.Contains(couplings, s.Coupling) && len(couplings) > 0 {
 			s.Coupling = couplings[0]
 		}
 		if s.Compare == CompareCouplings && len(couplings) < 2 {
 			s.Compare = CompareOff
 		}
-		if !contains(paths, s.PathB) || (s.PathB == s.Path && len(paths) > 1) {
+		if !slices.Contains(paths, s.PathB) || (s.PathB == s.Path && len(paths) > 1) {
 			for _, p := range paths {
 				if p != s.Path {
 					s.PathB = p
@@ -220,15 +220,6 @@ func (a *App) apply(s Settings) error {
 	a.clock.Speed = s.Speed
 	a.sync()
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // specs are the lanes the settings ask for: one, or two side by side.

@@ -12,6 +12,7 @@ import (
 	"syscall/js"
 
 	"github.com/flowmatch/flowmatch/explorer"
+	"github.com/flowmatch/flowmatch/wasm/internal/jsarray"
 	"github.com/hajimehoshi/ebiten/v2"
 )
 
@@ -76,10 +77,7 @@ func fetch(path string) ([]byte, error) {
 		return nil
 	})
 	onBuf = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		u8 := js.Global().Get("Uint8Array").New(args[0])
-		b := make([]byte, u8.Get("length").Int())
-		js.CopyBytesToGo(b, u8)
-		ch <- result{b: b}
+		ch <- result{b: jsarray.Bytes(args[0])}
 		return nil
 	})
 	onResp = js.FuncOf(func(_ js.Value, args []js.Value) any {

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"sync"
 	"syscall/js"
-	"unsafe"
 
 	"github.com/flowmatch/flowmatch/explorer"
+	"github.com/flowmatch/flowmatch/wasm/internal/jsarray"
 )
 
 // maxWorkers bounds the pool whatever the browser says it has: beyond a few workers the
@@ -117,13 +117,7 @@ func (p *workerPool) receive(w *pageWorker, msg js.Value) {
 	switch msg.Get("type").String() {
 	case "frame":
 		id, step := msg.Get("id").Int(), msg.Get("step").Int()
-		x := msg.Get("x")
-		out := make([]float32, x.Get("length").Int())
-		if len(out) > 0 {
-			u8 := js.Global().Get("Uint8Array").New(x.Get("buffer"), x.Get("byteOffset"), x.Get("byteLength"))
-			js.CopyBytesToGo(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*len(out)), u8)
-		}
-		p.Push(explorer.Result{ID: id, Step: step, X: out})
+		p.Push(explorer.Result{ID: id, Step: step, X: jsarray.Float32s(msg.Get("x"))})
 		p.mu.Lock()
 		if w.running[id] == step {
 			delete(w.running, id)
@@ -199,11 +193,7 @@ func (p *workerPool) Start(i int, job explorer.Job) {
 		return
 	}
 	w := alive[i]
-	x := js.Global().Get("Float32Array").New(len(job.X0))
-	if len(job.X0) > 0 {
-		u8 := js.Global().Get("Uint8Array").New(x.Get("buffer"))
-		js.CopyBytesToJS(u8, unsafe.Slice((*byte)(unsafe.Pointer(&job.X0[0])), 4*len(job.X0)))
-	}
+	x := jsarray.Float32Array(job.X0)
 	w.running[job.ID] = job.Steps
 	w.js.Call("postMessage", js.ValueOf(map[string]any{"type": "run", "id": job.ID, "model": job.Model,
 		"method": job.Method, "steps": job.Steps, "t0": job.T0, "t1": job.T1, "x": x}), js.ValueOf([]any{x.Get("buffer")}))

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"syscall/js"
 	"time"
-	"unsafe"
 
 	"github.com/flowmatch/flowmatch/explorer"
+	"github.com/flowmatch/flowmatch/wasm/internal/jsarray"
 )
 
 // yieldEvery is how long the runs go on before the worker lets its messages (new runs,
@@ -34,7 +34,7 @@ func main() {
 		switch msg.Get("type").String() {
 		case "model":
 			name := msg.Get("name").String()
-			err := w.AddModel(name, bytesOf(msg.Get("bytes")))
+			err := w.AddModel(name, jsarray.Bytes(msg.Get("bytes")))
 			reply := map[string]any{"type": "model", "name": name, "error": nil}
 			if err != nil {
 				reply["error"] = err.Error()
@@ -78,7 +78,7 @@ func main() {
 		return c
 	}
 	emit := func(id, k int, x []float32) {
-		f := float32Array(x)
+		f := jsarray.Float32Array(x)
 		post(map[string]any{"type": "frame", "id": id, "step": k, "x": f}, f.Get("buffer"))
 	}
 	last := time.Now()
@@ -135,36 +135,6 @@ func jobOf(msg js.Value) (explorer.Job, error) {
 	if !x.InstanceOf(js.Global().Get("Float32Array")) {
 		return job, fmt.Errorf("job %d: positions are not a Float32Array", job.ID)
 	}
-	b := bytesOf(x)
-	if len(b) > 0 {
-		job.X0 = unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
-	}
+	job.X0 = jsarray.Float32s(x)
 	return job, nil
-}
-
-// bytesOf copies an ArrayBuffer or typed array into Go.
-func bytesOf(v js.Value) []byte {
-	var u8 js.Value
-	if v.InstanceOf(js.Global().Get("ArrayBuffer")) {
-		u8 = js.Global().Get("Uint8Array").New(v)
-	} else {
-		u8 = js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
-	}
-	// Backed by float32s, so that positions can be read in place (aligned).
-	f := make([]float32, (u8.Get("length").Int()+3)/4)
-	if len(f) == 0 {
-		return nil
-	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), u8.Get("length").Int())
-	js.CopyBytesToGo(b, u8)
-	return b
-}
-
-// float32Array copies x into a new Float32Array.
-func float32Array(x []float32) js.Value {
-	u8 := js.Global().Get("Uint8Array").New(4 * len(x))
-	if len(x) > 0 {
-		js.CopyBytesToJS(u8, unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x)))
-	}
-	return js.Global().Get("Float32Array").New(u8.Get("buffer"))
 }

@@ -8,7 +8,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/weights"
 )
 
 // Model is a velocity field ready to sample: a trained network (or, in tests, an exact
@@ -23,6 +25,30 @@ type Model struct {
 	// Mean and Std, when set, map the network's space to data space:
 	// x_data = Mean + Std·x_net per coordinate. The app works in data space.
 	Mean, Std []float64
+}
+
+// DecodeModel turns the bytes of a model file into a model named name (the manifest's
+// name), taking its dataset from the file's metadata when it names a 2-D one.
+func DecodeModel(name, ds string, b []byte) (*Model, error) {
+	f, err := weights.DecodeBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid model file: %w", err)
+	}
+	mlp, path, err := f.Model()
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{
+		Name: name, Dataset: ds, Path: path, Field: mlp,
+		TMin: f.Meta.Path.TMin, TMax: f.Meta.Path.TMax,
+	}
+	if dn := f.Meta.Data.Name; dn != "" && dataset.Dim(dn) == 2 {
+		m.Dataset = dn
+	}
+	if nz := f.Meta.Data.Normalization; nz != nil {
+		m.Mean, m.Std = nz.Mean, nz.Std
+	}
+	return m, nil
 }
 
 func (m *Model) tRange() (float64, float64) {

@@ -3,9 +3,7 @@ package explorer
 import (
 	"fmt"
 
-	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/sampler"
-	"github.com/flowmatch/flowmatch/weights"
 )
 
 // Pool integrates lanes on other threads: in the browser, Web Workers that each run a
@@ -51,30 +49,6 @@ type Result struct {
 // minFarmed is the fewest particles per worker worth sending away: below it the messages
 // and the wait for the slowest worker cost more than computing in the page.
 const minFarmed = 256
-
-// DecodeModel turns the bytes of a model file into a model named name (the manifest's
-// name), taking its dataset from the file's metadata when it names a 2-D one.
-func DecodeModel(name, ds string, b []byte) (*Model, error) {
-	f, err := weights.DecodeBytes(b)
-	if err != nil {
-		return nil, fmt.Errorf("not a valid model file: %w", err)
-	}
-	mlp, path, err := f.Model()
-	if err != nil {
-		return nil, err
-	}
-	m := &Model{
-		Name: name, Dataset: ds, Path: path, Field: mlp,
-		TMin: f.Meta.Path.TMin, TMax: f.Meta.Path.TMax,
-	}
-	if dn := f.Meta.Data.Name; dn != "" && dataset.Dim(dn) == 2 {
-		m.Dataset = dn
-	}
-	if nz := f.Meta.Data.Normalization; nz != nil {
-		m.Mean, m.Std = nz.Mean, nz.Std
-	}
-	return m, nil
-}
 
 // Worker is the far side of a [Pool]: the models it has been sent and the runs it is
 // integrating. The browser runs one per Web Worker (wasm/worker); [GoPool] runs them on

@@ -1,7 +1,6 @@
 package weights
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -10,10 +9,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/flowmatch/flowmatch/outfile"
 )
 
 // MaxHeaderSize is the largest JSON header Decode accepts, in bytes (as in the
@@ -444,47 +444,16 @@ func ReadFile(path string) (*File, error) {
 	return f, nil
 }
 
-// WriteFile encodes f with every tensor stored as dtype and writes it to path
-// atomically: into a temporary file in the same directory, then renamed over path,
-// so that readers see the old file or the new one, never a part.
-func WriteFile(path string, f *File, dtype DType) (err error) {
+// WriteFile encodes f with every tensor stored as dtype and writes it to path as
+// package outfile does. A regular file (or a new one) is written atomically: into a
+// temporary file in the same folder, then renamed over path, so that readers see the
+// old file or the new one, never a part. A device or FIFO is written through, a
+// symlink's target is written and the link kept, and a folder is refused. An f that
+// does not encode writes nothing.
+func WriteFile(path string, f *File, dtype DType) error {
 	b, err := Marshal(f, dtype)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-}
-
-// writeAtomic writes path through a temporary file and a rename.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriter(tmp)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return outfile.WriteFile(path, b)
 }

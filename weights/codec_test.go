@@ -8,11 +8,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowmatch/flowmatch/sampler"
 )
@@ -522,4 +524,144 @@ func TestWriteReadFile(t *testing.T) {
 			t.Errorf("ReadFile(/dev/zero): %v", err)
 		}
 	}
+}
+
+// TestWriteFileNotRegular checks that WriteFile writes through what is not a regular
+// file instead of renaming a temporary file over it: as root, the old code replaced
+// /dev/null with a model file, and a symlink with a file.
+func TestWriteFileNotRegular(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("devices, FIFOs and symlinks as Linux has them")
+	}
+	f := goldenFile(t)
+	want, err := Marshal(f, F32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	isDevice := func(t *testing.T, path string) {
+		t.Helper()
+		st, err := os.Lstat(path)
+		if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+			t.Fatalf("%s is no longer a character device: %v %v", path, st.Mode(), err)
+		}
+	}
+	// A regression here replaces the machine's own /dev/null or /dev/full with a file
+	// (as root), which breaks everything else running: put the device back.
+	restore := func(path, minor string) {
+		if st, err := os.Lstat(path); os.Geteuid() == 0 && err == nil && st.Mode()&os.ModeCharDevice == 0 {
+			os.Remove(path)
+			exec.Command("mknod", "-m", "666", path, "c", "1", minor).Run()
+		}
+	}
+
+	t.Run("dev-null", func(t *testing.T) {
+		t.Cleanup(func() { restore("/dev/null", "3") })
+		if err := WriteFile("/dev/null", f, F32); err != nil {
+			t.Fatal(err)
+		}
+		isDevice(t, "/dev/null")
+	})
+	t.Run("dev-full", func(t *testing.T) {
+		t.Cleanup(func() { restore("/dev/full", "7") })
+		err := WriteFile("/dev/full", f, F32)
+		if err == nil || !strings.Contains(err.Error(), "no space left") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("WriteFile(/dev/full) = %v, want one line about no space", err)
+		}
+		isDevice(t, "/dev/full")
+	})
+	t.Run("mknod", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("making a device node needs root")
+		}
+		// A device node of our own (1, 3 is null), so that no shared device is at stake.
+		dev := filepath.Join(t.TempDir(), "null")
+		if out, err := exec.Command("mknod", dev, "c", "1", "3").CombinedOutput(); err != nil {
+			t.Skipf("mknod: %v %s", err, out)
+		}
+		if w, err := os.OpenFile(dev, os.O_WRONLY, 0); err != nil {
+			t.Skipf("cannot open a device node here (nodev?): %v", err)
+		} else {
+			w.Close()
+		}
+		if err := WriteFile(dev, f, F32); err != nil {
+			t.Fatal(err)
+		}
+		isDevice(t, dev)
+		if entries, _ := os.ReadDir(filepath.Dir(dev)); len(entries) != 1 {
+			t.Errorf("folder holds %v, want the device alone", entries)
+		}
+	})
+	t.Run("symlink", func(t *testing.T) {
+		dir := t.TempDir()
+		target := filepath.Join(dir, "real.safetensors")
+		if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(dir, "link.safetensors")
+		if err := os.Symlink("real.safetensors", link); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFile(link, f, F32); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("the link was replaced: %v %v", st.Mode(), err)
+		}
+		if b, _ := os.ReadFile(target); !bytes.Equal(b, want) {
+			t.Errorf("the link's target holds %d bytes, want the %d of the model", len(b), len(want))
+		}
+		if st, _ := os.Stat(target); st.Mode().Perm() != 0o600 {
+			t.Errorf("target's mode %v, want its own 0600 kept", st.Mode().Perm())
+		}
+		// A dangling link gets its target created.
+		dangling := filepath.Join(dir, "dangling.safetensors")
+		if err := os.Symlink("new.safetensors", dangling); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFile(dangling, f, F32); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "new.safetensors")); !bytes.Equal(b, want) {
+			t.Error("the dangling link's target was not written")
+		}
+	})
+	t.Run("fifo", func(t *testing.T) {
+		fifo := filepath.Join(t.TempDir(), "pipe")
+		if out, err := exec.Command("mkfifo", fifo).CombinedOutput(); err != nil {
+			t.Skipf("mkfifo: %v %s", err, out)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			b, _ := os.ReadFile(fifo)
+			got <- b
+		}()
+		if err := WriteFile(fifo, f, F32); err != nil {
+			// Let the reader go.
+			if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+				w.Close()
+			}
+			t.Fatal(err)
+		}
+		select {
+		case b := <-got:
+			if !bytes.Equal(b, want) {
+				t.Errorf("the reader got %d bytes, want the %d of the model", len(b), len(want))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the reader got nothing in 10 s")
+		}
+		if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+			t.Errorf("the FIFO was replaced: %v %v", st.Mode(), err)
+		}
+	})
+	t.Run("folder", func(t *testing.T) {
+		dir := t.TempDir()
+		err := WriteFile(dir, f, F32)
+		if err == nil || !strings.Contains(err.Error(), "folder") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("WriteFile(folder) = %v, want one line saying it is a folder", err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("folder holds %v after a refused write", entries)
+		}
+	})
 }

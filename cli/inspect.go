@@ -55,9 +55,9 @@ func runInspect(env Env) error {
 		return Usagef("want one model file, got %d arguments", fs.NArg())
 	}
 	name := fs.Arg(0)
-	f, err := weights.ReadFile(name)
+	f, err := readModel(name)
 	if err != nil {
-		return &UsageError{err}
+		return err
 	}
 	var size int64
 	if st, err := os.Stat(name); err == nil {

@@ -55,6 +55,10 @@ func TestInspect(t *testing.T) {
 		info.Tensors[0].Bytes != 2*8*8 || info.Path.Name != "ve" || info.Path.SigmaMax != 10 || info.Model.Time.Freqs != 2 {
 		t.Errorf("-json gave %+v", info)
 	}
+	// Flags may follow the file.
+	if code, after, stderr := fmRun("inspect", f16, "-json"); code != 0 || after != stdout {
+		t.Errorf("inspect FILE -json: exit %d, stderr %q, output differs from inspect -json FILE", code, stderr)
+	}
 	if _, text, _ := fmRun("inspect", f16); !strings.Contains(text, "fourier, 2 frequencies") ||
 		!strings.Contains(text, "ve (sigma_min 0.01, sigma_max 10, eps 0.001), trained on t ∈ [0, 0.999], source N(0, 10²·I)") {
 		t.Errorf("inspect output:\n%s", text)
@@ -78,6 +82,9 @@ func TestInspectErrors(t *testing.T) {
 		{[]string{filepath.Join(dir, "missing")}, "no such file or directory"},
 		{[]string{corrupt}, "weights: " + corrupt + ": the JSON header does not start with '{'"},
 		{[]string{"-bogus", model}, "flag provided but not defined: -bogus"},
+		{[]string{model, "-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{model, "-json", model}, "want one model file, got 2 arguments"},
+		{[]string{dir}, dir + " is a folder, not a model file"},
 	} {
 		code, stdout, stderr := fmRun(append([]string{"inspect"}, c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.stderr) || strings.Count(stderr, "\n") != 1 {

@@ -9,11 +9,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/flowmatch/flowmatch/outfile"
+	"github.com/flowmatch/flowmatch/progress"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/weights"
 )
@@ -35,7 +36,24 @@ func sampleRNG(seed uint64) *rand.Rand {
 // maxSampleValues bounds -n × dim (512 MiB of float32).
 const maxSampleValues = 1 << 27
 
-func runSample(env Env) (err error) {
+// forceProgress draws the progress bar off a terminal too; tests set it.
+var forceProgress bool
+
+// sampleProgress returns a solver OnStep that reports, through set, the fraction of
+// [t0, t1] covered, counted in samples out of n. Time is the one measure of progress
+// both kinds of solver share: dopri5 does not know its number of steps ahead, and for
+// a fixed-step solver the fraction of time is the fraction of steps.
+func sampleProgress(set func(int64), n int, t0, t1 float64) func(float64, []float32) {
+	if !(t1 != t0) {
+		return nil
+	}
+	return func(t float64, _ []float32) {
+		frac := (t - t0) / (t1 - t0)
+		set(int64(math.Round(float64(n) * min(max(frac, 0), 1))))
+	}
+}
+
+func runSample(env Env) error {
 	fs := NewFlagSet(env, "sample", "-model FILE [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-seed S] [-o OUT.csv]")
 	model := fs.String("model", "", "model `FILE` (.safetensors)")
 	n := fs.Int("n", 1000, "number of samples")
@@ -50,7 +68,7 @@ func runSample(env Env) (err error) {
 	case *model == "":
 		return Usagef("-model is required")
 	case fs.NArg() > 0:
-		return Usagef("unexpected argument %q (flags go before it?)", fs.Arg(0))
+		return Usagef("unexpected argument %q (sample takes flags only)", fs.Arg(0))
 	case *n < 1:
 		return Usagef("-n must be at least 1 (got %d)", *n)
 	case *out == "":
@@ -61,33 +79,28 @@ func runSample(env Env) (err error) {
 		return err
 	}
 
-	// Open the output first, so that an unwritable path fails before the work.
-	w := env.Stdout
-	var tmp *os.File
+	// A folder, a missing folder or a read-only one fails now, not after the work.
 	if *out != "-" {
-		tmp, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp*")
-		if err != nil {
-			return Usagef("cannot write -o %s: %v", *out, unwrapPath(err))
+		if err := outfile.Check(*out); err != nil {
+			return Usagef("-o: %v", err)
 		}
-		defer func() {
-			if err != nil {
-				tmp.Close()
-				os.Remove(tmp.Name())
-			}
-		}()
-		w = tmp
 	}
 
-	f, err := weights.ReadFile(*model)
+	f, err := readModel(*model)
 	if err != nil {
-		return &UsageError{err}
+		return err
 	}
 	d := f.Meta.Model.Dim
 	if *n > maxSampleValues/d {
 		return Usagef("-n %d is too many: at most %d samples of dimension %d", *n, maxSampleValues/d, d)
 	}
+	bar := progress.New(env.Stderr, int64(*n), progress.Options{Desc: "sampling", Unit: "samples", Force: forceProgress})
+	if bar != nil {
+		opt.OnStep = sampleProgress(bar.Set, *n, f.Meta.Path.TMin, f.Meta.Path.TMax)
+	}
 	start := time.Now()
 	x, st, err := f.Sample(*n, sampleRNG(*seed), opt)
+	bar.Finish()
 	if err != nil {
 		return fmt.Errorf("sampling %s: %w", *model, err)
 	}
@@ -97,20 +110,21 @@ func runSample(env Env) (err error) {
 			return fmt.Errorf("sample %d, coordinate %d is %v: the solve diverged (try more steps or another solver)", i/d, i%d, v)
 		}
 	}
-	if err := writeCSV(w, x, d); err != nil {
-		return fmt.Errorf("writing %s: %w", *out, err)
-	}
-	if tmp != nil {
-		if err = tmp.Chmod(0o644); err == nil {
-			if err = tmp.Sync(); err == nil {
-				err = tmp.Close()
-			}
+	if *out == "-" {
+		if err := writeCSV(env.Stdout, x, d); err != nil {
+			return fmt.Errorf("writing stdout: %w", err)
 		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), *out)
-		}
+	} else {
+		w, err := outfile.Create(*out)
 		if err != nil {
-			return fmt.Errorf("writing %s: %w", *out, err)
+			return Usagef("-o: %v", err)
+		}
+		defer w.Abort() // keeps an existing file as it was when anything below fails
+		if err := writeCSV(w, x, d); err != nil {
+			return fmt.Errorf("writing %s: %w", *out, unwrapPath(err))
+		}
+		if err := w.Commit(); err != nil {
+			return err
 		}
 	}
 
@@ -125,6 +139,19 @@ func runSample(env Env) (err error) {
 	fmt.Fprintf(env.Stderr, "flowmatch sample: %d samples of %s (dim %d, path %s, t %g→%g), %s, NFE %d, %s\n",
 		*n, name, d, f.Meta.Path.Name, f.Meta.Path.TMin, f.Meta.Path.TMax, how, st.NFE, elapsed.Round(10*time.Microsecond))
 	return nil
+}
+
+// readModel reads the model file at path. Each way it can fail (a missing file, a
+// folder, a file that is not a model) is the user's, so each is a usage error.
+func readModel(path string) (*weights.File, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, Usagef("%s is a folder, not a model file", path)
+	}
+	f, err := weights.ReadFile(path)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	return f, nil
 }
 
 // writeCSV writes a header x0,x1,… and one row per point, each value in the shortest
@@ -155,7 +182,7 @@ func writeCSV(w io.Writer, x []float32, d int) error {
 	return bw.Flush()
 }
 
-// unwrapPath drops the *PathError's repetition of the temporary file's name.
+// unwrapPath drops a *PathError's repetition of the (temporary) file's name.
 func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {

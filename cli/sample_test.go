@@ -3,9 +3,11 @@ package cli
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -191,7 +193,9 @@ func TestSampleErrors(t *testing.T) {
 		{[]string{"-model", model, "-bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"-model", model, "-n", "ten"}, `invalid value "ten" for flag -n`},
 		{[]string{"-model", model, "extra"}, `unexpected argument "extra"`},
-		{[]string{"-model", model, "-o", filepath.Join(dir, "no", "such", "out.csv")}, "cannot write -o"},
+		{[]string{"-model", model, "-o", filepath.Join(dir, "no", "such", "out.csv")}, "-o: cannot write"},
+		{[]string{"-model", model, "-o", dir}, "-o: " + dir + " is a folder, not a file"},
+		{[]string{"-model", model, "extra", "-n", "5"}, `unexpected argument "extra" (sample takes flags only)`},
 		{[]string{"-model", model, "-o", ""}, "-o is empty"},
 	} {
 		code, stdout, stderr := fmRun(append([]string{"sample"}, c.args...)...)
@@ -215,8 +219,58 @@ func TestSampleErrors(t *testing.T) {
 			t.Errorf("temporary file %s left behind", e.Name())
 		}
 	}
-	// -h prints the flags and exits 0.
-	if code, _, stderr := fmRun("sample", "-h"); code != 0 || !strings.Contains(stderr, "-solver") {
-		t.Errorf("sample -h: exit %d, stderr %q", code, stderr)
+	// -h prints the flags on stdout and exits 0.
+	if code, stdout, stderr := fmRun("sample", "-h"); code != 0 || !strings.Contains(stdout, "-solver") || stderr != "" {
+		t.Errorf("sample -h: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestSampleProgress checks that the progress bar (forced on, as on a terminal) leaves
+// the samples exactly what weights.File.Sample gives without it, for every solver, and
+// that what feeds it counts from 0 up to -n.
+func TestSampleProgress(t *testing.T) {
+	forceProgress = true
+	defer func() { forceProgress = false }()
+	dir := t.TempDir()
+	model := testModel(t, dir)
+	f, err := weights.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	for _, c := range []struct {
+		args []string
+		opt  sampler.Options
+	}{
+		{[]string{"-solver", "euler", "-nfe", "5"}, sampler.Options{Method: sampler.Euler, Steps: 5}},
+		{[]string{"-solver", "midpoint", "-nfe", "8"}, sampler.Options{Method: sampler.Midpoint, Steps: 4}},
+		{[]string{"-solver", "rk4", "-nfe", "12"}, sampler.Options{Method: sampler.RK4, Steps: 3}},
+		{[]string{"-solver", "dopri5", "-rtol", "1e-4", "-atol", "1e-4"}, sampler.Options{Method: sampler.Dopri5, RTol: 1e-4, ATol: 1e-4}},
+	} {
+		args := append([]string{"sample", "-model", model, "-n", strconv.Itoa(n), "-seed", "11"}, c.args...)
+		code, stdout, stderr := fmRun(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, stderr)
+		}
+		if !strings.Contains(stderr, "sampling") || !strings.Contains(stderr, fmt.Sprintf("/%d, ", n)) || !strings.Contains(stderr, "samples/") {
+			t.Errorf("%v: no bar on stderr: %q", c.args, stderr)
+		}
+		x, _, err := f.Sample(n, sampleRNG(11), c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []int64
+		c.opt.OnStep = sampleProgress(func(k int64) { seen = append(seen, k) }, n, f.Meta.Path.TMin, f.Meta.Path.TMax)
+		if _, _, err := f.Sample(n, sampleRNG(11), c.opt); err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) < 2 || seen[0] != 0 || seen[len(seen)-1] != n || !slices.IsSorted(seen) {
+			t.Errorf("%v: progress went %v, want 0 up to %d", c.args, seen, n)
+		}
+		var want bytes.Buffer
+		writeCSV(&want, x, 2)
+		if stdout != want.String() {
+			t.Errorf("%v: samples with the bar differ from weights.File.Sample's", c.args)
+		}
 	}
 }

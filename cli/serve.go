@@ -91,8 +91,16 @@ func serveCommand() Command {
 	}
 }
 
+// Longest file name and path the handler looks up, as Linux's NAME_MAX and PATH_MAX:
+// longer ones cannot exist, and asking the system for them fails with ENAMETOOLONG,
+// which would otherwise reach the client as a 500.
+const (
+	maxNameLen = 255
+	maxPathLen = 4096
+)
+
 // newStaticHandler serves the files under dir and nothing else: no directory listings,
-// no dot files, no paths that climb out; GET and HEAD only.
+// no dot files, no paths that climb out, no symlinks that lead out; GET and HEAD only.
 func newStaticHandler(dir string) (http.Handler, error) {
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
@@ -101,7 +109,16 @@ func newStaticHandler(dir string) (http.Handler, error) {
 	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
 		return nil, Usagef("%s has no index.html: build the site first with make www", dir)
 	}
-	files := http.FileServer(http.Dir(dir))
+	// Requests are checked against the folder's real path, resolved once, so that a
+	// -dir reached through a symlink still serves its own files.
+	root, err := filepath.Abs(dir)
+	if err == nil {
+		root, err = filepath.EvalSymlinks(root)
+	}
+	if err != nil {
+		return nil, Usagef("cannot serve %s: %v", dir, err)
+	}
+	files := http.FileServer(http.Dir(root))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -109,16 +126,29 @@ func newStaticHandler(dir string) (http.Handler, error) {
 			return
 		}
 		p := path.Clean("/" + r.URL.Path)
+		if len(root)+len(p) > maxPathLen {
+			http.NotFound(w, r)
+			return
+		}
 		for _, seg := range strings.Split(p, "/") {
-			if strings.HasPrefix(seg, ".") {
+			if strings.HasPrefix(seg, ".") || len(seg) > maxNameLen {
 				http.NotFound(w, r)
 				return
 			}
 		}
-		name := filepath.Join(dir, filepath.FromSlash(p))
-		if st, err := os.Stat(name); err == nil && st.IsDir() {
-			if _, err := os.Stat(filepath.Join(name, "index.html")); err != nil {
-				http.NotFound(w, r) // no listings
+		real, ok := within(root, filepath.Join(root, filepath.FromSlash(p)))
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if st, err := os.Stat(real); err != nil {
+			http.NotFound(w, r)
+			return
+		} else if st.IsDir() {
+			// A folder is served as its index.html, which must lie within too; without
+			// one, nothing (no listings).
+			if _, ok := within(root, filepath.Join(real, "index.html")); !ok {
+				http.NotFound(w, r)
 				return
 			}
 		}
@@ -129,4 +159,20 @@ func newStaticHandler(dir string) (http.Handler, error) {
 		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
 	}), nil
+}
+
+// within resolves name's symlinks and reports whether the file it names exists and
+// lies inside root (itself a real path). Symlinks may lead anywhere inside root, but
+// not out of it. A missing file, a symlink loop or a name the system finds too long is
+// simply not there.
+func within(root, name string) (string, bool) {
+	real, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(root, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", false
+	}
+	return real, true
 }

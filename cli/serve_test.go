@@ -166,3 +166,80 @@ func TestServeRuns(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// TestServeConfined checks that nothing outside the folder is reachable through
+// symlinks, that symlinks within it still work, and that overlong names are 404, not
+// a server error.
+func TestServeConfined(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "index.html"), []byte("secret index"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := site(t)
+	for link, target := range map[string]string{
+		"file-out.txt":        filepath.Join(outside, "secret.txt"),
+		"dir-out":             outside,
+		"rel-out.txt":         "../" + filepath.Base(outside) + "/secret.txt",
+		"models/in.css":       "../styles.css",
+		"in-dir":              "sub",
+		"empty/index.html":    filepath.Join(outside, "index.html"),
+		"loop":                "loop",
+		"models/dangling.css": "nowhere.css",
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
+			t.Skipf("symlinks: %v", err)
+		}
+	}
+	// The folder itself may be reached through a symlink.
+	linked := filepath.Join(t.TempDir(), "www")
+	if err := os.Symlink(dir, linked); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("a", 300)
+	for _, root := range []string{dir, linked} {
+		h, err := newStaticHandler(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		for _, c := range []struct {
+			path string
+			code int
+			body string
+		}{
+			{"/file-out.txt", 404, ""},
+			{"/dir-out/secret.txt", 404, ""},
+			{"/dir-out/", 404, ""},
+			{"/rel-out.txt", 404, ""},
+			{"/empty/", 404, ""}, // its index.html leads outside
+			{"/loop", 404, ""},
+			{"/models/dangling.css", 404, ""},
+			{"/models/in.css", 200, "body{}"},
+			{"/in-dir/", 200, "<p>sub</p>"},
+			{"/in-dir/index.html", 301, ""},
+			{"/styles.css", 200, "body{}"},
+			{"/" + long, 404, ""},
+			{"/models/" + long + ".css", 404, ""},
+			{"/" + strings.Repeat("abcdefgh/", 500) + "x.css", 404, ""},
+		} {
+			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := client.Get(srv.URL + c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			shown := c.path
+			if len(shown) > 40 {
+				shown = shown[:40] + "…"
+			}
+			if resp.StatusCode != c.code || !strings.Contains(string(body), c.body) || strings.Contains(string(body), "secret") {
+				t.Errorf("-dir %s: GET %s: %d %q; want %d and %q", filepath.Base(root), shown, resp.StatusCode, body, c.code, c.body)
+			}
+		}
+		srv.Close()
+	}
+}

@@ -14,13 +14,25 @@ TEST_STEPS :=
 BENCH_STEPS :=
 
 # bin/flowmatch: the pure-Go command by default; mk/train.mk switches BIN_RULE to the
-# build from the train module, which adds the cgo-only `train` subcommand.
+# build from the train module, which adds the cgo-only `train` subcommand. `build` is
+# defined after the includes, so that it sees the switched value.
 BIN_RULE := bin-pure
 
 .PHONY: all demo test test-go test-wasm vet build bin-pure bench clean
 all: build
 
 include $(sort $(wildcard mk/*.mk))
+
+# Prerequisites expand when the rule is read: here, after mk/train.mk set BIN_RULE.
+build: $(BIN_RULE)
+
+# Last of all, the README's commands themselves (readme/contract_test.go): every command
+# the READMEs show is run at a small size, or listed there with the reason it is not.
+TEST_STEPS += test-readme
+.PHONY: test-readme
+test-readme:
+	@echo "==> the README as a contract: its commands at small sizes (readme/contract_test.go)"
+	FLOWMATCH_README_TEST=1 $(GO) test -count=1 -timeout 60m -v ./readme/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\)'
 
 vet:
 	@echo "==> gofmt and go vet (root module, native and js/wasm)"
@@ -38,9 +50,6 @@ test-wasm:
 
 test: vet test-go test-wasm $(TEST_STEPS)
 	@echo "==> make test: all steps passed"
-
-build:
-	@$(MAKE) --no-print-directory $(BIN_RULE)
 
 bin-pure:
 	@echo "==> building bin/flowmatch (pure Go)"

@@ -16,7 +16,8 @@ TRAIN_ARGS ?= -data moons -path ot -steps 20000 -o build/moons-ot.safetensors
 setup-gotch:
 	@scripts/setup-gotch.sh
 
-build: build-train
+# make build builds bin/flowmatch from the train module (every subcommand plus train).
+BIN_RULE := build-train
 build-train: setup-gotch
 	@echo "==> go build bin/flowmatch (train module: every subcommand plus train)"
 	@echo "    (the first build compiles gotch's C++ wrappers: about 3-4 minutes on 2 cores)"

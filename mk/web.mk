@@ -33,9 +33,11 @@ www:
 	@for f in main.wasm worker.wasm; do raw=$$(stat -c %s www/$$f); gz=$$(gzip -9 -c www/$$f | wc -c); \
 	echo "    $$f: $$raw bytes raw, $$gz bytes gzipped (gzip -9)"; done
 
+# make demo DEMO_ADDR=0.0.0.0:8080 serves other machines too; port 0 picks a free one.
+DEMO_ADDR ?= localhost:8080
 demo: www
-	@echo "==> serving www/ at http://localhost:8080 (Ctrl-C to stop)"
-	$(GO) run ./cmd/flowmatch serve -addr localhost:8080 -dir www
+	@echo "==> serving www/ at $(DEMO_ADDR) (Ctrl-C to stop)"
+	$(GO) run ./cmd/flowmatch serve -addr $(DEMO_ADDR) -dir www
 
 # The X11/GL headers Ebiten's desktop build compiles against.
 DESKTOP_DEBS := libgl1-mesa-dev libxcursor-dev libxi-dev libxinerama-dev libxrandr-dev libxxf86vm-dev
@@ -69,10 +71,10 @@ web-deps: desktop-deps
 test-web: web-deps www
 	@echo "==> explorer tests under Node (js/wasm)"
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./explorer/...
-	@echo "==> wasm module: gofmt, go vet (js/wasm and native), the manifest tool's test"
+	@echo "==> wasm module: gofmt, go vet (js/wasm and native), the desktop host's flags, the manifest tool's test"
 	@test -z "$$(cd wasm && gofmt -l .)" || { echo "gofmt needed in wasm/:"; cd wasm && gofmt -l .; exit 1; }
 	cd wasm && GOOS=js GOARCH=wasm $(GO) vet . && $(GO) vet ./...
-	cd wasm && $(GO) test -count=1 ./cmd/...
+	cd wasm && $(GO) test -count=1 . ./cmd/...
 	@echo "==> end-to-end: headless chromium drives www/ served by flowmatch serve; the desktop build under Xvfb"
 	@echo "    (screenshots in $(E2E_OUT)/)"
 	@mkdir -p $(E2E_OUT)

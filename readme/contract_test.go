@@ -1,0 +1,345 @@
+package readme
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The documents whose commands are the contract, relative to the repository root.
+var docs = []string{"README.md", "www/README.md", "weights/FORMAT.md", "results/README.md"}
+
+// A clause is what the test does with one command a document shows: run is a bash
+// script run from the repository root ($SCRATCH is a fresh folder for its outputs), or
+// why says why it is not run. check, if set, looks at what the script printed.
+type clause struct {
+	shown   string
+	run     string
+	why     string
+	timeout time.Duration
+	check   func(t *testing.T, out string)
+}
+
+// contract lists every command the documents show, in the order they are run: the
+// build first, then the commands that use its binary.
+var contract = []clause{
+	{shown: "make test", why: "this test is one of its steps"},
+	{shown: "make build", timeout: 20 * time.Minute,
+		run: `make build && bin/flowmatch -h && bin/flowmatch train -h`,
+		check: func(t *testing.T, out string) {
+			if !regexp.MustCompile(`(?m)^\s+train\s`).MatchString(out) {
+				t.Errorf("bin/flowmatch -h lists no train command after make build:\n%s", tail(out))
+			}
+		}},
+	{shown: "bin/flowmatch train -data moons -path ot -steps 20000 -o build/moons-ot.safetensors",
+		run:     `bin/flowmatch train -data moons -path ot -steps 200 -hidden 32 -o "$SCRATCH/moons-ot.safetensors" && bin/flowmatch inspect "$SCRATCH/moons-ot.safetensors"`,
+		timeout: 5 * time.Minute},
+	{shown: "make zoo", why: "retrains all twenty shipped models: about 80 minutes on 2 cores (the training itself is tested by the train module's tests and the clause above)"},
+	{shown: "make demo", timeout: 15 * time.Minute, run: "SERVE make demo DEMO_ADDR=127.0.0.1:0"},
+	{shown: "make www", timeout: 15 * time.Minute,
+		run: `make www && test -s www/main.wasm && test -s www/worker.wasm && test -s www/models/manifest.json`},
+	{shown: "make desktop", timeout: 15 * time.Minute,
+		run: `make desktop && env -u DISPLAY -u WAYLAND_DISPLAY bin/flowmatch-explorer -h && ! env -u DISPLAY -u WAYLAND_DISPLAY bin/flowmatch-explorer 2>"$SCRATCH/err" && cat "$SCRATCH/err" && test "$(wc -l < "$SCRATCH/err")" = 1`},
+	{shown: "make results", why: "evaluates every shipped model: several minutes; its command, flowmatch report, runs below on two models"},
+	{shown: "report [-models DIR] [-o DIR]",
+		run: `mkdir "$SCRATCH/models" && cp weights/moons-ot.safetensors weights/8gaussians-vp.safetensors "$SCRATCH/models/" &&
+bin/flowmatch report -models "$SCRATCH/models" -o "$SCRATCH/results" -sweep-n 50 && test -s "$SCRATCH/results/README.md"`,
+		timeout: 10 * time.Minute},
+	{shown: "flowmatch report", run: `bin/flowmatch report -h`},
+	{shown: "make bench", why: "runs every peer benchmark for about 20 minutes; make bench-quick is its short form, and the benchmark programs' own tests run in make test"},
+	{shown: "make bench-train", why: "times training against PyTorch for minutes; a measurement, not a check"},
+	{shown: "make bench-web", why: "times the browser sampler against TF.js for minutes; a measurement, not a check"},
+	{shown: "make test-web", why: "a step of make test, which runs it before this test"},
+	{shown: "go vet", why: "names a step of make test"},
+	{shown: "GOOS=js GOARCH=wasm go test -exec=$(go env GOROOT)/lib/wasm/go_js_wasm_exec", why: "make test runs it (the test-wasm step)"},
+	{shown: "bin/flowmatch inspect weights/moons-ot.safetensors", run: `bin/flowmatch inspect weights/moons-ot.safetensors`},
+	{shown: "inspect F", run: `bin/flowmatch inspect -json weights/moons-vp.safetensors`},
+	{shown: "bin/flowmatch eval -model weights/X.safetensors -solver euler -nfe 2",
+		run: `bin/flowmatch eval -model weights/moons-ot-otcfm.safetensors -solver euler -nfe 2 -n 300`, timeout: 3 * time.Minute},
+	{shown: "eval -model F [-n N] [-solver S] [-nfe K] [-json]",
+		run: `bin/flowmatch eval -model weights/8gaussians-ot.safetensors -n 300 -json`, timeout: 3 * time.Minute},
+	{shown: "flowmatch eval", run: `bin/flowmatch eval -h`},
+	{shown: "sample -model F -n N -solver S -nfe K -seed S -o OUT.csv",
+		run: `bin/flowmatch sample -model weights/moons-ot.safetensors -n 500 -solver rk4 -nfe 8 -seed 3 -o "$SCRATCH/s.csv" && test "$(wc -l < "$SCRATCH/s.csv")" = 501`},
+	{shown: "serve [-addr A] [-dir D]", timeout: 15 * time.Minute, run: "SERVE make www >/dev/null && bin/flowmatch serve -addr 127.0.0.1:0 -dir www"},
+	{shown: "flowmatch serve", run: `bin/flowmatch serve -h`},
+	{shown: "bin/flowmatch <command> -h",
+		run: `for c in $(bin/flowmatch -h | awk '/^commands:/{on=1; next} on && NF {print $1}'); do bin/flowmatch $c -h >/dev/null || { echo "$c -h failed"; exit 1; }; done`},
+	{shown: "cd train && go run ./cmd/zooeval -seeds 8 ../weights/*.safetensors",
+		run: `cd train && go run ./cmd/zooeval -seeds 1 -n 300 ../weights/moons-ot.safetensors`, timeout: 10 * time.Minute},
+}
+
+// commandRE matches what reads as a command a user would type.
+// Environment settings may come first (GOOS=js go test …); alone they are not one.
+var commandRE = regexp.MustCompile(`^([A-Z_]+=\S+\s+)*(make|bin/flowmatch(-explorer)?|flowmatch|go|cd|python3|npm|scripts/\S+)\s`)
+
+// subcommandRE matches a subcommand as the README's command table shows it.
+var subcommandRE = regexp.MustCompile(`^(train|sample|eval|inspect|report|serve|version|import|encode|loglik)\s+[-\[A-Z]`)
+
+// shownCommands returns the commands a Markdown document shows: the lines of its shell
+// code blocks, and the inline code spans that read as commands.
+func shownCommands(md string) []string {
+	var out []string
+	add := func(s string) {
+		s = strings.Join(strings.Fields(s), " ")
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	inFence, shell := false, false
+	var prose strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(md))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			lang := strings.TrimPrefix(strings.TrimSpace(line), "```")
+			inFence, shell = !inFence, slices.Contains([]string{"", "sh", "bash", "shell", "console"}, lang)
+			continue
+		}
+		if inFence {
+			if !shell {
+				continue
+			}
+			if i := strings.Index(line, " #"); i >= 0 {
+				line = line[:i]
+			}
+			if commandRE.MatchString(strings.TrimSpace(line) + " ") {
+				add(line)
+			}
+			continue
+		}
+		table := strings.HasPrefix(strings.TrimSpace(line), "|")
+		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(line, -1) {
+			span := strings.TrimSpace(m[1])
+			if commandRE.MatchString(span) || (table && subcommandRE.MatchString(span)) {
+				add(span)
+			}
+		}
+		prose.WriteString(line + " ")
+	}
+	// Spans broken across lines.
+	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(prose.String(), -1) {
+		if span := strings.TrimSpace(m[1]); commandRE.MatchString(span) && !strings.Contains(span, "  ") {
+			add(span)
+		}
+	}
+	return out
+}
+
+func repoRoot(t *testing.T) string {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// TestContractCoversDocs needs no build: it fails when a document shows a command that
+// has no clause, or a clause names a command no document shows.
+func TestContractCoversDocs(t *testing.T) {
+	root := repoRoot(t)
+	var shown []string
+	for _, d := range docs {
+		b, err := os.ReadFile(filepath.Join(root, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range shownCommands(string(b)) {
+			if !slices.Contains(shown, c) {
+				shown = append(shown, c)
+			}
+			if !slices.ContainsFunc(contract, func(k clause) bool { return k.shown == c }) {
+				t.Errorf("%s shows `%s`, which readme/contract_test.go neither runs nor excuses: add a clause", d, c)
+			}
+		}
+	}
+	for _, k := range contract {
+		if !slices.Contains(shown, k.shown) {
+			t.Errorf("the clause for `%s` names a command no document shows any more: remove or update it", k.shown)
+		}
+		if (k.run == "") == (k.why == "") {
+			t.Errorf("the clause for `%s` must either run it or say why not", k.shown)
+		}
+	}
+}
+
+func TestShownCommands(t *testing.T) {
+	md := "Run `make demo` then `bin/flowmatch\ninspect x.safetensors`; the binary is `bin/flowmatch`.\n" +
+		"```sh\nmake build   # everything\n# a comment\nbin/flowmatch train -o y\n```\n```json\n{\"make\": 1}\n```\n" +
+		"| `sample -model F` | draws |\n| `-o` | a flag |\nprose `sample -model G` is not a table\n"
+	got := shownCommands(md)
+	want := []string{"make demo", "make build", "bin/flowmatch train -o y", "sample -model F", "bin/flowmatch inspect x.safetensors"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("shownCommands = %q, want %q", got, want)
+	}
+}
+
+// TestREADME runs every clause. It takes minutes (make build, make www, make desktop,
+// a short training run), so it runs only when asked.
+func TestREADME(t *testing.T) {
+	if os.Getenv("FLOWMATCH_README_TEST") != "1" {
+		t.Skip("set FLOWMATCH_README_TEST=1 (make test-readme does) to run the README's commands")
+	}
+	root := repoRoot(t)
+	before := treeState(t, root)
+	for _, k := range contract {
+		if k.run == "" {
+			t.Logf("not run: `%s`: %s", k.shown, k.why)
+			continue
+		}
+		t.Run(k.shown, func(t *testing.T) {
+			timeout := k.timeout
+			if timeout == 0 {
+				timeout = 2 * time.Minute
+			}
+			scratch := t.TempDir()
+			var out string
+			var err error
+			if rest, ok := strings.CutPrefix(k.run, "SERVE "); ok {
+				out, err = runServer(t, root, scratch, rest, timeout)
+			} else {
+				out, err = runScript(root, scratch, k.run, timeout)
+			}
+			if err != nil {
+				t.Fatalf("`%s` (run as: %s) failed: %v\n%s", k.shown, k.run, err, tail(out))
+			}
+			for _, bad := range []string{"panic:", "goroutine ", "SIGSEGV"} {
+				if strings.Contains(out, bad) {
+					t.Fatalf("`%s` printed %q:\n%s", k.shown, bad, tail(out))
+				}
+			}
+			if k.check != nil {
+				k.check(t, out)
+			}
+		})
+	}
+	if after := treeState(t, root); after != before {
+		t.Errorf("the README's commands changed tracked files:\n%s", diffLines(before, after))
+	}
+}
+
+func runScript(root, scratch, script string, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "SCRATCH="+scratch)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	b, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("still running after %v", timeout)
+	}
+	return string(b), err
+}
+
+// runServer starts a script that ends in a server printing "serving DIR at URL", fetches
+// the page, the WebAssembly and the model list from it, and stops the server.
+func runServer(t *testing.T, root, scratch, script string, timeout time.Duration) (string, error) {
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "SCRATCH="+scratch)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+		pw.Close()
+	}()
+	var log strings.Builder
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			log.WriteString(line + "\n")
+			if m := regexp.MustCompile(`serving .* at (http://\S+)`).FindStringSubmatch(line); m != nil {
+				select {
+				case urls <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-urls:
+	case <-time.After(timeout):
+		return log.String(), fmt.Errorf("no \"serving … at URL\" line within %v", timeout)
+	}
+	for _, p := range []string{"", "index.html", "main.wasm", "worker.wasm", "wasm_exec.js", "models/manifest.json"} {
+		resp, err := http.Get(strings.TrimSuffix(base, "/") + "/" + p)
+		if err != nil {
+			return log.String(), err
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || n == 0 {
+			return log.String(), fmt.Errorf("GET /%s: %s, %d bytes", p, resp.Status, n)
+		}
+		t.Logf("GET /%s: %d bytes", p, n)
+	}
+	return log.String(), nil
+}
+
+// treeState is what git sees of the tracked files: their status and a hash of the diff.
+func treeState(t *testing.T, root string) string {
+	run := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %s: %v", strings.Join(args, " "), err)
+		}
+		return string(b)
+	}
+	status := run("status", "--porcelain", "--untracked-files=no")
+	diff := sha256.Sum256([]byte(run("diff", "HEAD", "--binary")))
+	return fmt.Sprintf("%s(diff %x)", status, diff[:8])
+}
+
+func diffLines(a, b string) string {
+	var out []string
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for _, l := range bl {
+		if !slices.Contains(al, l) {
+			out = append(out, "now: "+l)
+		}
+	}
+	for _, l := range al {
+		if !slices.Contains(bl, l) {
+			out = append(out, "was: "+l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// tail keeps the end of a long output.
+func tail(s string) string {
+	if len(s) > 4000 {
+		return "…" + s[len(s)-4000:]
+	}
+	return s
+}

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # zoo.sh: retrain the default models in weights/ (make zoo). Each model's file records
-# the exact command below in its metadata (provenance.command). The runs go one after
-# another (the trainer uses every core); each takes a few minutes on 2 CPU cores.
+# the command below in its metadata (provenance.command) with its paths reduced to base
+# names, `flowmatch train ... -ckpt NAME.ckpt -o NAME.safetensors`: nothing about this
+# machine's folders goes into the published files, and the command reproduces the model
+# in whatever folder it is run. The runs go one after another (the trainer uses every
+# core); each takes a few minutes on 2 CPU cores.
 #
 #   scripts/gotch/zoo.sh              all of them
 #   scripts/gotch/zoo.sh moons-ot ... only these
@@ -10,7 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=${BIN:-bin/flowmatch}
 
 # The recipe shared by every default model: 3 hidden layers of 128 and float16 storage
-# (70 KB a file; the twelve together stay under 1 MB), independent pairing (I-CFM) on every
+# (70 KB a file; the twenty together 1.4 MB), independent pairing (I-CFM) on every
 # path so that the OT/VP/VE comparison differs only in the path, 12,000 steps of AdamW with
 # warmup + cosine, gradient clipping, and an EMA of the weights. This is the recipe the
 # committed models were trained with (their provenance.command says so). -resume continues

@@ -91,7 +91,7 @@ func ParseFlags(env cli.Env) (Config, error) {
 	default:
 		return c, cli.Usagef("unknown -dtype %q (want f32, f16 or bf16)", *dtype)
 	}
-	c.Command = "flowmatch train " + shellJoin(env.Args)
+	c.Command = provenanceCommand(env.Args)
 	if err := c.Validate(); err != nil {
 		return c, &cli.UsageError{Err: err}
 	}

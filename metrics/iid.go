@@ -14,7 +14,7 @@ const IIDPool = 100
 // repetitions, of W2 between n points drawn independently (with replacement)
 // from a large draw of IIDPool·n points of sample, and a fresh n-point draw of
 // sample. rng chooses the resampled points. It returns the mean and the sample
-// standard deviation over the repetitions (0 when reps is 1).
+// standard deviation over the repetitions (0 when reps is 1). n is at most [MaxN].
 //
 // It differs from [W2Floor] when sample puts a fixed number of points in each
 // mode, as several standard toy datasets do (two moons: exactly n/2 points per
@@ -38,6 +38,9 @@ func W2IIDFloor(sample Sampler, d, n, reps int, rng *rand.Rand) (mean, std float
 	}
 	if n < 1 || reps < 1 {
 		return 0, 0, fmt.Errorf("metrics: W2IIDFloor: n = %d, reps = %d, want both ≥ 1", n, reps)
+	}
+	if n > MaxN {
+		return 0, 0, tooLarge("W2IIDFloor", n)
 	}
 	m := IIDPool * n
 	ws := make([]float64, reps)

@@ -8,6 +8,12 @@ import (
 // checkPoints validates a row-major point set of dimension d and returns the
 // number of points in it.
 func checkPoints(fn, which string, p []float32, d int) (int, error) {
+	return checkPointsMax(fn, which, p, d, 0)
+}
+
+// checkPointsMax is checkPoints refusing more than maxN points (when maxN > 0)
+// before it scans them.
+func checkPointsMax(fn, which string, p []float32, d, maxN int) (int, error) {
 	if d < 1 {
 		return 0, fmt.Errorf("metrics: %s: dimension d = %d, want ≥ 1", fn, d)
 	}
@@ -16,6 +22,9 @@ func checkPoints(fn, which string, p []float32, d int) (int, error) {
 	}
 	if len(p)%d != 0 {
 		return 0, fmt.Errorf("metrics: %s: len(%s) = %d is not a multiple of d = %d", fn, which, len(p), d)
+	}
+	if maxN > 0 && len(p)/d > maxN {
+		return 0, tooLarge(fn, len(p)/d)
 	}
 	for k, x := range p {
 		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
@@ -77,14 +86,14 @@ func sqDist(a, b []float32, n, m, d int) []float64 {
 //	W2(a, b) = sqrt( min over permutations σ of (1/n) Σ_i |a_i − b_σ(i)|² ).
 //
 // The optimal matching is exact (see [Assign]), computed in float64. Sets of
-// different sizes, d < 1, empty sets and NaN or infinite coordinates are
-// errors.
+// different sizes, more than [MaxN] points, d < 1, empty sets and NaN or
+// infinite coordinates are errors.
 func W2(a, b []float32, d int) (float64, error) {
-	n, err := checkPoints("W2", "a", a, d)
+	n, err := checkPointsMax("W2", "a", a, d, MaxN)
 	if err != nil {
 		return 0, err
 	}
-	m, err := checkPoints("W2", "b", b, d)
+	m, err := checkPointsMax("W2", "b", b, d, MaxN)
 	if err != nil {
 		return 0, err
 	}
@@ -108,13 +117,16 @@ type Sampler func(n int) ([]float32, error)
 // model's samples cannot be expected to score much below it at the same n,
 // so W2 / floor is a scale-free quality figure (1 is perfect). It returns
 // the mean and the sample standard deviation over the repetitions (0 when
-// reps is 1).
+// reps is 1). n is at most [MaxN].
 func W2Floor(sample Sampler, d, n, reps int) (mean, std float64, err error) {
 	if sample == nil {
 		return 0, 0, fmt.Errorf("metrics: W2Floor: nil sampler")
 	}
 	if n < 1 || reps < 1 {
 		return 0, 0, fmt.Errorf("metrics: W2Floor: n = %d, reps = %d, want both ≥ 1", n, reps)
+	}
+	if n > MaxN {
+		return 0, 0, tooLarge("W2Floor", n)
 	}
 	ws := make([]float64, reps)
 	for r := range ws {

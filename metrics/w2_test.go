@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -233,5 +234,34 @@ func TestW2Floor(t *testing.T) {
 	short := func(n int) ([]float32, error) { return make([]float32, n), nil }
 	if _, _, err := W2Floor(short, 2, 10, 1); err == nil {
 		t.Error("sampler returning the wrong length: no error")
+	}
+}
+
+// TestTooLarge: above MaxN every exact-assignment function refuses at once, before it
+// allocates the n×n matrix (80 GB at n = 100,000: a fatal out-of-memory, not an error)
+// or calls the sampler.
+func TestTooLarge(t *testing.T) {
+	const n = 100000
+	a := make([]float32, 2*n)
+	_, err := W2(a, a, 2)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "80 GB") || !strings.Contains(err.Error(), "MaxN = 4000") {
+		t.Errorf("W2 at n = %d: %v", n, err)
+	}
+	if _, _, err := Assign(nil, MaxN+1); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Assign at n = MaxN+1: %v", err)
+	}
+	never := func(int) ([]float32, error) {
+		t.Fatal("the sampler was called for n above MaxN")
+		return nil, nil
+	}
+	if _, _, err := W2Floor(never, 2, MaxN+1, 1); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("W2Floor at n = MaxN+1: %v", err)
+	}
+	if _, _, err := W2IIDFloor(never, 2, MaxN+1, 1, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("W2IIDFloor at n = MaxN+1: %v", err)
+	}
+	// MaxN itself passes W2's check (solving it would take seconds).
+	if m, err := checkPointsMax("W2", "a", a[:2*MaxN], 2, MaxN); err != nil || m != MaxN {
+		t.Errorf("W2's check at n = MaxN: %d, %v", m, err)
 	}
 }

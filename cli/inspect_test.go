@@ -79,7 +79,7 @@ func TestInspectErrors(t *testing.T) {
 	}{
 		{nil, "want one model file, got 0 arguments"},
 		{[]string{model, model}, "want one model file, got 2 arguments"},
-		{[]string{filepath.Join(dir, "missing")}, "no such file or directory"},
+		{[]string{filepath.Join(dir, "missing")}, "o such file or directory"}, // "No such" under js/wasm
 		{[]string{corrupt}, "weights: " + corrupt + ": the JSON header does not start with '{'"},
 		{[]string{"-bogus", model}, "flag provided but not defined: -bogus"},
 		{[]string{model, "-bogus"}, "flag provided but not defined: -bogus"},

@@ -175,7 +175,7 @@ func TestSampleErrors(t *testing.T) {
 		stderr string
 	}{
 		{[]string{}, "-model is required"},
-		{[]string{"-model", filepath.Join(dir, "missing.safetensors")}, "no such file or directory"},
+		{[]string{"-model", filepath.Join(dir, "missing.safetensors")}, "o such file or directory"}, // "No such" under js/wasm
 		{[]string{"-model", corrupt}, "truncated: the tensor data needs"},
 		{[]string{"-model", notModel}, "header length"},
 		{[]string{"-model", corrupt, "-o", existing}, "truncated"},

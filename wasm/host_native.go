@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -15,6 +14,9 @@ import (
 	"time"
 
 	"github.com/flowmatch/flowmatch/explorer"
+	"github.com/flowmatch/flowmatch/outfile"
+	"github.com/flowmatch/flowmatch/wasm/internal/desktopflags"
+	_ "github.com/flowmatch/flowmatch/wasm/internal/desktopflags/preflight" // before Ebiten's init: -h and no display
 	"github.com/hajimehoshi/ebiten/v2"
 )
 
@@ -31,37 +33,26 @@ type host struct {
 }
 
 func newHost() *host {
-	h := &host{set: map[string]string{}}
-	fs := flag.NewFlagSet("flowmatch-explorer", flag.ExitOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: flowmatch-explorer [flags]\n\n"+
-			"Animates particles flowing from noise into data. Click a control to cycle it\n"+
-			"(right click: backwards), click the plot to drop particles, H for the keys.\n\nflags:\n")
-		fs.PrintDefaults()
+	// preflight has handled -h, a bad command line and a missing display already.
+	f, err := desktopflags.Parse(os.Args[1:])
+	if err == nil {
+		err = f.CheckSettings(paramOrder)
 	}
-	fs.StringVar(&h.dir, "models", "", "folder of models (manifest.json or NAME-PATH.safetensors files); default: www/models, then weights/")
-	fs.StringVar(&h.shot, "shot", "", "write a PNG of the window to this file once the run has finished (with -settle: at once), then exit")
-	fs.DurationVar(&h.shotWait, "shot-timeout", 2*time.Minute, "with -shot: take the picture after this long even if the run is not finished")
-	fs.BoolVar(&h.settle, "settle", false, "compute the whole run before the first frame (with -shot: a deterministic picture)")
-	fs.BoolVar(&h.noUI, "no-ui", false, "hide the on-canvas controls")
-	workers := fs.Int("workers", 1, "goroutines that integrate the particles between frames too (0: only within each frame's budget)")
-	for _, name := range paramOrder {
-		name := name
-		fs.Func(name, "set the "+name+" control (as on the page's query string)", func(v string) error {
-			h.set[name] = v
-			return nil
-		})
+	if err == nil && f.Shot != "" {
+		if cerr := outfile.Check(f.Shot); cerr != nil {
+			err = fmt.Errorf("-shot: %w", cerr)
+		}
 	}
-	fs.Parse(os.Args[1:])
-	if *workers < 0 {
-		fmt.Fprintf(os.Stderr, "flowmatch-explorer: -workers %d: want 0 or more\n", *workers)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "flowmatch-explorer: %v\n", err)
 		os.Exit(2)
 	}
+	h := &host{dir: f.Models, set: f.Settings, shot: f.Shot, shotWait: f.ShotTimeout, settle: f.Settle, noUI: f.NoUI}
 	if h.dir == "" {
 		h.dir = findModels()
 	}
-	if *workers > 0 && !h.settle {
-		h.workers = explorer.NewGoPool(*workers)
+	if f.Workers > 0 && !h.settle {
+		h.workers = explorer.NewGoPool(f.Workers)
 	}
 	return h
 }
@@ -178,5 +169,5 @@ func writePNG(path string, img *ebiten.Image) error {
 	if strings.TrimSpace(path) == "" {
 		return fmt.Errorf("no screenshot path")
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return outfile.WriteFile(path, buf.Bytes())
 }

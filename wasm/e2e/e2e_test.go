@@ -14,6 +14,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -714,6 +715,7 @@ func TestDesktop(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		skip(t, "the desktop build needs cgo and the X11/GL headers (libgl1-mesa-dev libxcursor-dev libxi-dev libxinerama-dev libxrandr-dev libxxf86vm-dev): %v\n%s", err, out)
 	}
+	checkNoDisplay(t, bin)
 	display := fmt.Sprintf(":%d", 90+rand.IntN(9))
 	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1280x860x24", "-nolisten", "tcp")
 	if err := xvfb.Start(); err != nil {
@@ -745,4 +747,31 @@ func TestDesktop(t *testing.T) {
 		t.Errorf("the desktop window has %d coloured pixels: are the particles drawn?", c)
 	}
 	t.Logf("desktop screenshot %s (%dx%d)", shot, img.Bounds().Dx(), img.Bounds().Dy())
+}
+
+// checkNoDisplay runs the desktop build where it has no display: -h prints the help
+// (exit 0), and a plain start says so in one line (exit 1), where Ebiten's own init
+// would panic with a stack trace.
+func checkNoDisplay(t *testing.T, bin string) {
+	t.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WAYLAND_DISPLAY=") {
+			env = append(env, kv)
+		}
+	}
+	help := exec.Command(bin, "-h")
+	help.Env = env
+	out, err := help.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "usage: flowmatch-explorer") || strings.Contains(string(out), "panic") {
+		t.Fatalf("flowmatch-explorer -h without a display: %v\n%s", err, out)
+	}
+	run := exec.Command(bin)
+	run.Env = env
+	out, err = run.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 ||
+		!strings.Contains(string(out), "no display") {
+		t.Fatalf("flowmatch-explorer without a display: %v, want exit 1 and one line:\n%s", err, out)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/flowmatch/flowmatch/explorer"
+	"github.com/flowmatch/flowmatch/outfile"
 	"github.com/flowmatch/flowmatch/weights"
 )
 
@@ -75,7 +76,7 @@ func run(dir, def string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644); err != nil {
+	if err := outfile.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n')); err != nil {
 		return err
 	}
 	fmt.Printf("manifest: %d models in %s (default %s)\n", len(m.Models), dir, m.DefaultEntry().Name)

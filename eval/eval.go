@@ -12,10 +12,14 @@ import (
 	"github.com/flowmatch/flowmatch/weights"
 )
 
+// MaxN is the most points Evaluate compares: W2 is exact, and exact assignment stops at
+// metrics.MaxN (an n×n matrix of n²·8 bytes, time up to n³).
+const MaxN = metrics.MaxN
+
 // Options choose what Evaluate measures. The zero value measures 2,000 points sampled
 // with 20-NFE midpoint, the project's reference setting.
 type Options struct {
-	N      int    // points in each set (default 2,000)
+	N      int    // points in each set (default 2,000, at most MaxN)
 	Solver string // sampling solver (default midpoint)
 	NFE    int    // evaluations for a fixed-step solver (default 20)
 	// RTol and ATol for dopri5 (default 1e-5).
@@ -32,6 +36,12 @@ type Options struct {
 	// NLLSteps is the number of RK4 steps of the likelihood solve (default 20); a
 	// negative value skips the likelihood.
 	NLLSteps int
+	// Progress, if set, is called before the first stage and after each, with the
+	// stages done out of the total and the name of the next one ("" at the end):
+	// sampling, model W2, each floor draw, MMD and NLL. The stages take similar times at the same n (each
+	// W2 and MMD O(n²) to O(n³), the likelihood n·NFE network passes with the exact
+	// divergence), so their count makes a usable bar and ETA.
+	Progress func(done, total int, next string)
 }
 
 func (o *Options) fill() error {
@@ -40,6 +50,9 @@ func (o *Options) fill() error {
 	}
 	if o.N < 2 {
 		return fmt.Errorf("eval: n = %d, want at least 2", o.N)
+	}
+	if o.N > MaxN {
+		return fmt.Errorf("eval: n = %d, above MaxN = %d: %w (exact W2 takes n²·8 bytes and up to n³ time)", o.N, MaxN, metrics.ErrTooLarge)
 	}
 	if o.Solver == "" {
 		o.Solver = sampler.Midpoint
@@ -101,6 +114,32 @@ type Result struct {
 	NLLNFE int     `json:"nll_nfe"` // evaluations the likelihood solve used
 }
 
+// DivergedError says that sampling left a point non-finite: the velocity blew up along
+// the solve, which more steps or another solver usually cures.
+type DivergedError struct {
+	Sample, Coord int     // the first non-finite value's point and coordinate
+	Value         float32 // NaN or ±Inf
+	Solver        string
+	NFE           int
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("sample %d, coordinate %d is %v: the solve diverged (%s, NFE %d; try more steps or another solver)",
+		e.Sample, e.Coord, e.Value, e.Solver, e.NFE)
+}
+
+// Stages is how many stages Evaluate reports to Options.Progress for opt.
+func (o Options) Stages() int {
+	if err := o.fill(); err != nil {
+		return 0
+	}
+	k := 4 + o.FloorReps + o.IIDFloorReps // sampling, W2, floors, MMD, NLL
+	if o.NLLSteps < 0 {
+		k--
+	}
+	return k
+}
+
 // Evaluate samples opt.N points from the model and compares them with fresh data.
 func Evaluate(f *weights.File, opt Options) (*Result, error) {
 	if err := opt.fill(); err != nil {
@@ -122,6 +161,20 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 		}
 		so.Steps = steps
 	}
+	total, done := opt.Stages(), 0
+	step := func(next string) {
+		if opt.Progress != nil {
+			if next == "" {
+				done = total
+			} else {
+				done++
+			}
+			opt.Progress(done, total, next)
+		}
+	}
+	if opt.Progress != nil {
+		opt.Progress(0, total, "sampling")
+	}
 	// Separate streams for the model's noise, the comparison data, the floor, the
 	// likelihood data and the i.i.d. floor (its data, then its resampling), so that
 	// changing one setting leaves the others' draws alone.
@@ -130,6 +183,14 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eval: sampling: %w", err)
 	}
+	// Checked here, not left to W2, whose complaint about a NaN input would not say
+	// that the sampling is what failed.
+	for i, v := range gen {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("eval: %w", &DivergedError{Sample: i / d, Coord: i % d, Value: v, Solver: opt.Solver, NFE: st.NFE})
+		}
+	}
+	step("model W2")
 	data, err := dataset.Sample(name, opt.N, stream(2))
 	if err != nil {
 		return nil, err
@@ -138,27 +199,37 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 	if res.W2, err = metrics.W2(gen, data, d); err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
 	}
+	// The floors go one draw per call, which gives the same draws, in the same order,
+	// as one call with all the repetitions, and a progress step for each.
 	floorRNG := stream(3)
-	res.W2Floor, res.W2FloorStd, err = metrics.W2Floor(func(n int) ([]float32, error) {
-		return dataset.Sample(name, n, floorRNG)
-	}, d, opt.N, opt.FloorReps)
-	if err != nil {
-		return nil, fmt.Errorf("eval: %w", err)
+	floorSample := func(n int) ([]float32, error) { return dataset.Sample(name, n, floorRNG) }
+	ws := make([]float64, opt.FloorReps)
+	for r := range ws {
+		step(fmt.Sprintf("data floor %d/%d", r+1, opt.FloorReps))
+		if ws[r], _, err = metrics.W2Floor(floorSample, d, opt.N, 1); err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
 	}
+	res.W2Floor, res.W2FloorStd = meanStd(ws)
 	res.W2Ratio = res.W2 / res.W2Floor
-	iidRNG := stream(5)
-	res.W2IIDFloor, res.W2IIDFloorStd, err = metrics.W2IIDFloor(func(n int) ([]float32, error) {
-		return dataset.Sample(name, n, iidRNG)
-	}, d, opt.N, opt.IIDFloorReps, stream(6))
-	if err != nil {
-		return nil, fmt.Errorf("eval: %w", err)
+	iidRNG, pickRNG := stream(5), stream(6)
+	iidSample := func(n int) ([]float32, error) { return dataset.Sample(name, n, iidRNG) }
+	ws = make([]float64, opt.IIDFloorReps)
+	for r := range ws {
+		step(fmt.Sprintf("i.i.d. floor %d/%d", r+1, opt.IIDFloorReps))
+		if ws[r], _, err = metrics.W2IIDFloor(iidSample, d, opt.N, 1, pickRNG); err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
 	}
+	res.W2IIDFloor, res.W2IIDFloorStd = meanStd(ws)
 	res.W2IIDRatio = res.W2 / res.W2IIDFloor
+	step("MMD")
 	if res.MMD, err = metrics.MMD(gen, data, d, opt.Bandwidths); err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
 	}
 	res.NLL = math.NaN()
 	if opt.NLLSteps > 0 {
+		step("NLL")
 		fresh, err := dataset.Sample(name, opt.N, stream(4))
 		if err != nil {
 			return nil, err
@@ -168,7 +239,26 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	step("")
 	return res, nil
+}
+
+// meanStd is the mean and sample standard deviation of xs (0 for one value), summed
+// in the order metrics' floors sum them, so that one repetition per call reproduces
+// their figures to the bit.
+func meanStd(xs []float64) (mean, std float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)-1))
 }
 
 // NLL is the mean negative log-likelihood, in nats, of the points x (n×d, data space)

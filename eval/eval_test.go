@@ -1,8 +1,10 @@
 package eval
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/flowmatch/flowmatch/metrics"
@@ -69,6 +71,14 @@ func TestOptions(t *testing.T) {
 		if err := o.fill(); err == nil {
 			t.Errorf("%+v: no error", o)
 		}
+	}
+	// Above MaxN exact W2 would allocate n²·8 bytes (80 GB at 100,000) and run for
+	// hours: refused before any work.
+	if err := (&Options{N: 100000}).fill(); !errors.Is(err, metrics.ErrTooLarge) || !strings.Contains(err.Error(), "4000") {
+		t.Errorf("n = 100000: %v", err)
+	}
+	if err := (&Options{N: MaxN}).fill(); err != nil {
+		t.Errorf("n = MaxN: %v", err)
 	}
 	var o Options
 	if err := o.fill(); err != nil || o.N != 2000 || o.Solver != sampler.Midpoint || o.NFE != 20 || o.FloorReps != 3 || o.IIDFloorReps != 3 {

@@ -1,8 +1,11 @@
 package eval
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/flowmatch/flowmatch/dataset"
@@ -95,5 +98,67 @@ func TestEvaluateIIDFloorMoons(t *testing.T) {
 	}
 	if res.W2IIDFloorStd <= 0 || res.W2IIDRatio >= res.W2Ratio || !math.IsNaN(res.NLL) || res.NLLNFE != 0 {
 		t.Errorf("result %+v", res)
+	}
+}
+
+// TestEvaluateProgress: the callback walks from 0 to Stages() one stage at a time,
+// naming each stage before it runs.
+func TestEvaluateProgress(t *testing.T) {
+	opt := Options{N: 100, Seed: 1, NFE: 2, FloorReps: 2, IIDFloorReps: 2, NLLSteps: 2}
+	var names []string
+	last, total := -1, opt.Stages()
+	opt.Progress = func(done, tot int, next string) {
+		if tot != total || done != last+1 {
+			t.Errorf("progress %d/%d after %d/%d", done, tot, last, total)
+		}
+		last = done
+		names = append(names, next)
+	}
+	if _, err := Evaluate(zeroModel(t, "moons"), opt); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"sampling", "model W2", "data floor 1/2", "data floor 2/2", "i.i.d. floor 1/2", "i.i.d. floor 2/2", "MMD", "NLL", ""}
+	if last != total || !slices.Equal(names, want) {
+		t.Errorf("stages %q ending at %d/%d; want %q ending at %d", names, last, total, want, len(want)-1)
+	}
+	opt.NLLSteps = -1
+	if opt.Stages() != total-1 {
+		t.Errorf("without the likelihood: %d stages, want %d", opt.Stages(), total-1)
+	}
+}
+
+// blowUpModel is a network whose velocity overflows float32: its first layer maps any
+// point far out and its last multiplies that by 1e30, so the first Euler step lands on
+// ±Inf and the next gives NaN.
+func blowUpModel(t *testing.T, name string) *weights.File {
+	t.Helper()
+	spec := sampler.MLPSpec{Dim: 2, Hidden: []int{8}}
+	var ws, bs [][]float32
+	for _, sh := range spec.LayerShapes() {
+		w := make([]float32, sh[0]*sh[1])
+		for i := range w {
+			w[i] = 1e30
+		}
+		ws, bs = append(ws, w), append(bs, make([]float32, sh[0]))
+	}
+	f, err := weights.NewFile(weights.Meta{Model: spec, Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: "ot"}},
+		Data: weights.DataInfo{Name: name}}, ws, bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestEvaluateDiverged: a solve that leaves the samples non-finite is reported as that,
+// naming the point, the coordinate and the setting, not as a NaN input to W2.
+func TestEvaluateDiverged(t *testing.T) {
+	_, err := Evaluate(blowUpModel(t, "moons"), Options{N: 50, Solver: sampler.Euler, NFE: 4, NLLSteps: -1})
+	var de *DivergedError
+	if !errors.As(err, &de) || de.Solver != sampler.Euler || de.NFE != 4 || !strings.Contains(err.Error(), "the solve diverged") ||
+		!strings.Contains(err.Error(), "try more steps or another solver") {
+		t.Fatalf("error %v, want a DivergedError", err)
+	}
+	if v := float64(de.Value); !math.IsNaN(v) && !math.IsInf(v, 0) {
+		t.Errorf("reported value %v is finite", de.Value)
 	}
 }

@@ -1,6 +1,7 @@
 // Command flowmatch samples, inspects, evaluates and serves flow matching models in
 // pure Go. `flowmatch -h` lists the subcommands. The train module builds the same
-// command with `train` added (make build puts that one in bin/flowmatch).
+// command with `train` added (make build puts that one in bin/flowmatch); this one
+// answers `flowmatch train` with that pointer.
 package main
 
 import (

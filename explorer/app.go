@@ -63,11 +63,10 @@ type laneSpec struct {
 }
 
 type quality struct {
-	w2     float64 // −1 when unknown
-	t      float64
-	at     float64 // wall time of the last computation
-	final  bool    // computed at the lane's end, with everything done
-	frames int
+	w2    float64 // −1 when unknown
+	t     float64
+	at    float64 // wall time of the last computation
+	final bool    // computed at the lane's end, with everything done
 }
 
 type groupLanes struct {
@@ -109,6 +108,7 @@ type App struct {
 	cfg     Config
 	man     *Manifest
 	s       Settings
+	table   []control // the controls: controlTable, or a test's copy
 	clock   Clock
 	models  map[string]*modelSlot
 	data    map[string]*dataSlot
@@ -149,7 +149,7 @@ func New(cfg Config, man *Manifest, s Settings, fatalErr error) *App {
 		cfg.Now = time.Now
 	}
 	a := &App{
-		cfg: cfg, man: man, s: s,
+		cfg: cfg, man: man, s: s, table: controlTable,
 		models: map[string]*modelSlot{}, data: map[string]*dataSlot{},
 		results: make(chan loadResult, 16),
 		area:    Rect{0, 0, 800, 600},

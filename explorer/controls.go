@@ -2,7 +2,6 @@ package explorer
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,32 +117,48 @@ func floatOptions(vs []float64, cur float64) []string {
 	return out
 }
 
-// Controls lists the controls with their current values and choices.
+// Controls lists the controls with their current values and choices, in the order of
+// the control table.
 func (a *App) Controls() []Control {
-	s := a.s
-	var datasets, paths, couplings []string
-	if a.man != nil {
-		datasets = a.man.Datasets()
-		paths = a.man.Paths(s.Dataset)
-		couplings = a.man.Couplings(s.Dataset, s.Path)
+	var out []Control
+	for i := range a.table {
+		if c := &a.table[i]; c.label != "" {
+			out = append(out, c.describe(a))
+		}
 	}
-	return []Control{
-		{Name: "model", Label: "Model", Kind: "select", Value: s.Dataset, Options: datasets, Key: "M"},
-		{Name: "path", Label: "Path", Kind: "select", Value: s.Path, Options: paths, Key: "P"},
-		{Name: "coupling", Label: "Coupling", Kind: "select", Value: s.Coupling, Options: couplings, Key: "O", Hidden: len(couplings) < 2},
-		{Name: "solver", Label: "Solver", Kind: "select", Value: s.Solver, Options: sampler.Methods(), Key: "S"},
-		{Name: "nfe", Label: "NFE", Kind: "select", Value: itoa(s.NFE), Options: intOptions(nfeOptions, s.NFE), Key: "+/-"},
-		{Name: "particles", Label: "Particles", Kind: "select", Value: itoa(s.Particles), Options: intOptions(particleOptions, s.Particles), Key: "[ ]"},
-		{Name: "speed", Label: "Speed", Kind: "select", Value: ftoa(s.Speed), Options: floatOptions(speedOptions, s.Speed), Key: "↑/↓"},
-		{Name: "trails", Label: "Trails", Kind: "toggle", Value: onOff(s.Trails), Key: "T"},
-		{Name: "data", Label: "True data", Kind: "toggle", Value: onOff(s.Data), Key: "D"},
-		{Name: "field", Label: "Vector field", Kind: "toggle", Value: onOff(s.Field), Key: "V"},
-		{Name: "density", Label: "Learned density", Kind: "toggle", Value: onOff(s.Density), Key: "L"},
-		{Name: "compare", Label: "Side by side", Kind: "select", Value: s.Compare, Options: a.compareModes(s), Key: "C"},
-		{Name: "pathB", Label: "Path B", Kind: "select", Value: s.PathB, Options: paths, Hidden: s.Compare != ComparePaths},
-		{Name: "solverB", Label: "Solver B", Kind: "select", Value: s.SolverB, Options: sampler.Methods(), Hidden: s.Compare != CompareSolvers},
-		{Name: "nfeB", Label: "NFE B", Kind: "select", Value: itoa(s.NFEB), Options: intOptions(nfeOptions, s.NFEB), Hidden: s.Compare != CompareSolvers},
+	return out
+}
+
+func (c *control) describe(a *App) Control {
+	out := Control{Name: c.name, Label: c.label, Kind: c.kind, Value: c.get(a.s), Key: c.key}
+	if c.options != nil {
+		out.Options = c.options(a)
 	}
+	if c.hidden != nil {
+		out.Hidden = c.hidden(a)
+	}
+	return out
+}
+
+// controlNamed returns the control (a row with a widget) named name.
+func (a *App) controlNamed(name string) (Control, bool) {
+	for i := range a.table {
+		if c := &a.table[i]; c.name == name && c.label != "" {
+			return c.describe(a), true
+		}
+	}
+	return Control{}, false
+}
+
+// row returns the row that Set takes name for: a control, a setting with no widget, or
+// an alias of either.
+func (a *App) row(name string) *control {
+	for i := range a.table {
+		if c := &a.table[i]; c.name == name || slices.Contains(c.aliases, name) {
+			return c
+		}
+	}
+	return nil
 }
 
 // compareModes lists the side-by-side modes the manifest allows for s's model.
@@ -181,144 +196,40 @@ func parseInt(v string, lo, hi int) (int, error) {
 // and the query string give it. It returns an error saying what was wrong and changes
 // nothing then.
 func (a *App) Set(name, value string) error {
-	s := a.s
-	var err error
-	bad := func(e error) error { return fmt.Errorf("%s: %w", name, e) }
-	oneOf := func(opts []string) error {
-		if !slices.Contains(opts, value) {
-			return fmt.Errorf("%s: %q is not one of %s", name, value, strings.Join(opts, ", "))
+	c := a.row(name)
+	if c == nil {
+		return fmt.Errorf("no control named %q", name)
+	}
+	if c.needsModels && a.man == nil {
+		return fmt.Errorf("%s: no models are loaded yet", c.name)
+	}
+	if c.act != nil {
+		if err := c.act(a, value); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		return nil
 	}
-	switch name {
-	case "model", "dataset":
-		if a.man == nil {
-			return fmt.Errorf("model: no models are loaded yet")
-		}
-		// A manifest name ("moons-vp") picks the path too.
-		for _, e := range a.man.Models {
-			if e.Name == value {
-				s.Dataset, s.Path, s.Coupling = e.Dataset, e.Path, e.CouplingName()
-				return a.apply(s)
-			}
-		}
-		if err := oneOf(a.man.Datasets()); err != nil {
-			return err
-		}
-		s.Dataset = value
-		if !slices.Contains(a.man.Paths(value), s.Path) {
-			s.Path = a.man.Paths(value)[0]
-		}
-	case "path":
-		if a.man == nil {
-			return fmt.Errorf("path: no models are loaded yet")
-		}
-		if err := oneOf(a.man.Paths(s.Dataset)); err != nil {
-			return err
-		}
-		s.Path = value
-	case "coupling":
-		if a.man == nil {
-			return fmt.Errorf("coupling: no models are loaded yet")
-		}
-		if err := oneOf(a.man.Couplings(s.Dataset, s.Path)); err != nil {
-			return err
-		}
-		s.Coupling = value
-	case "solver":
-		if err := oneOf(sampler.Methods()); err != nil {
-			return err
-		}
-		s.Solver = value
-	case "solverB":
-		if err := oneOf(sampler.Methods()); err != nil {
-			return err
-		}
-		s.SolverB = value
-	case "nfe":
-		if s.NFE, err = parseInt(value, 1, MaxNFE); err != nil {
-			return bad(err)
-		}
-	case "nfeB":
-		if s.NFEB, err = parseInt(value, 1, MaxNFE); err != nil {
-			return bad(err)
-		}
-	case "particles":
-		if s.Particles, err = parseInt(value, 1, MaxParticles); err != nil {
-			return bad(err)
-		}
-	case "speed":
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil || !(v > 0) || v > MaxSpeed {
-			return fmt.Errorf("speed: want a number above 0 and at most %g, got %q", MaxSpeed, value)
-		}
-		s.Speed = v
-	case "trails", "data", "field", "density":
-		b, err := parseBool(value)
-		if err != nil {
-			return bad(err)
-		}
-		switch name {
-		case "trails":
-			s.Trails = b
-		case "data":
-			s.Data = b
-		case "field":
-			s.Field = b
-		case "density":
-			s.Density = b
-		}
-	case "compare":
-		if err := oneOf(a.compareModes(s)); err != nil {
-			return err
-		}
-		s.Compare = value
-		if value == ComparePaths && s.PathB == s.Path {
-			for _, p := range a.man.Paths(s.Dataset) {
-				if p != s.Path {
-					s.PathB = p
-					break
-				}
-			}
-		}
-	case "pathB":
-		if a.man == nil {
-			return fmt.Errorf("pathB: no models are loaded yet")
-		}
-		if err := oneOf(a.man.Paths(s.Dataset)); err != nil {
-			return err
-		}
-		s.PathB = value
-	case "seed":
-		v, err := strconv.ParseUint(value, 10, 64)
-		if err != nil {
-			return fmt.Errorf("seed: want a whole number, got %q", value)
-		}
-		s.Seed = v
-	case "t":
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("t: want a number, got %q", value)
-		}
-		a.clock.Playing = false
-		a.clock.Seek(v)
-		return nil
-	case "playing":
-		b, err := parseBool(value)
-		if err != nil {
-			return bad(err)
-		}
-		if b != a.clock.Playing {
-			a.clock.Toggle()
-		}
-		return nil
-	default:
-		return fmt.Errorf("no control named %q", name)
+	s := a.s
+	if err := c.set(a, &s, value); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if err := checkMemory(s); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return a.apply(s)
+}
+
+// ParamOrder lists the names that the query string and the command line may set, in
+// the order to apply them: the control table's, so the model comes first, since it
+// decides which paths exist.
+func ParamOrder() []string { return paramOrder(controlTable) }
+
+func paramOrder(table []control) []string {
+	out := make([]string, len(table))
+	for i, c := range table {
+		out[i] = c.name
+	}
+	return out
 }
 
 // MaxTrajectoryBytes bounds the memory the kept trajectories may take (every step of
@@ -347,45 +258,43 @@ func checkMemory(s Settings) error {
 // Cycle moves a control to its next (dir > 0) or previous option, wrapping around;
 // toggles flip.
 func (a *App) Cycle(name string, dir int) error {
-	for _, c := range a.Controls() {
-		if c.Name != name {
-			continue
-		}
-		if c.Kind == "toggle" {
-			return a.Set(name, onOff(c.Value != "on"))
-		}
-		if len(c.Options) == 0 {
-			return fmt.Errorf("%s: nothing to choose from", name)
-		}
-		i := slices.Index(c.Options, c.Value)
-		n := len(c.Options)
-		switch {
-		case i < 0:
-			i = 0
-		case dir >= 0:
-			i = (i + 1) % n
-		default:
-			i = (i + n - 1) % n
-		}
-		return a.Set(name, c.Options[i])
+	c, ok := a.controlNamed(name)
+	if !ok {
+		return fmt.Errorf("no control named %q", name)
 	}
-	return fmt.Errorf("no control named %q", name)
+	if c.Kind == "toggle" {
+		return a.Set(name, onOff(c.Value != "on"))
+	}
+	if len(c.Options) == 0 {
+		return fmt.Errorf("%s: nothing to choose from", name)
+	}
+	i := slices.Index(c.Options, c.Value)
+	n := len(c.Options)
+	switch {
+	case i < 0:
+		i = 0
+	case dir >= 0:
+		i = (i + 1) % n
+	default:
+		i = (i + n - 1) % n
+	}
+	return a.Set(name, c.Options[i])
 }
 
-// Step moves a numeric control one option up or down without wrapping.
+// stepOption moves a control to the option after its value (dir > 0) or before it,
+// without wrapping: at either end, or when the value is not among the options, it
+// does nothing.
 func (a *App) stepOption(name string, dir int) error {
-	for _, c := range a.Controls() {
-		if c.Name != name {
-			continue
-		}
-		i := slices.Index(c.Options, c.Value)
-		j := min(max(i+dir, 0), len(c.Options)-1)
-		if i < 0 || j == i {
-			return nil
-		}
-		return a.Set(name, c.Options[j])
+	c, ok := a.controlNamed(name)
+	if !ok {
+		return fmt.Errorf("no control named %q", name)
 	}
-	return fmt.Errorf("no control named %q", name)
+	i := slices.Index(c.Options, c.Value)
+	j := min(max(i+dir, 0), len(c.Options)-1)
+	if i < 0 || j == i {
+		return nil
+	}
+	return a.Set(name, c.Options[j])
 }
 
 // Shortcut is one keyboard shortcut, for help text.
@@ -395,23 +304,25 @@ type Shortcut struct {
 }
 
 // Shortcuts lists the keyboard shortcuts that [App.Key] handles.
-func Shortcuts() []Shortcut {
-	return []Shortcut{
-		{"Space", "play / pause"},
-		{"→ or .", "one step forward (pauses)"},
-		{"← or ,", "one step back (pauses)"},
-		{"R or Home", "restart from t = 0"},
-		{"N", "new noise"},
-		{"M / P / S", "next model / path / solver (Shift: previous)"},
-		{"+ / −", "more / fewer NFE"},
-		{"] / [", "more / fewer particles"},
-		{"↑ / ↓", "faster / slower"},
-		{"T D V L", "trails, true data, vector field, learned density"},
-		{"O", "coupling: independent (I-CFM) / minibatch OT (OT-CFM), where a model has both"},
-		{"C", "side by side: off, paths, solvers, couplings"},
-		{"X", "clear dropped particles"},
-		{"click / tap", "drop a group of particles and follow them"},
+func Shortcuts() []Shortcut { return shortcuts(controlTable) }
+
+// shortcuts lists the help lines of the action keys and of table's rows, group by group
+// in helpOrder, each group's action keys first.
+func shortcuts(table []control) []Shortcut {
+	var out []Shortcut
+	for _, g := range helpOrder {
+		for _, k := range actionKeys {
+			if k.helpIn == g && k.help.Keys != "" {
+				out = append(out, k.help)
+			}
+		}
+		for _, c := range table {
+			if c.helpIn == g && c.help.Keys != "" {
+				out = append(out, c.help)
+			}
+		}
 	}
+	return out
 }
 
 // Key handles a keyboard shortcut. name is a key code as the browser's
@@ -419,61 +330,32 @@ func Shortcuts() []Shortcut {
 // Ebiten names keys ("R", "Space", ...). It reports whether the key did something.
 func (a *App) Key(name string, shift bool) bool {
 	name = strings.TrimPrefix(name, "Key")
+	for _, k := range actionKeys {
+		if slices.Contains(k.codes, name) {
+			k.do(a)
+			return true
+		}
+	}
 	dir := 1
 	if shift {
 		dir = -1
 	}
-	var err error
-	switch name {
-	case "Space":
-		a.Do("toggle")
-	case "ArrowRight", "Period":
-		a.Do("step")
-	case "ArrowLeft", "Comma":
-		a.Do("back")
-	case "R", "Home":
-		a.Do("restart")
-	case "N":
-		a.Do("noise")
-	case "X":
-		a.Do("clear")
-	case "M":
-		err = a.Cycle("model", dir)
-	case "P":
-		err = a.Cycle("path", dir)
-	case "S":
-		err = a.Cycle("solver", dir)
-	case "O":
-		err = a.Cycle("coupling", dir)
-	case "C":
-		err = a.Cycle("compare", dir)
-	case "Equal", "NumpadAdd", "KPAdd":
-		err = a.stepOption("nfe", 1)
-	case "Minus", "NumpadSubtract", "KPSubtract":
-		err = a.stepOption("nfe", -1)
-	case "BracketRight":
-		err = a.stepOption("particles", 1)
-	case "BracketLeft":
-		err = a.stepOption("particles", -1)
-	case "ArrowUp":
-		err = a.stepOption("speed", 1)
-	case "ArrowDown":
-		err = a.stepOption("speed", -1)
-	case "T":
-		err = a.Cycle("trails", 1)
-	case "D":
-		err = a.Cycle("data", 1)
-	case "V":
-		err = a.Cycle("field", 1)
-	case "L":
-		err = a.Cycle("density", 1)
-	case "H", "Slash":
-		a.ShowHelp = !a.ShowHelp
-	default:
-		return false
+	for _, c := range a.table {
+		var err error
+		switch {
+		case slices.Contains(c.cycle, name):
+			err = a.Cycle(c.name, dir)
+		case slices.Contains(c.up, name):
+			err = a.stepOption(c.name, 1)
+		case slices.Contains(c.down, name):
+			err = a.stepOption(c.name, -1)
+		default:
+			continue
+		}
+		if err != nil {
+			a.Notify(err.Error())
+		}
+		return true
 	}
-	if err != nil {
-		a.Notify(err.Error())
-	}
-	return true
+	return false
 }

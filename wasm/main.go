@@ -19,9 +19,9 @@ import (
 )
 
 // paramOrder is the order in which settings from the query string or the command line
-// are applied: the model first, since it decides which paths exist.
-var paramOrder = []string{"model", "path", "coupling", "solver", "nfe", "particles", "speed", "trails", "data", "field",
-	"density", "compare", "pathB", "solverB", "nfeB", "seed", "t", "playing"}
+// are applied: the explorer's control table's, the model first, since it decides which
+// paths exist.
+var paramOrder = explorer.ParamOrder()
 
 func main() {
 	h := newHost()

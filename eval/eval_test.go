@@ -2,6 +2,7 @@ package eval
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -74,7 +75,7 @@ func TestOptions(t *testing.T) {
 	}
 	// Above MaxN exact W2 would allocate n²·8 bytes (80 GB at 100,000) and run for
 	// hours: refused before any work.
-	if err := (&Options{N: 100000}).fill(); !errors.Is(err, metrics.ErrTooLarge) || !strings.Contains(err.Error(), "4000") {
+	if err := (&Options{N: 100000}).fill(); !errors.Is(err, metrics.ErrTooLarge) || !strings.Contains(err.Error(), fmt.Sprint(MaxN)) {
 		t.Errorf("n = 100000: %v", err)
 	}
 	if err := (&Options{N: MaxN}).fill(); err != nil {

@@ -11,13 +11,14 @@ var ErrEmpty = errors.New("metrics: empty input")
 
 // MaxN is the largest assignment [Assign] solves and the most points [W2] (and so
 // [W2Floor] and [W2IIDFloor]) matches. Exact W2 needs an n×n float64 cost matrix,
-// n²·8 bytes (128 MB at 4,000; 80 GB at 100,000, which killed the process with a
-// runtime out-of-memory error), and Jonker–Volgenant's time grows up to n³. At 4,000
-// points, on one core of a 2-core machine, W2 between two draws of a toy dataset took
-// 3–5 s, but between the standard normal and moons, what an untrained model scores,
-// 100 s; at 2,000 the same took 0.5–0.8 s and 8 s. Past MaxN these functions return
-// [ErrTooLarge] at once.
-const MaxN = 4000
+// n²·8 bytes (72 MB at 3,000; 80 GB at 100,000, which killed the process with a
+// runtime out-of-memory error), and Jonker–Volgenant's time grows up to n³. Measured
+// for W2 on a shared 2-core machine, between two draws of a toy dataset and between
+// the standard normal and moons (what an untrained model scores, the slow case):
+// n = 1,000 took 0.1–0.2 s and 0.9 s, 2,000 took 0.5–0.8 s and 8 s, 3,000 took
+// 1.6–4 s and 41 s, 4,000 took 2.6–5 s and 104 s. At 3,000 the slow case stays within
+// about a minute. Past MaxN these functions return [ErrTooLarge] at once.
+const MaxN = 3000
 
 // ErrTooLarge is returned when n is above [MaxN].
 var ErrTooLarge = errors.New("too many points for exact assignment")

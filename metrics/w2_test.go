@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -244,7 +245,7 @@ func TestTooLarge(t *testing.T) {
 	const n = 100000
 	a := make([]float32, 2*n)
 	_, err := W2(a, a, 2)
-	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "80 GB") || !strings.Contains(err.Error(), "MaxN = 4000") {
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "80 GB") || !strings.Contains(err.Error(), fmt.Sprintf("MaxN = %d", MaxN)) {
 		t.Errorf("W2 at n = %d: %v", n, err)
 	}
 	if _, _, err := Assign(nil, MaxN+1); !errors.Is(err, ErrTooLarge) {

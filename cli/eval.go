@@ -2,10 +2,15 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
+	"sync"
+	"time"
 
 	"github.com/flowmatch/flowmatch/eval"
+	"github.com/flowmatch/flowmatch/progress"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/weights"
 )
@@ -26,7 +31,7 @@ func runEval(env Env) error {
 		fmt.Fprint(env.Stderr, evalHelp)
 	}
 	model := fs.String("model", "", "model file (`FILE`.safetensors)")
-	n := fs.Int("n", 2000, "points in each compared set")
+	n := fs.Int("n", 2000, fmt.Sprintf("points in each compared set (at most %d: exact W2 takes n²·8 bytes and up to n³ time)", eval.MaxN))
 	sf := addSolverFlags(fs)
 	seed := fs.Uint64("seed", 0, "random seed (noise, data and floor draws)")
 	reps := fs.Int("reps", 3, "draws averaged for each W2 floor")
@@ -42,6 +47,9 @@ func runEval(env Env) error {
 		return Usagef("unexpected argument %q", fs.Arg(0))
 	case *n < 2:
 		return Usagef("-n must be at least 2 (got %d)", *n)
+	case *n > eval.MaxN:
+		return Usagef("-n %d is above %d, the most points eval compares: exact W2 needs an n×n matrix of n²·8 bytes (%s here) and time growing as n³",
+			*n, eval.MaxN, gigabytes(8*float64(*n)*float64(*n)))
 	case *reps < 1:
 		return Usagef("-reps must be at least 1 (got %d)", *reps)
 	case *nllSteps < 0:
@@ -61,7 +69,14 @@ func runEval(env Env) error {
 	if *nllSteps == 0 {
 		opt.NLLSteps = -1
 	}
+	sb := &stageBar{w: env.Stderr}
+	opt.Progress = sb.update
 	res, err := eval.Evaluate(f, opt)
+	sb.finish() // cleared before the results or the error line
+	var de *eval.DivergedError
+	if errors.As(err, &de) {
+		return fmt.Errorf("%s: %w", *model, de)
+	}
 	if err != nil {
 		return err
 	}
@@ -93,7 +108,73 @@ func runEval(env Env) error {
 	return nil
 }
 
-const evalHelp = `
+// stageBar draws eval's stages as a progress bar on a terminal (nothing elsewhere).
+// progress.Bar redraws only when told something and drops what it is told within its
+// throttle, so a stage that follows another quickly would keep showing the previous
+// one, and a long W2 would freeze the elapsed time and ETA: a ticker redraws the
+// current stage every half second.
+type stageBar struct {
+	w    io.Writer
+	mu   sync.Mutex
+	bar  *progress.Bar
+	desc string
+	stop chan struct{}
+}
+
+func (s *stageBar) update(done, total int, next string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if done == 0 {
+		s.bar = progress.New(s.w, int64(total), progress.Options{Desc: "eval: " + next, Unit: "stages"})
+		if s.bar == nil {
+			return
+		}
+		s.stop = make(chan struct{})
+		go s.tick(s.stop)
+	}
+	s.bar.Set(int64(done))
+	if next != "" {
+		s.desc = "eval: " + next
+		s.bar.Describe(s.desc)
+	}
+}
+
+func (s *stageBar) tick(stop chan struct{}) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			if s.stop == stop { // not finished while this tick waited for the lock
+				s.bar.Describe(s.desc)
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+func (s *stageBar) finish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
+	s.bar.Finish()
+}
+
+// gigabytes writes a byte count for a message: 80 GB, 288 MB.
+func gigabytes(b float64) string {
+	if b >= 1e9 {
+		return fmt.Sprintf("%.3g GB", b/1e9)
+	}
+	return fmt.Sprintf("%.3g MB", b/1e6)
+}
+
+var evalHelp = `
 eval samples N points from the model and measures them against N fresh points of the
 model's dataset. W2 (exact optimal matching) is shown over two floors, each the mean of
 -reps draws at the same N:
@@ -108,4 +189,9 @@ i.i.d.) puts a random number in each; even a perfect model then scores above the
 floor (at n 2000 about 1.45× on moons, 2.0× on rings, 1.35× on circles and pinwheel).
 W2 / i.i.d. floor is the figure that a perfect model brings to 1 on every dataset;
 W2 / data floor is the project's older reference figure.
+
+-n is at most ` + fmt.Sprint(eval.MaxN) + `: exact matching needs an n×n cost matrix (n²·8 bytes) and time
+growing as n³ (at the limit, about a minute when the samples are far from the data, as
+an untrained model's are). On a terminal a progress bar counts the stages: sampling,
+the model's W2, each floor draw, MMD and NLL.
 `

@@ -262,7 +262,19 @@ func mulInto(dst, f []float32) {
 // sigmoid is σ(z) = 1/(1+e^(−z)) with the same approximation.
 func sigmoid(z float32) float32 { return 1 / (1 + expNeg(z)) }
 
-// applyAct writes act(z) into dst (same length).
+// epilogue is the kernel epilogue that applies a, or epiNone when the kernels cannot
+// (the caller then applies it with apply or derive).
+func (a act) epilogue() int {
+	switch a {
+	case actSiLU:
+		return epiSiLU
+	case actReLU:
+		return epiReLU
+	}
+	return epiNone
+}
+
+// apply writes act(z) into dst (as long as z), for activations the kernels do not fuse.
 func (a act) apply(dst, z []float32) {
 	dst = dst[:len(z)]
 	switch a {
@@ -280,54 +292,28 @@ func (a act) apply(dst, z []float32) {
 	}
 }
 
-// applyDeriv writes act(z) into dst and multiplies each tangent entry by act'(z).
-func (a act) applyDeriv(dst, tg, z []float32) {
+// derive writes act(z) into dst and act'(z) into deriv (both as long as z), for
+// activations whose derivative the kernels do not fuse (all but SiLU).
+func (a act) derive(dst, deriv, z []float32) {
 	dst = dst[:len(z)]
-	tg = tg[:len(z)]
+	deriv = deriv[:len(z)]
 	switch a {
 	case actSiLU:
-		for i, v := range z {
-			e := expNeg(v)
-			s := 1 / (1 + e)
-			dst[i] = v * s
-			tg[i] *= s + v*s*(e*s) // σ + zσ(1−σ), with 1−σ = eσ
-		}
+		copy(dst, z)
+		siluDerivInPlace(dst, deriv)
 	case actReLU:
 		for i, v := range z {
 			dst[i] = max(v, 0)
-			if !(v > 0) {
-				tg[i] = 0
+			deriv[i] = 0
+			if v > 0 {
+				deriv[i] = 1
 			}
 		}
 	case actTanh:
 		for i, v := range z {
 			th := float32(math.Tanh(float64(v)))
 			dst[i] = th
-			tg[i] *= 1 - th*th
-		}
-	}
-}
-
-// scaleByDeriv multiplies each tangent entry by act'(z).
-func (a act) scaleByDeriv(tg, z []float32) {
-	tg = tg[:len(z)]
-	switch a {
-	case actSiLU:
-		for i, v := range z {
-			e := expNeg(v)
-			s := 1 / (1 + e)
-			tg[i] *= s + v*s*(e*s)
-		}
-	case actReLU:
-		for i, v := range z {
-			if !(v > 0) {
-				tg[i] = 0
-			}
-		}
-	case actTanh:
-		for i, v := range z {
-			th := float32(math.Tanh(float64(v)))
-			tg[i] *= 1 - th*th
+			deriv[i] = 1 - th*th
 		}
 	}
 }

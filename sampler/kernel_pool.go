@@ -6,58 +6,55 @@ import (
 	"sync/atomic"
 )
 
-// Work sharing across cores. A call with a large batch cuts its rows into chunks of
-// whole blocks; the calling goroutine and up to GOMAXPROCS−1 helper goroutines claim
-// chunks from an atomic counter (so a core slowed by other work takes fewer), each with
-// its own workspace. The helpers are package-wide, started on first need and parked on
-// a channel between calls; handing out work allocates nothing. Under js/wasm
+// Work sharing across cores, for any network. A call with a large batch cuts its rows
+// into chunks of whole units (a network's block of rows); the calling goroutine and up
+// to GOMAXPROCS−1 helper goroutines claim chunks from an atomic counter (so a core
+// slowed by other work takes fewer), each worker with scratch of its own. The helpers
+// are package-wide, started on first need and parked on a channel between calls; a
+// network owns its rowJob, so handing out work allocates nothing. Under js/wasm
 // GOMAXPROCS is 1 and everything runs on the caller.
 
-const (
-	opVelocity = iota
-	opJVP
-	opDiv
-)
-
-const (
-	minBlocksPerWorker = 3 // below this a helper costs more than it saves
-	chunksPerWorker    = 4 // finer chunks balance load on a busy machine
-)
-
-// job is one call's arguments and its work-sharing state; each MLP owns one.
-type job struct {
-	m                  *MLP
-	op                 int
-	x, dst, v, jv, div []float32
-	n                  int // rows
-	chunkRows, chunks  int
-	next               atomic.Int64
-	wg                 sync.WaitGroup
+// rower is work over the rows of a batch. rows evaluates rows [lo, hi) with worker
+// w's scratch; workers run it at the same time on disjoint rows, so what it writes for
+// a row must depend on that row alone (then the result does not depend on the split).
+type rower interface {
+	rows(w, lo, hi int)
 }
 
-func (j *job) set(op int, x, dst, v, jv, div []float32) {
-	j.op, j.x, j.dst, j.v, j.jv, j.div = op, x, dst, v, jv, div
-	j.n = len(x) / j.m.spec.Dim
+const (
+	minUnitsPerWorker = 3 // below this a helper costs more than it saves
+	chunksPerWorker   = 4 // finer chunks balance load on a busy machine
+)
+
+// workersFor is how many workers (the caller included) a batch of n rows is worth when
+// work comes in units of unit rows. A network readies that many workers' scratch
+// before rowJob.run.
+func workersFor(n, unit int) int {
+	units := (n + unit - 1) / unit
+	return max(1, min(runtime.GOMAXPROCS(0), units/minUnitsPerWorker))
 }
 
-// start runs the current job at time t, spread over workers when it is large enough.
-func (m *MLP) start(t float64) {
-	j := &m.job
-	m.spec.Time.Features(m.tfea, t)
-	tangents := j.op != opVelocity
-	blocks := (j.n + blockRows - 1) / blockRows
-	workers := min(runtime.GOMAXPROCS(0), blocks/minBlocksPerWorker)
+// rowJob is one call's work-sharing state.
+type rowJob struct {
+	r                 rower
+	n                 int // rows
+	chunkRows, chunks int
+	next              atomic.Int64
+	wg                sync.WaitGroup
+}
+
+// run evaluates rows [0, n) of r over workers workers (worker 0 is the caller), in
+// chunks of whole units of unit rows, and returns when every row is done.
+func (j *rowJob) run(r rower, n, unit, workers int) {
 	if workers <= 1 {
-		m.rows(m.workspace(0, tangents), 0, j.n)
-		j.x, j.dst, j.v, j.jv, j.div = nil, nil, nil, nil, nil
+		r.rows(0, 0, n)
 		return
 	}
-	for w := 0; w < workers; w++ {
-		m.workspace(w, tangents)
-	}
-	j.chunks = min(blocks, workers*chunksPerWorker)
-	j.chunkRows = (blocks + j.chunks - 1) / j.chunks * blockRows
-	j.chunks = (j.n + j.chunkRows - 1) / j.chunkRows
+	units := (n + unit - 1) / unit
+	j.r, j.n = r, n
+	j.chunks = min(units, workers*chunksPerWorker)
+	j.chunkRows = (units + j.chunks - 1) / j.chunks * unit
+	j.chunks = (n + j.chunkRows - 1) / j.chunkRows
 	j.next.Store(0)
 	startHelpers(workers - 1)
 	j.wg.Add(workers - 1)
@@ -66,24 +63,23 @@ func (m *MLP) start(t float64) {
 	}
 	j.work(0)
 	j.wg.Wait()
-	j.x, j.dst, j.v, j.jv, j.div = nil, nil, nil, nil, nil
+	j.r = nil
 }
 
-// work claims and evaluates chunks with worker w's scratch until none are left.
-func (j *job) work(w int) {
-	ws := j.m.ws[w]
+// work claims and evaluates chunks as worker w until none are left.
+func (j *rowJob) work(w int) {
 	for {
 		c := int(j.next.Add(1)) - 1
 		if c >= j.chunks {
 			return
 		}
 		lo := c * j.chunkRows
-		j.m.rows(ws, lo, min(lo+j.chunkRows, j.n))
+		j.r.rows(w, lo, min(lo+j.chunkRows, j.n))
 	}
 }
 
 type task struct {
-	j *job
+	j *rowJob
 	w int
 }
 

@@ -131,20 +131,35 @@ func (s MLPSpec) NumParams() int {
 type MLP struct {
 	spec   MLPSpec
 	act    act
+	epi    int           // the epilogue that applies act in the kernels, or epiNone
 	layers []packedLayer // shared by clones, never written after NewMLP
 	width  int           // the widest padded layer input or output
 
 	tfea []float32    // time features of the current call
+	call call         // the current call's arguments
 	ws   []*workspace // per-worker scratch; ws[0] is the calling goroutine's
-	job  job
+	job  rowJob
+}
+
+// What a call asks for.
+const (
+	opVelocity = iota
+	opJVP
+	opDiv
+)
+
+// call is one call's arguments, read by every worker.
+type call struct {
+	op                 int
+	x, dst, v, jv, div []float32
 }
 
 // workspace is one worker's scratch, sized for blockRows rows.
 type workspace struct {
 	h     [2][]float32 // activations, ping-pong
 	t     [2][]float32 // tangents, ping-pong (JVP and divergence only)
-	pre   []float32    // pre-activations of the current layer (JVP)
-	deriv [][]float32  // act'(pre) of each hidden layer (divergence)
+	pre   []float32    // pre-activations, when the kernels cannot apply act' (JVP and divergence)
+	deriv [][]float32  // act'(pre) of each hidden layer (JVP and divergence)
 }
 
 // NewMLP builds a network from its spec and parameters. weights[l] is layer l's matrix in
@@ -159,7 +174,7 @@ func NewMLP(spec MLPSpec, weights, biases [][]float32) (*MLP, error) {
 			len(shapes), len(weights), len(biases))
 	}
 	a, _ := activation(spec.Activation)
-	m := &MLP{spec: spec, act: a}
+	m := &MLP{spec: spec, act: a, epi: a.epilogue()}
 	m.spec.Hidden = append([]int(nil), spec.Hidden...)
 	for l, sh := range shapes {
 		out, in := sh[0], sh[1]
@@ -184,7 +199,6 @@ func NewMLP(spec MLPSpec, weights, biases [][]float32) (*MLP, error) {
 		m.width = max(m.width, ly.kp, ly.np)
 	}
 	m.tfea = make([]float32, m.spec.Time.Size())
-	m.job.m = m
 	m.workspace(0, false)
 	return m, nil
 }
@@ -218,9 +232,8 @@ func (m *MLP) workspace(w int, tangents bool) *workspace {
 
 // Clone returns an MLP sharing m's parameters with scratch of its own, for another goroutine.
 func (m *MLP) Clone() *MLP {
-	c := &MLP{spec: m.spec, act: m.act, layers: m.layers, width: m.width}
+	c := &MLP{spec: m.spec, act: m.act, epi: m.epi, layers: m.layers, width: m.width}
 	c.tfea = make([]float32, len(m.tfea))
-	c.job.m = c
 	c.workspace(0, false)
 	return c
 }
@@ -235,8 +248,7 @@ func (m *MLP) Dim() int { return m.spec.Dim }
 func (m *MLP) Velocity(dst, x []float32, t float64) {
 	m.checkBatch(x)
 	checkLen("Velocity dst", len(dst), len(x))
-	m.job.set(opVelocity, x, dst, nil, nil, nil)
-	m.start(t)
+	m.start(t, call{op: opVelocity, x: x, dst: dst})
 }
 
 // VelocityJVP writes v_θ(x, t) into dst and the Jacobian-vector product (∂v/∂x)·v
@@ -246,8 +258,7 @@ func (m *MLP) VelocityJVP(dst, jv, x, v []float32, t float64) {
 	checkLen("Velocity dst", len(dst), len(x))
 	checkLen("tangent", len(v), len(x))
 	checkLen("tangent output", len(jv), len(x))
-	m.job.set(opJVP, x, dst, v, jv, nil)
-	m.start(t)
+	m.start(t, call{op: opJVP, x: x, dst: dst, v: v, jv: jv})
 }
 
 // VelocityDiv writes v_θ(x, t) into dst and its exact divergence, the trace of ∂v/∂x,
@@ -256,8 +267,7 @@ func (m *MLP) VelocityDiv(dst, div, x []float32, t float64) {
 	m.checkBatch(x)
 	checkLen("Velocity dst", len(dst), len(x))
 	checkLen("VelocityDiv", len(div), len(x)/m.spec.Dim)
-	m.job.set(opDiv, x, dst, nil, nil, div)
-	m.start(t)
+	m.start(t, call{op: opDiv, x: x, dst: dst, div: div})
 }
 
 func checkLen(what string, got, want int) {
@@ -272,129 +282,111 @@ func (m *MLP) checkBatch(x []float32) {
 	}
 }
 
-// rows evaluates rows [lo, hi) of the current call with worker scratch ws, block by block.
-func (m *MLP) rows(ws *workspace, lo, hi int) {
-	j := &m.job
+// start evaluates c at time t, spread over workers when the batch is large enough.
+func (m *MLP) start(t float64, c call) {
+	m.spec.Time.Features(m.tfea, t)
+	m.call = c
+	n := len(c.x) / m.spec.Dim
+	workers := workersFor(n, blockRows)
+	for w := 0; w < workers; w++ {
+		m.workspace(w, c.op != opVelocity)
+	}
+	m.job.run(m, n, blockRows, workers)
+	m.call = call{} // keep no reference to the caller's slices
+}
+
+// rows evaluates rows [lo, hi) of the current call with worker w's scratch, block by
+// block.
+func (m *MLP) rows(w, lo, hi int) {
+	ws := m.ws[w]
 	for r0 := lo; r0 < hi; r0 += blockRows {
-		rows := min(blockRows, hi-r0)
-		switch j.op {
-		case opVelocity:
-			m.blockVelocity(ws, r0, rows)
-		case opJVP:
-			m.blockJVP(ws, r0, rows)
-		case opDiv:
-			m.blockDiv(ws, r0, rows)
-		}
+		m.block(ws, r0, min(blockRows, hi-r0))
 	}
 }
 
-// epilogue is the kernel epilogue that applies the hidden activation, or epiNone when
-// the kernels cannot fuse it (the caller then applies it).
-func (m *MLP) epilogue() int {
-	switch m.act {
-	case actSiLU:
-		return epiSiLU
-	case actReLU:
-		return epiReLU
-	}
-	return epiNone
-}
-
-// blockVelocity evaluates rows [r0, r0+rows) into dst.
-func (m *MLP) blockVelocity(ws *workspace, r0, rows int) {
-	j := &m.job
+// block evaluates rows [r0, r0+rows) of the current call: the forward pass, then for a
+// JVP one tangent pass, for the divergence one per input coordinate.
+func (m *MLP) block(ws *workspace, r0, rows int) {
+	c := &m.call
 	d := m.spec.Dim
 	groups := (rows + groupRows - 1) / groupRows
-	loadRows(ws.h[0], j.x[r0*d:(r0+rows)*d], d, rows, groups, m.layers[0].kp, m.tfea)
+	kp0, np := m.layers[0].kp, m.layers[len(m.layers)-1].np
+	loadRows(ws.h[0], c.x[r0*d:(r0+rows)*d], d, rows, groups, kp0, m.tfea)
+	storeRows(c.dst[r0*d:(r0+rows)*d], m.forward(ws, groups, c.op != opVelocity), d, rows, np)
+	switch c.op {
+	case opJVP:
+		loadRows(ws.t[0], c.v[r0*d:(r0+rows)*d], d, rows, groups, kp0, nil)
+		storeRows(c.jv[r0*d:(r0+rows)*d], m.tangent(ws, groups), d, rows, np)
+	case opDiv:
+		m.divergence(ws, groups, c.div[r0:r0+rows])
+	}
+}
+
+// forward runs the groups loaded into ws.h[0] through every layer and returns the
+// buffer holding the output. With derivs, it keeps act'(z) of each hidden layer in
+// ws.deriv, which linearises the network at these points for the tangent passes.
+func (m *MLP) forward(ws *workspace, groups int, derivs bool) []float32 {
+	cur := 0
+	for l := range m.layers {
+		var deriv []float32
+		if derivs && l < len(m.layers)-1 {
+			deriv = ws.deriv[l]
+		}
+		m.layer(l, groups, ws.h[1-cur], ws.h[cur], deriv, ws.pre)
+		cur = 1 - cur
+	}
+	return ws.h[cur]
+}
+
+// layer writes layer l's output for groups groups of src into dst: act(W·src + b), or
+// W·src + b for the last layer. With deriv set, it also writes act'(W·src + b) into
+// deriv; pre is scratch for when the kernels cannot do that themselves.
+func (m *MLP) layer(l, groups int, dst, src, deriv, pre []float32) {
+	ly := &m.layers[l]
+	aS, dS := ly.kp*groupRows, ly.np*groupRows
+	n := groups * dS
+	switch {
+	case l == len(m.layers)-1:
+		gemm(dst, src, ly, ly.b, groups, aS, dS, epiNone, nil)
+	case deriv == nil && m.epi != epiNone:
+		gemm(dst, src, ly, ly.b, groups, aS, dS, m.epi, nil)
+	case deriv == nil:
+		gemm(dst, src, ly, ly.b, groups, aS, dS, epiNone, nil)
+		m.act.apply(dst[:n], dst[:n])
+	case m.act == actSiLU:
+		gemm(dst, src, ly, ly.b, groups, aS, dS, epiSiLUDeriv, deriv)
+	default:
+		gemm(pre, src, ly, ly.b, groups, aS, dS, epiNone, nil)
+		m.act.derive(dst[:n], deriv[:n], pre[:n])
+	}
+}
+
+// tangent carries the tangents loaded into ws.t[0] through the network linearised by
+// the last forward pass, giving (∂v/∂x)·t, and returns the buffer holding them.
+func (m *MLP) tangent(ws *workspace, groups int) []float32 {
 	cur := 0
 	last := len(m.layers) - 1
 	for l := range m.layers {
 		ly := &m.layers[l]
-		src, dst := ws.h[cur], ws.h[1-cur]
-		epi := epiNone
+		epi, deriv := epiMul, []float32(nil)
 		if l < last {
-			epi = m.epilogue()
+			deriv = ws.deriv[l]
+		} else {
+			epi = epiNone
 		}
-		gemm(dst, src, ly, ly.b, groups, ly.kp*groupRows, ly.np*groupRows, epi, nil)
-		if l < last && epi == epiNone {
-			z := dst[:groups*ly.np*groupRows]
-			m.act.apply(z, z)
-		}
+		gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, ly.kp*groupRows, ly.np*groupRows, epi, deriv)
 		cur = 1 - cur
 	}
-	storeRows(j.dst[r0*d:(r0+rows)*d], ws.h[cur], d, rows, m.layers[last].np)
+	return ws.t[cur]
 }
 
-// blockJVP evaluates rows [r0, r0+rows) into dst, carrying the tangents v along
-// (forward-mode differentiation) into jv.
-func (m *MLP) blockJVP(ws *workspace, r0, rows int) {
-	j := &m.job
-	d := m.spec.Dim
-	groups := (rows + groupRows - 1) / groupRows
-	kp0 := m.layers[0].kp
-	loadRows(ws.h[0], j.x[r0*d:(r0+rows)*d], d, rows, groups, kp0, m.tfea)
-	loadRows(ws.t[0], j.v[r0*d:(r0+rows)*d], d, rows, groups, kp0, nil)
-	cur := 0
-	last := len(m.layers) - 1
-	for l := range m.layers {
-		ly := &m.layers[l]
-		aS, dS := ly.kp*groupRows, ly.np*groupRows
-		switch {
-		case l == last:
-			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiNone, nil)
-			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiNone, nil)
-		case m.act == actSiLU: // SiLU' of the primal pass scales the tangent pass
-			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiSiLUDeriv, ws.pre)
-			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiMul, ws.pre)
-		default:
-			gemm(ws.pre, ws.h[cur], ly, ly.b, groups, aS, dS, epiNone, nil)
-			gemm(ws.t[1-cur], ws.t[cur], ly, ly.zero, groups, aS, dS, epiNone, nil)
-			n := groups * dS
-			m.act.applyDeriv(ws.h[1-cur][:n], ws.t[1-cur][:n], ws.pre[:n])
-		}
-		cur = 1 - cur
-	}
-	np := m.layers[last].np
-	storeRows(j.dst[r0*d:(r0+rows)*d], ws.h[cur], d, rows, np)
-	storeRows(j.jv[r0*d:(r0+rows)*d], ws.t[cur], d, rows, np)
-}
-
-// blockDiv evaluates rows [r0, r0+rows) into dst and the divergence into div: one
-// forward pass that keeps act'(z) of every hidden layer, then one tangent pass per
-// input coordinate k, each giving the diagonal entry ∂v_k/∂x_k.
-func (m *MLP) blockDiv(ws *workspace, r0, rows int) {
-	j := &m.job
-	d := m.spec.Dim
-	groups := (rows + groupRows - 1) / groupRows
-	kp0 := m.layers[0].kp
-	loadRows(ws.h[0], j.x[r0*d:(r0+rows)*d], d, rows, groups, kp0, m.tfea)
-	cur := 0
-	last := len(m.layers) - 1
-	for l := range m.layers {
-		ly := &m.layers[l]
-		aS, dS := ly.kp*groupRows, ly.np*groupRows
-		switch {
-		case l == last:
-			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiNone, nil)
-		case m.act == actSiLU:
-			gemm(ws.h[1-cur], ws.h[cur], ly, ly.b, groups, aS, dS, epiSiLUDeriv, ws.deriv[l])
-		default:
-			gemm(ws.pre, ws.h[cur], ly, ly.b, groups, aS, dS, epiNone, nil)
-			n := groups * dS
-			dv := ws.deriv[l][:n]
-			for i := range dv {
-				dv[i] = 1
-			}
-			m.act.applyDeriv(ws.h[1-cur][:n], dv, ws.pre[:n])
-		}
-		cur = 1 - cur
-	}
-	storeRows(j.dst[r0*d:(r0+rows)*d], ws.h[cur], d, rows, m.layers[last].np)
-
-	div := j.div[r0 : r0+rows]
+// divergence writes the trace of ∂v/∂x for each row of the groups that the last forward
+// pass ran into div: one tangent pass per input coordinate k, with tangent e_k, gives
+// the diagonal entry ∂v_k/∂x_k.
+func (m *MLP) divergence(ws *workspace, groups int, div []float32) {
+	kp0, np := m.layers[0].kp, m.layers[len(m.layers)-1].np
 	clear(div)
-	for k := 0; k < d; k++ {
-		// The tangent e_k: one-hot feature k in every row.
+	for k := 0; k < m.spec.Dim; k++ {
 		t0 := ws.t[0][:groups*kp0*groupRows]
 		clear(t0)
 		for g := 0; g < groups; g++ {
@@ -403,19 +395,7 @@ func (m *MLP) blockDiv(ws *workspace, r0, rows int) {
 				o[r] = 1
 			}
 		}
-		tc := 0
-		for l := range m.layers {
-			ly := &m.layers[l]
-			aS, dS := ly.kp*groupRows, ly.np*groupRows
-			if l == last {
-				gemm(ws.t[1-tc], ws.t[tc], ly, ly.zero, groups, aS, dS, epiNone, nil)
-			} else {
-				gemm(ws.t[1-tc], ws.t[tc], ly, ly.zero, groups, aS, dS, epiMul, ws.deriv[l])
-			}
-			tc = 1 - tc
-		}
-		np := m.layers[last].np
-		res := ws.t[tc]
+		res := m.tangent(ws, groups)
 		for r := range div {
 			g, rr := r/groupRows, r%groupRows
 			div[r] += res[g*np*groupRows+k*groupRows+rr]

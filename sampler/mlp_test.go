@@ -151,16 +151,26 @@ func TestMLPJacobian(t *testing.T) {
 	}
 }
 
+// TestMLPNoAllocs checks warm calls on a batch large enough to be shared between
+// workers (where GOMAXPROCS allows) and on a small one, which the caller does alone.
 func TestMLPNoAllocs(t *testing.T) {
 	m, _, _ := randomMLP(t, MLPSpec{Dim: 2, Hidden: []int{64, 64}}, 1)
-	x, dst, div := make([]float32, 2000), make([]float32, 2000), make([]float32, 1000)
-	m.Velocity(dst, x, 0.5)
-	m.VelocityDiv(dst, div, x, 0.5)
-	if a := testing.AllocsPerRun(10, func() { m.Velocity(dst, x, 0.5) }); a != 0 {
-		t.Errorf("Velocity: %v allocations per call, want 0", a)
-	}
-	if a := testing.AllocsPerRun(10, func() { m.VelocityDiv(dst, div, x, 0.5) }); a != 0 {
-		t.Errorf("VelocityDiv: %v allocations per call, want 0", a)
+	for _, n := range []int{1000, 7} {
+		x, v, dst, jv, div := make([]float32, 2*n), make([]float32, 2*n), make([]float32, 2*n), make([]float32, 2*n), make([]float32, n)
+		calls := []struct {
+			name string
+			f    func()
+		}{
+			{"Velocity", func() { m.Velocity(dst, x, 0.5) }},
+			{"VelocityJVP", func() { m.VelocityJVP(dst, jv, x, v, 0.5) }},
+			{"VelocityDiv", func() { m.VelocityDiv(dst, div, x, 0.5) }},
+		}
+		for _, c := range calls {
+			c.f()
+			if a := testing.AllocsPerRun(10, c.f); a != 0 {
+				t.Errorf("%s on %d rows: %v allocations per call, want 0", c.name, n, a)
+			}
+		}
 	}
 }
 

@@ -235,6 +235,49 @@ func main() {
 // only; gemmImpl runs siluWasm over the output for SiLU.
 TEXT ·gemmWasm(SB), NOSPLIT, $0-80
 `)
+	emitGemm()
+
+	// siluWasm sets x[i] = silu(x[i]).
+	elementwise("siluWasm", "x *float32, n int", "$0-16", false, func() {
+		silu("F0")
+		emit("Get R0")
+		emit("I32WrapI64")
+		emit("Get F0")
+		emit("F32Store $0")
+	})
+	// siluDerivWasm sets x[i] = silu(x[i]) and y[i] = silu'(x[i]).
+	elementwise("siluDerivWasm", "x, y *float32, n int", "$0-24", true, func() {
+		siluDeriv("F0")
+		emit("Set F1")
+		emit("Get R0")
+		emit("I32WrapI64")
+		emit("Get F14")
+		emit("F32Store $0")
+		emit("Get R1")
+		emit("I32WrapI64")
+		emit("Get F1")
+		emit("F32Store $0")
+	})
+	// mulWasm sets x[i] *= y[i].
+	elementwise("mulWasm", "x, y *float32, n int", "$0-24", true, func() {
+		emit("Get R0")
+		emit("I32WrapI64")
+		emit("Get F0")
+		emit("Get R1")
+		emit("I32WrapI64")
+		emit("F32Load $0")
+		emit("F32Mul")
+		emit("F32Store $0")
+	})
+
+	if err := os.WriteFile("kernel_wasm.s", []byte(b.String()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// emitGemm writes gemmWasm's body: loops over groups, weight panels and pairs of rows.
+func emitGemm() {
 	emit("MOVD dst+0(FP), R0")
 	emit("MOVD a+8(FP), R1")
 	emit("MOVD groups+32(FP), R4")
@@ -257,87 +300,7 @@ TEXT ·gemmWasm(SB), NOSPLIT, $0-80
 	emit("Set R8")
 
 	emit("Loop") // row pairs
-	for c := 0; c < C; c++ {
-		emit("Get R3")
-		emit("I32WrapI64")
-		emit("F32Load $%d", 4*c)
-		emit("Tee %s", acc(0, c))
-		emit("Set %s", acc(1, c))
-	}
-	emit("Get R1")
-	emit("Get R8")
-	emit("I64Add")
-	emit("Tee R9")
-	emit("Get R5")
-	emit("I64Add")
-	emit("Set R11")
-	emit("Get R2")
-	emit("Set R10")
-
-	emit("Loop") // k, unroll steps at a time (kp is a multiple of panelCols)
-	for u := 0; u < unroll; u++ {
-		emit("Get R9")
-		emit("I32WrapI64")
-		emit("F32Load $%d", 4*(u*G))
-		emit("Set F8")
-		emit("Get R9")
-		emit("I32WrapI64")
-		emit("F32Load $%d", 4*(u*G+1))
-		emit("Set F9")
-		for c := 0; c < C; c++ {
-			emit("Get R10")
-			emit("I32WrapI64")
-			emit("F32Load $%d", 4*(u*C+c))
-			emit("Set F10")
-			for r, a := range []string{"F8", "F9"} {
-				emit("Get %s", a)
-				emit("Get F10")
-				emit("F32Mul")
-				emit("Get %s", acc(r, c))
-				emit("F32Add")
-				emit("Set %s", acc(r, c))
-			}
-		}
-	}
-	emit("Get R10")
-	emit("I64Const $%d", 4*C*unroll)
-	emit("I64Add")
-	emit("Set R10")
-	emit("Get R9")
-	emit("I64Const $%d", 4*G*unroll)
-	emit("I64Add")
-	emit("Tee R9")
-	emit("Get R11")
-	emit("I64Ne")
-	emit("BrIf $0")
-	emit("End") // k
-
-	emit("Get R12")
-	emit("I64Const $2")
-	emit("I64Eq")
-	emit("If")
-	for r := 0; r < 2; r++ {
-		for c := 0; c < C; c++ {
-			emit("Get %s", acc(r, c))
-			emit("F32Const %s", f32(0))
-			emit("F32Max")
-			emit("Set %s", acc(r, c))
-		}
-	}
-	emit("End")
-
-	emit("Get R7")
-	emit("Get R8")
-	emit("I64Add")
-	emit("Set R13")
-	for c := 0; c < C; c++ {
-		for r := 0; r < 2; r++ {
-			emit("Get R13")
-			emit("I32WrapI64")
-			emit("Get %s", acc(r, c))
-			emit("F32Store $%d", 4*(c*G+r))
-		}
-	}
+	emitTile()
 	emit("Get R8")
 	emit("I64Const $8")
 	emit("I64Add")
@@ -389,42 +352,96 @@ TEXT ·gemmWasm(SB), NOSPLIT, $0-80
 	emit("BrIf $0")
 	emit("End") // groups
 	emit("RET")
+}
 
-	// siluWasm sets x[i] = silu(x[i]).
-	elementwise("siluWasm", "x *float32, n int", "$0-16", false, func() {
-		silu("F0")
-		emit("Get R0")
+// emitTile writes one 2×4 tile of outputs (rows R8/4 and R8/4+1 of the group): the
+// bias, the products summed over k, ReLU when asked for, the store.
+func emitTile() {
+	for c := 0; c < C; c++ {
+		emit("Get R3")
 		emit("I32WrapI64")
-		emit("Get F0")
-		emit("F32Store $0")
-	})
-	// siluDerivWasm sets x[i] = silu(x[i]) and y[i] = silu'(x[i]).
-	elementwise("siluDerivWasm", "x, y *float32, n int", "$0-24", true, func() {
-		siluDeriv("F0")
-		emit("Set F1")
-		emit("Get R0")
-		emit("I32WrapI64")
-		emit("Get F14")
-		emit("F32Store $0")
-		emit("Get R1")
-		emit("I32WrapI64")
-		emit("Get F1")
-		emit("F32Store $0")
-	})
-	// mulWasm sets x[i] *= y[i].
-	elementwise("mulWasm", "x, y *float32, n int", "$0-24", true, func() {
-		emit("Get R0")
-		emit("I32WrapI64")
-		emit("Get F0")
-		emit("Get R1")
-		emit("I32WrapI64")
-		emit("F32Load $0")
-		emit("F32Mul")
-		emit("F32Store $0")
-	})
-
-	if err := os.WriteFile("kernel_wasm.s", []byte(b.String()), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		emit("F32Load $%d", 4*c)
+		emit("Tee %s", acc(0, c))
+		emit("Set %s", acc(1, c))
 	}
+	emit("Get R1")
+	emit("Get R8")
+	emit("I64Add")
+	emit("Tee R9")
+	emit("Get R5")
+	emit("I64Add")
+	emit("Set R11")
+	emit("Get R2")
+	emit("Set R10")
+
+	emitKLoop()
+
+	emit("Get R12")
+	emit("I64Const $2")
+	emit("I64Eq")
+	emit("If")
+	for r := 0; r < 2; r++ {
+		for c := 0; c < C; c++ {
+			emit("Get %s", acc(r, c))
+			emit("F32Const %s", f32(0))
+			emit("F32Max")
+			emit("Set %s", acc(r, c))
+		}
+	}
+	emit("End")
+
+	emit("Get R7")
+	emit("Get R8")
+	emit("I64Add")
+	emit("Set R13")
+	for c := 0; c < C; c++ {
+		for r := 0; r < 2; r++ {
+			emit("Get R13")
+			emit("I32WrapI64")
+			emit("Get %s", acc(r, c))
+			emit("F32Store $%d", 4*(c*G+r))
+		}
+	}
+}
+
+// emitKLoop writes the inner loop, which adds unroll k steps of products a time into the
+// accumulators.
+func emitKLoop() {
+	emit("Loop") // k, unroll steps at a time (kp is a multiple of panelCols)
+	for u := 0; u < unroll; u++ {
+		emit("Get R9")
+		emit("I32WrapI64")
+		emit("F32Load $%d", 4*(u*G))
+		emit("Set F8")
+		emit("Get R9")
+		emit("I32WrapI64")
+		emit("F32Load $%d", 4*(u*G+1))
+		emit("Set F9")
+		for c := 0; c < C; c++ {
+			emit("Get R10")
+			emit("I32WrapI64")
+			emit("F32Load $%d", 4*(u*C+c))
+			emit("Set F10")
+			for r, a := range []string{"F8", "F9"} {
+				emit("Get %s", a)
+				emit("Get F10")
+				emit("F32Mul")
+				emit("Get %s", acc(r, c))
+				emit("F32Add")
+				emit("Set %s", acc(r, c))
+			}
+		}
+	}
+	emit("Get R10")
+	emit("I64Const $%d", 4*C*unroll)
+	emit("I64Add")
+	emit("Set R10")
+	emit("Get R9")
+	emit("I64Const $%d", 4*G*unroll)
+	emit("I64Add")
+	emit("Tee R9")
+	emit("Get R11")
+	emit("I64Ne")
+	emit("BrIf $0")
+	emit("End") // k
 }

@@ -279,40 +279,10 @@ func (s *Solver) adaptive(f Field, x []float32) (Stats, error) {
 	var st Stats
 	t, t1 := s.opt.T0, s.opt.T1
 	dir := math.Copysign(1, t1-t)
-	rtol, atol := s.opt.RTol, s.opt.ATol
 	k := &s.k // a pointer: the FSAL swap below must reach dopriStages
 	f.Velocity(k[0], x, t)
-	st.NFE++
-
-	norm := func(v []float32, scaleFrom []float32) float64 {
-		sum := 0.0
-		for j, e := range v {
-			sc := atol + rtol*math.Abs(float64(scaleFrom[j]))
-			r := float64(e) / sc
-			sum += r * r
-		}
-		return math.Sqrt(sum / float64(len(v)))
-	}
-	// Initial step size from the field's scale at the start.
-	d0, d1 := norm(x, x), norm(k[0], x)
-	h0 := 1e-6
-	if d0 >= 1e-5 && d1 >= 1e-5 {
-		h0 = 0.01 * d0 / d1
-	}
-	h0 = math.Min(h0, math.Abs(t1-t))
-	axpy(s.tmp, x, dir*h0, []float64{1}, k[:1])
-	f.Velocity(k[1], s.tmp, t+dir*h0)
-	st.NFE++
-	for j := range s.errv {
-		s.errv[j] = k[1][j] - k[0][j]
-	}
-	d2 := norm(s.errv, x) / h0
-	h1 := math.Max(1e-6, h0*1e-3)
-	if m := math.Max(d1, d2); m > 1e-15 {
-		h1 = math.Pow(0.01/m, 1./5)
-	}
-	h := math.Min(100*h0, h1)
-
+	h := s.firstStep(f, x, t, t1, dir)
+	st.NFE += 2
 	for dir*(t1-t) > 0 {
 		if st.Steps+st.Rejected >= s.opt.MaxSteps {
 			return st, fmt.Errorf("sampler: dopri5 at t=%.6g after %d steps: %w", t, s.opt.MaxSteps, ErrMaxSteps)
@@ -325,22 +295,7 @@ func (s *Solver) adaptive(f Field, x []float32) (Stats, error) {
 		s.dopriStages(f, x, t, hs)
 		f.Velocity(k[6], s.tmp, t+hs) // FSAL: this is k[0] of the next step
 		st.NFE += 6
-		for j := range s.errv {
-			acc := 0.0
-			for i, e := range dpE {
-				if e != 0 {
-					acc += e * float64(k[i][j])
-				}
-			}
-			s.errv[j] = float32(hs * acc)
-		}
-		errn := 0.0
-		for j, e := range s.errv {
-			sc := atol + rtol*math.Max(math.Abs(float64(x[j])), math.Abs(float64(s.tmp[j])))
-			r := float64(e) / sc
-			errn += r * r
-		}
-		errn = math.Sqrt(errn / float64(len(x)))
+		errn := s.errorNorm(x, hs)
 		if bad(errn) {
 			return st, fmt.Errorf("sampler: dopri5 at t=%.6g: the state is no longer finite", t)
 		}
@@ -370,6 +325,64 @@ func (s *Solver) adaptive(f Field, x []float32) (Stats, error) {
 		}
 	}
 	return st, nil
+}
+
+// firstStep guesses dopri5's first step size from the scale of x and of the field at
+// t (in k[0]) and one more evaluation, which it leaves in k[1] (Hairer, Nørsett &
+// Wanner, II.4, "starting step size").
+func (s *Solver) firstStep(f Field, x []float32, t, t1, dir float64) float64 {
+	rtol, atol := s.opt.RTol, s.opt.ATol
+	k := &s.k
+	norm := func(v []float32, scaleFrom []float32) float64 {
+		sum := 0.0
+		for j, e := range v {
+			sc := atol + rtol*math.Abs(float64(scaleFrom[j]))
+			r := float64(e) / sc
+			sum += r * r
+		}
+		return math.Sqrt(sum / float64(len(v)))
+	}
+	d0, d1 := norm(x, x), norm(k[0], x)
+	h0 := 1e-6
+	if d0 >= 1e-5 && d1 >= 1e-5 {
+		h0 = 0.01 * d0 / d1
+	}
+	h0 = math.Min(h0, math.Abs(t1-t))
+	axpy(s.tmp, x, dir*h0, []float64{1}, k[:1])
+	f.Velocity(k[1], s.tmp, t+dir*h0)
+	for j := range s.errv {
+		s.errv[j] = k[1][j] - k[0][j]
+	}
+	d2 := norm(s.errv, x) / h0
+	h1 := math.Max(1e-6, h0*1e-3)
+	if m := math.Max(d1, d2); m > 1e-15 {
+		h1 = math.Pow(0.01/m, 1./5)
+	}
+	return math.Min(100*h0, h1)
+}
+
+// errorNorm is the scaled RMS norm of the step's error estimate, the difference
+// between the fifth- and fourth-order solutions (the step is h, the new state in
+// s.tmp); the step is accepted when it is at most 1.
+func (s *Solver) errorNorm(x []float32, h float64) float64 {
+	k := &s.k
+	for j := range s.errv {
+		acc := 0.0
+		for i, e := range dpE {
+			if e != 0 {
+				acc += e * float64(k[i][j])
+			}
+		}
+		s.errv[j] = float32(h * acc)
+	}
+	rtol, atol := s.opt.RTol, s.opt.ATol
+	errn := 0.0
+	for j, e := range s.errv {
+		sc := atol + rtol*math.Max(math.Abs(float64(x[j])), math.Abs(float64(s.tmp[j])))
+		r := float64(e) / sc
+		errn += r * r
+	}
+	return math.Sqrt(errn / float64(len(x)))
 }
 
 // StepsForNFE converts a budget of network evaluations into a number of fixed steps of

@@ -133,7 +133,8 @@ func decode(src source) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := meta.check(); err != nil {
+	_, spec, err := meta.check()
+	if err != nil {
 		return nil, err
 	}
 	names := make([]string, len(entries))
@@ -141,7 +142,7 @@ func decode(src source) (*File, error) {
 	for i, e := range entries {
 		names[i], shapes[i] = e.name, e.shape
 	}
-	if err := checkTensorSet(meta.Model, names, shapes); err != nil {
+	if err := checkTensorSet(spec, names, shapes); err != nil {
 		return nil, err
 	}
 	total, err := layout(entries)
@@ -364,7 +365,7 @@ func Marshal(f *File, dtype DType) ([]byte, error) {
 	if !dtype.valid() {
 		return nil, errf("dtype %q not supported (want F32, F16 or BF16)", dtype)
 	}
-	if _, err := f.check(); err != nil {
+	if _, _, err := f.check(); err != nil {
 		return nil, err
 	}
 	md, err := f.Meta.marshal()

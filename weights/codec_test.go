@@ -96,16 +96,42 @@ func TestFloat16HalfSize(t *testing.T) {
 	}
 }
 
+// goldenWant is what decoding f's encoding as dtype gives.
+func goldenWant(f *File, dtype DType) *File {
+	want := *f
+	want.Tensors = nil
+	for _, ft := range f.Tensors {
+		wt := Tensor{Name: ft.Name, DType: dtype, Shape: ft.Shape}
+		for _, v := range ft.Data {
+			wt.Data = append(wt.Data, rounded(v, dtype))
+		}
+		want.Tensors = append(want.Tensors, wt)
+	}
+	return &want
+}
+
+// TestGolden checks the encoder against the golden files byte for byte (the files the
+// writer writes now: golden-arch-*, version 1 with "arch", and golden-v2-f32, version
+// 2), and that the version 1 files written before "arch" existed (golden-f32 and
+// golden-f16, never rewritten) still read, as the same model.
 func TestGolden(t *testing.T) {
-	f := goldenFile(t)
-	for _, dtype := range []DType{F32, F16} {
-		name := filepath.Join("testdata", "golden-"+strings.ToLower(string(dtype))+".safetensors")
-		b, err := Marshal(f, dtype)
+	for _, g := range []struct {
+		name    string
+		f       *File
+		dtype   DType
+		version string
+	}{
+		{"golden-arch-f32.safetensors", goldenFile(t), F32, "1"},
+		{"golden-arch-f16.safetensors", goldenFile(t), F16, "1"},
+		{"golden-v2-f32.safetensors", goldenV2File(t), F32, "2"},
+	} {
+		name := filepath.Join("testdata", g.name)
+		b, err := Marshal(g.f, g.dtype)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if *update {
-			if err := WriteFile(name, f, dtype); err != nil {
+			if err := WriteFile(name, g.f, g.dtype); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -116,41 +142,72 @@ func TestGolden(t *testing.T) {
 		if !bytes.Equal(b, golden) {
 			t.Errorf("%s: encoding differs from the golden file (go test ./weights -run TestGolden -update rewrites it, if the change is intended)", name)
 		}
+		hdr, _ := splitFile(t, golden)
+		if want := `"arch":"mlp"`; !strings.Contains(hdr, want) || !strings.Contains(hdr, `"format_version":"`+g.version+`"`) {
+			t.Errorf("%s: header lacks %s or format_version %q: %s", name, want, g.version, hdr)
+		}
+		f, err := ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := goldenWant(g.f, g.dtype); !reflect.DeepEqual(f, want) {
+			t.Errorf("%s decodes to\n%+v\nwant\n%+v", name, f, want)
+		}
+	}
+	for _, dtype := range []DType{F32, F16} {
+		suffix := strings.ToLower(string(dtype)) + ".safetensors"
+		old, err := os.ReadFile(filepath.Join("testdata", "golden-"+suffix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, err := os.ReadFile(filepath.Join("testdata", "golden-arch-"+suffix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The only difference is the arch key (and the padding after the header).
+		oh, od := splitFile(t, old)
+		ch, cd := splitFile(t, cur)
+		if strings.Contains(oh, `"arch"`) || !strings.Contains(oh, `"format_version":"1"`) {
+			t.Fatalf("golden-%s is not a version 1 file without arch: %s", suffix, oh)
+		}
+		if strings.TrimRight(oh, " ") != strings.Replace(strings.TrimRight(ch, " "), `"arch":"mlp",`, "", 1) || !bytes.Equal(od, cd) {
+			t.Errorf("golden-%s and golden-arch-%s differ by more than the arch key", suffix, suffix)
+		}
+		g, err := DecodeBytes(old)
+		if err != nil {
+			t.Fatalf("golden-%s (version 1, no arch): %v", suffix, err)
+		}
+		if want := goldenWant(goldenFile(t), dtype); !reflect.DeepEqual(g, want) {
+			t.Errorf("golden-%s decodes to\n%+v\nwant\n%+v", suffix, g, want)
+		}
+		if g.Meta.Arch != ArchMLP {
+			t.Errorf("golden-%s: Arch %q, want %q", suffix, g.Meta.Arch, ArchMLP)
+		}
+		// Re-encoded, it is what the writer writes now.
+		if b, err := Marshal(g, dtype); err != nil || !bytes.Equal(b, cur) {
+			t.Errorf("golden-%s re-encoded differs from golden-arch-%s (err %v)", suffix, suffix, err)
+		}
+	}
+	// A few values spelled out, independent of the encoder.
+	for _, name := range []string{"testdata/golden-f16.safetensors", "testdata/golden-arch-f16.safetensors"} {
 		g, err := ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := *f
-		want.Tensors = nil
-		for _, ft := range f.Tensors {
-			wt := Tensor{Name: ft.Name, DType: dtype, Shape: ft.Shape}
-			for _, v := range ft.Data {
-				wt.Data = append(wt.Data, rounded(v, dtype))
+		for _, c := range []struct {
+			name string
+			i    int
+			want float32
+		}{
+			{"layers.1.weight", 0, 0.0999755859375}, // 0x2e66
+			{"layers.1.weight", 3, 0.0010004043579101562},
+			{"layers.1.weight", 4, 65504},
+			{"layers.1.weight", 5, -2.9802322387695312e-06}, // subnormal: -50·2⁻²⁴
+			{"layers.1.bias", 1, -0.333251953125},
+		} {
+			if got := g.Tensor(c.name).Data[c.i]; got != c.want {
+				t.Errorf("%s: %s[%d] = %v, want %v", name, c.name, c.i, got, c.want)
 			}
-			want.Tensors = append(want.Tensors, wt)
-		}
-		if !reflect.DeepEqual(g, &want) {
-			t.Errorf("%s decodes to\n%+v\nwant\n%+v", name, g, &want)
-		}
-	}
-	// A few values spelled out, independent of the encoder.
-	g, err := ReadFile("testdata/golden-f16.safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		name string
-		i    int
-		want float32
-	}{
-		{"layers.1.weight", 0, 0.0999755859375}, // 0x2e66
-		{"layers.1.weight", 3, 0.0010004043579101562},
-		{"layers.1.weight", 4, 65504},
-		{"layers.1.weight", 5, -2.9802322387695312e-06}, // subnormal: -50·2⁻²⁴
-		{"layers.1.bias", 1, -0.333251953125},
-	} {
-		if got := g.Tensor(c.name).Data[c.i]; got != c.want {
-			t.Errorf("golden f16 %s[%d] = %v, want %v", c.name, c.i, got, c.want)
 		}
 	}
 }
@@ -168,23 +225,58 @@ func join(header string, data []byte) []byte {
 	return append(append(b, header...), data...)
 }
 
+// TestDecodeErrors checks that hostile and broken inputs are refused with a message
+// that says what was wrong, starting from a good file in both forms: version 1 as
+// written before "arch" existed (testdata/golden-f32.safetensors), and as the writer
+// writes it now, with "arch".
 func TestDecodeErrors(t *testing.T) {
-	good, err := Marshal(goldenFile(t), F32)
-	if err != nil {
-		t.Fatal(err)
+	for _, form := range []struct {
+		name     string
+		f32, f16 []byte
+		arch     bool
+	}{
+		{"no arch", must(os.ReadFile("testdata/golden-f32.safetensors")), must(os.ReadFile("testdata/golden-f16.safetensors")), false},
+		{"arch", must(Marshal(goldenFile(t), F32)), must(Marshal(goldenFile(t), F16)), true},
+	} {
+		t.Run(form.name, func(t *testing.T) { testDecodeErrors(t, form.f32, form.f16, form.arch) })
 	}
+}
+
+func testDecodeErrors(t *testing.T, good, g16 []byte, hasArch bool) {
 	hdr, data := splitFile(t, good)
 	hdr = strings.TrimRight(hdr, " ")
-	// edit replaces one occurrence of old in the header, insisting that it is there.
-	edit := func(old, new string) []byte {
-		if !strings.Contains(hdr, old) {
-			t.Fatalf("test setup: %q not in the header %s", old, hdr)
-		}
-		return join(strings.Replace(hdr, old, new, 1), data)
+	if strings.Contains(hdr, `"arch":"mlp"`) != hasArch {
+		t.Fatalf("test setup: arch in the header is not %v: %s", hasArch, hdr)
 	}
+	// edit replaces one occurrence of each old in the header by its new, insisting that
+	// it is there: edit(old1, new1, old2, new2, …).
+	edit := func(pairs ...string) []byte {
+		h := hdr
+		for i := 0; i < len(pairs); i += 2 {
+			if !strings.Contains(h, pairs[i]) {
+				t.Fatalf("test setup: %q not in the header %s", pairs[i], h)
+			}
+			h = strings.Replace(h, pairs[i], pairs[i+1], 1)
+		}
+		return join(h, data)
+	}
+	// withArch gives the header an arch key of the given JSON value, in place of the
+	// one it has or beside the others.
+	withArch := func(value string, pairs ...string) []byte {
+		if hasArch {
+			return edit(append([]string{`"arch":"mlp"`, `"arch":` + value}, pairs...)...)
+		}
+		return edit(append([]string{`"data":`, `"arch":` + value + `,"data":`}, pairs...)...)
+	}
+	v2 := func(pairs ...string) []byte {
+		return edit(append([]string{`"format_version":"1"`, `"format_version":"2"`}, pairs...)...)
+	}
+	const (
+		dataEnd = `\"dim\":2}`
+		mlp     = `"model":"{\"dim\":2,\"hidden\":[3],\"activation\":\"silu\",\"time\":{\"kind\":\"raw\"}}"`
+	)
 	nanData := append([]byte(nil), data...)
 	binary.LittleEndian.PutUint32(nanData[4*4:], math.Float32bits(float32(math.NaN())))
-	g16, _ := Marshal(goldenFile(t), F16)
 	h16, d16 := splitFile(t, g16)
 	infData := append([]byte(nil), d16...)
 	binary.LittleEndian.PutUint16(infData[2*10:], 0xfc00)
@@ -212,11 +304,34 @@ func TestDecodeErrors(t *testing.T) {
 		{"duplicate tensor", edit(`{"__metadata__"`, `{"layers.0.bias":{"dtype":"F32","shape":[3],"data_offsets":[36,48]},"__metadata__"`), `the JSON header has the key "layers.0.bias" twice`},
 		{"wrong format", edit(`"format":"flowmatch"`, `"format":"other"`), `"format" is "other", want "flowmatch": not a flowmatch file`},
 		{"no format", edit(`"format":"flowmatch",`, ``), `no "format" key: not a flowmatch file`},
-		{"future version", edit(`"format_version":"1"`, `"format_version":"2"`), `format version "2" not supported (this reader knows version 1)`},
+		{"future version", edit(`"format_version":"1"`, `"format_version":"3"`), `format version "3" not supported (this reader knows versions 1 and 2)`},
+		{"version not a number", edit(`"format_version":"1"`, `"format_version":"01"`), `format version "01" not supported`},
+		{"unknown arch", withArch(`"unet2"`), `weights: unknown network arch "unet2"`},
+		{"unknown arch, version 2", withArch(`"unet2"`, `"format_version":"1"`, `"format_version":"2"`), `weights: unknown network arch "unet2"`},
+		{"arch empty", withArch(`""`), `unknown network arch ""`},
+		{"arch in capitals", withArch(`"MLP"`), `unknown network arch "MLP"`},
+		{"arch not a string", withArch(`["mlp"]`), `__metadata__ "arch" is not a string`},
+		{"arch twice", withArch(`"mlp","arch":"mlp"`), `__metadata__ has the key "arch" twice`},
+		{"arch and spec disagree", edit(mlp, `"model":"{\"dim\":2,\"channels\":[32,64],\"time\":{\"kind\":\"fourier\",\"freqs\":8}}"`),
+			`metadata "model" (arch "mlp"): json: unknown field "channels"`},
+		{"arch mlp, spec of another kind", withArch(`"mlp"`, mlp, `"model":"{\"kind\":\"unet\",\"dim\":2}"`),
+			`metadata "model" (arch "mlp"): json: unknown field "kind"`},
+		{"data shape in version 1", edit(dataEnd, `\"dim\":2,\"shape\":[1,2]}`), `format version 1, but data "shape" needs version 2`},
+		{"data classes in version 1", edit(dataEnd, `\"dim\":2,\"classes\":[\"a\",\"b\"]}`), `format version 1, but data "classes" needs version 2`},
+		{"data shape product", v2(dataEnd, `\"dim\":2,\"shape\":[1,3]}`), `metadata "data": shape [1 3] holds 3 values, but dim is 2`},
+		{"data shape product small", v2(dataEnd, `\"dim\":2,\"shape\":[1]}`), `metadata "data": shape [1] holds 1 values, but dim is 2`},
+		{"data shape product huge", v2(dataEnd, `\"dim\":2,\"shape\":[4294967296,4294967296,4294967296]}`), `shape [4294967296 4294967296 4294967296] holds more than dim = 2 values`},
+		{"data shape extent 0", v2(dataEnd, `\"dim\":2,\"shape\":[0,2]}`), `shape [0 2]: extent 0, want each at least 1`},
+		{"data shape negative", v2(dataEnd, `\"dim\":2,\"shape\":[-1,-2]}`), `shape [-1 -2]: extent -1`},
+		{"data shape rank", v2(dataEnd, `\"dim\":2,\"shape\":[1,1,1,1,1,1,1,1,2]}`), `has 9 axes, want at most 8`},
+		{"data shape fractional", v2(dataEnd, `\"dim\":2,\"shape\":[0.5,4]}`), `metadata "data": json: cannot unmarshal number 0.5`},
+		{"data classes repeated", v2(dataEnd, `\"dim\":2,\"classes\":[\"a\",\"b\",\"a\"]}`), `metadata "data": classes 0 and 2 are both "a"`},
+		{"data class empty", v2(dataEnd, `\"dim\":2,\"classes\":[\"a\",\"\"]}`), `metadata "data": class 1 is "", want a non-empty UTF-8 name`},
+		{"data unknown field", v2(dataEnd, `\"dim\":2,\"labels\":[\"a\"]}`), `metadata "data": json: unknown field "labels"`},
 		{"no model", edit(`"model":`, `"modell":`), `__metadata__ has no "model" key`},
-		{"model not JSON", edit(`"model":"{`, `"model":"{{`), `metadata "model": invalid character`},
+		{"model not JSON", edit(`"model":"{`, `"model":"{{`), `metadata "model" (arch "mlp"): invalid character`},
 		{"model dim 0", edit(`\"dim\":2,\"hidden\"`, `\"dim\":0,\"hidden\"`), `metadata "model": sampler: mlp: dim 0 outside`},
-		{"model unknown field", edit(`\"hidden\":[3]`, `\"hidden\":[3],\"cond\":1`), `metadata "model": json: unknown field "cond"`},
+		{"model unknown field", edit(`\"hidden\":[3]`, `\"hidden\":[3],\"cond\":1`), `metadata "model" (arch "mlp"): json: unknown field "cond"`},
 		{"model bad activation", edit(`\"activation\":\"silu\"`, `\"activation\":\"gelu\"`), `unknown activation "gelu"`},
 		{"model width huge", edit(`\"hidden\":[3]`, `\"hidden\":[1000000]`), `hidden layer 0 has width 1000000`},
 		{"no path", edit(`"path":`, `"pat":`), `no "path" key`},
@@ -236,7 +351,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"offsets reversed", edit(`"data_offsets":[0,36]`, `"data_offsets":[36,0]`), `data_offsets [36, 0] end before they begin`},
 		{"wrong shape", edit(`"shape":[2,3]`, `"shape":[3,2]`), `tensor "layers.1.weight": shape [3 2] but model says [2 3]`},
 		{"wrong rank", edit(`"shape":[3]`, `"shape":[3,1]`), `tensor "layers.0.bias": shape [3 1] but model says [3]`},
-		{"unexpected tensor", edit(`"layers.1.bias"`, `"layers.2.bias"`), `unexpected tensor "layers.2.bias"`},
+		{"unexpected tensor", edit(`"layers.1.bias"`, `"layers.2.bias"`),
+			`unexpected tensor "layers.2.bias": the mlp network 3→3→2 silu holds 4 tensors: layers.0.weight, layers.0.bias, layers.1.weight, layers.1.bias`},
 		{"missing tensor", edit(`,"layers.1.bias":{"dtype":"F32","shape":[2],"data_offsets":[72,80]}`, ``), `tensor "layers.1.bias" is missing`},
 		{"offsets overlap", edit(`"data_offsets":[36,48]`, `"data_offsets":[32,44]`), `overlap the tensor before it, which ends at 36`},
 		{"offsets leave a hole", edit(`"data_offsets":[36,48]`, `"data_offsets":[40,52]`), `leave a hole: the tensor before it ends at 36`},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,9 +14,10 @@ import (
 // File is a decoded model file: its metadata and its tensors.
 type File struct {
 	Meta Meta
-	// Tensors in storage order. A valid file holds exactly the tensors its model
-	// needs: for each Linear layer i = 0 … L−1, [WeightName](i) with shape [out, in]
-	// (PyTorch's layout) and [BiasName](i) with shape [out].
+	// Tensors in storage order. A valid file holds exactly the tensors its network's
+	// spec lists ([Spec.Tensors]): for an MLP, for each Linear layer i = 0 … L−1,
+	// [WeightName](i) with shape [out, in] (PyTorch's layout) and [BiasName](i) with
+	// shape [out].
 	Tensors []Tensor
 }
 
@@ -33,32 +35,21 @@ func WeightName(i int) string { return "layers." + strconv.Itoa(i) + ".weight" }
 // BiasName is the tensor name of Linear layer i's bias: "layers.{i}.bias".
 func BiasName(i int) string { return "layers." + strconv.Itoa(i) + ".bias" }
 
-// expectedTensors returns, for the model spec, the shape of every tensor a file must
-// hold, by name, and the names in canonical order (layer by layer, weight then bias).
-func expectedTensors(spec sampler.MLPSpec) (map[string][]int, []string) {
-	shapes := spec.LayerShapes()
-	want := make(map[string][]int, 2*len(shapes))
-	names := make([]string, 0, 2*len(shapes))
-	for i, sh := range shapes {
-		want[WeightName(i)] = []int{sh[0], sh[1]}
-		want[BiasName(i)] = []int{sh[0]}
-		names = append(names, WeightName(i), BiasName(i))
-	}
-	return want, names
-}
-
 // checkTensorSet checks that the (name, shape) pairs are exactly the tensors spec
-// needs. Names must be unique (the caller guarantees it).
-func checkTensorSet(spec sampler.MLPSpec, names []string, shapes [][]int) error {
-	want, order := expectedTensors(spec)
+// needs. Names must be unique (the caller guarantees it), and spec valid.
+func checkTensorSet(spec Spec, names []string, shapes [][]int) error {
+	want := spec.Tensors()
+	at := make(map[string]int, len(want))
+	for i, t := range want {
+		at[t.Name] = i
+	}
 	for k, name := range names {
-		w, ok := want[name]
+		i, ok := at[name]
 		if !ok {
-			return errf("unexpected tensor %q: a version %d file holds only layers.{i}.weight and layers.{i}.bias for i = 0…%d",
-				name, FormatVersion, len(spec.LayerShapes())-1)
+			return errf("unexpected tensor %q: the %s network %s holds %s", name, spec.Arch(), spec, describeTensors(want))
 		}
-		if !equalInts(shapes[k], w) {
-			return errf("tensor %q: shape %v but model says %v", name, shapes[k], w)
+		if !equalInts(shapes[k], want[i].Shape) {
+			return errf("tensor %q: shape %v but model says %v", name, shapes[k], want[i].Shape)
 		}
 	}
 	if len(names) != len(want) {
@@ -66,10 +57,10 @@ func checkTensorSet(spec sampler.MLPSpec, names []string, shapes [][]int) error 
 		for _, n := range names {
 			have[n] = true
 		}
-		for _, n := range order {
-			if !have[n] {
+		for _, t := range want {
+			if !have[t.Name] {
 				return errf("tensor %q is missing (model %s needs %d tensors, the file has %d)",
-					n, describeModel(spec), len(want), len(names))
+					t.Name, spec, len(want), len(names))
 			}
 		}
 	}
@@ -103,49 +94,27 @@ func describeModel(s sampler.MLPSpec) string {
 	return b.String() + " " + act
 }
 
-// NewFile makes a File from a model's parameters: weights[l] is layer l's matrix in
-// PyTorch's layout, [out][in] row-major, and biases[l] its bias, as for
-// [sampler.NewMLP]. The slices are copied.
+// NewFile makes a File holding an MLP from its parameters: weights[l] is layer l's
+// matrix in PyTorch's layout, [out][in] row-major, and biases[l] its bias, as for
+// [sampler.NewMLP]. The slices are copied. For a network of any kind, see
+// [NewFileTensors].
 //
 // meta.Model and meta.Path.PathSpec are required. NewFile writes the defaults out in
-// full, so that a file says exactly what it means: the activation and time embedding,
-// every path parameter, t_max (when zero: the path's TMax) and Data.Dim (when zero:
-// the model's).
+// full, so that a file says exactly what it means: the arch, the activation and time
+// embedding, every path parameter, t_max (when zero: the path's TMax) and Data.Dim
+// (when zero: the model's).
 func NewFile(meta Meta, weights, biases [][]float32) (*File, error) {
-	m := meta
-	m.Model.Hidden = append([]int(nil), meta.Model.Hidden...)
-	if m.Model.Activation == "" {
-		m.Model.Activation = sampler.ActSiLU
+	if a := meta.arch(); a != ArchMLP {
+		return nil, errf("NewFile: arch %q: NewFile makes MLPs (NewFileTensors makes any kind)", a)
 	}
-	if m.Model.Time.Kind == "" {
-		m.Model.Time.Kind = sampler.TimeRaw
-	}
-	if err := m.Model.Validate(); err != nil {
-		return nil, errf("NewFile: %v", err)
-	}
-	path, err := sampler.NewPath(m.Path.PathSpec)
+	m, spec, err := completeMeta(meta, "NewFile")
 	if err != nil {
-		return nil, errf("NewFile: %v", err)
+		return nil, err
 	}
-	m.Path.PathSpec = path.Spec()
-	if m.Path.TMax == 0 {
-		m.Path.TMax = path.TMax()
-	}
-	if m.Data.Dim == 0 {
-		m.Data.Dim = m.Model.Dim
-	}
-	if nz := meta.Data.Normalization; nz != nil {
-		m.Data.Normalization = &Normalization{
-			Mean: append([]float64(nil), nz.Mean...),
-			Std:  append([]float64(nil), nz.Std...),
-		}
-	}
-	m.Extra = copyMap(meta.Extra)
-	m.Provenance.Notes = copyMap(meta.Provenance.Notes)
 	shapes := m.Model.LayerShapes()
 	if len(weights) != len(shapes) || len(biases) != len(shapes) {
 		return nil, errf("NewFile: model %s has %d layers, got %d weights and %d biases",
-			describeModel(m.Model), len(shapes), len(weights), len(biases))
+			spec, len(shapes), len(weights), len(biases))
 	}
 	f := &File{Meta: m}
 	for l, sh := range shapes {
@@ -157,6 +126,100 @@ func NewFile(meta Meta, weights, biases [][]float32) (*File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// NewFileTensors makes a File from a network of any kind: meta's spec ([Meta.Spec])
+// says which tensors it has and their shapes, and tensors gives each one's values by
+// name, row-major (for an MLP, as [NewFile] takes them). The File holds them in the
+// spec's order, each with the spec's shape. The slices are copied; meta.Net is kept as
+// it is.
+//
+// The spec and meta.Path.PathSpec are required; defaults are written out in full, as
+// NewFile does.
+func NewFileTensors(meta Meta, tensors map[string][]float32) (*File, error) {
+	m, spec, err := completeMeta(meta, "NewFileTensors")
+	if err != nil {
+		return nil, err
+	}
+	want := spec.Tensors()
+	f := &File{Meta: m}
+	for _, t := range want {
+		data, ok := tensors[t.Name]
+		if !ok {
+			return nil, errf("NewFileTensors: tensor %q is missing (model %s needs %d tensors, got %d)",
+				t.Name, spec, len(want), len(tensors))
+		}
+		f.Tensors = append(f.Tensors, Tensor{Name: t.Name, DType: F32, Shape: append([]int(nil), t.Shape...),
+			Data: append([]float32(nil), data...)})
+	}
+	if len(tensors) != len(want) {
+		names := make([]string, 0, len(tensors))
+		for name := range tensors {
+			if f.Tensor(name) == nil {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		return nil, errf("NewFileTensors: unexpected tensor %q: the %s network %s holds %s",
+			names[0], spec.Arch(), spec, describeTensors(want))
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// completeMeta returns a copy of meta with the defaults filled in and everything a File
+// keeps copied, and its network's spec, valid. who names the caller in errors.
+func completeMeta(meta Meta, who string) (Meta, Spec, error) {
+	m := meta
+	m.Arch = meta.arch()
+	if m.Arch == ArchMLP {
+		m.Model.Hidden = append([]int(nil), meta.Model.Hidden...)
+		if m.Model.Activation == "" {
+			m.Model.Activation = sampler.ActSiLU
+		}
+		if m.Model.Time.Kind == "" {
+			m.Model.Time.Kind = sampler.TimeRaw
+		}
+	}
+	spec, err := m.Spec()
+	if err == nil {
+		err = spec.Validate()
+	}
+	if err != nil {
+		return m, nil, errf("%s: %v", who, strings.TrimPrefix(err.Error(), "weights: "))
+	}
+	path, err := sampler.NewPath(m.Path.PathSpec)
+	if err != nil {
+		return m, nil, errf("%s: %v", who, err)
+	}
+	m.Path.PathSpec = path.Spec()
+	if m.Path.TMax == 0 {
+		m.Path.TMax = path.TMax()
+	}
+	if m.Data.Dim == 0 {
+		m.Data.Dim = spec.Dim()
+	}
+	if len(meta.Data.Shape) > 0 {
+		m.Data.Shape = append([]int(nil), meta.Data.Shape...)
+	} else {
+		m.Data.Shape = nil
+	}
+	if len(meta.Data.Classes) > 0 {
+		m.Data.Classes = append([]string(nil), meta.Data.Classes...)
+	} else {
+		m.Data.Classes = nil
+	}
+	if nz := meta.Data.Normalization; nz != nil {
+		m.Data.Normalization = &Normalization{
+			Mean: append([]float64(nil), nz.Mean...),
+			Std:  append([]float64(nil), nz.Std...),
+		}
+	}
+	m.Extra = copyMap(meta.Extra)
+	m.Provenance.Notes = copyMap(meta.Provenance.Notes)
+	return m, spec, nil
 }
 
 func copyMap(m map[string]string) map[string]string {
@@ -171,30 +234,30 @@ func copyMap(m map[string]string) map[string]string {
 }
 
 // Validate checks everything Decode checks: the metadata is valid and complete, the
-// tensors are exactly the ones the model needs with the right shapes, and every value
-// is finite. Encode calls it first, so a file that Encode writes decodes again.
+// tensors are exactly the ones the network needs with the right shapes, and every
+// value is finite. Encode calls it first, so a file that Encode writes decodes again.
 func (f *File) Validate() error {
-	_, err := f.check()
+	_, _, err := f.check()
 	return err
 }
 
-func (f *File) check() (sampler.Path, error) {
-	path, err := f.Meta.check()
+func (f *File) check() (sampler.Path, Spec, error) {
+	path, spec, err := f.Meta.check()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names := make([]string, len(f.Tensors))
 	shapes := make([][]int, len(f.Tensors))
 	seen := make(map[string]bool, len(f.Tensors))
 	for i, t := range f.Tensors {
 		if seen[t.Name] {
-			return nil, errf("tensor %q appears twice", t.Name)
+			return nil, nil, errf("tensor %q appears twice", t.Name)
 		}
 		seen[t.Name] = true
 		names[i], shapes[i] = t.Name, t.Shape
 	}
-	if err := checkTensorSet(f.Meta.Model, names, shapes); err != nil {
-		return nil, err
+	if err := checkTensorSet(spec, names, shapes); err != nil {
+		return nil, nil, err
 	}
 	for _, t := range f.Tensors {
 		n := 1
@@ -202,15 +265,15 @@ func (f *File) check() (sampler.Path, error) {
 			n *= d
 		}
 		if len(t.Data) != n {
-			return nil, errf("tensor %q: shape %v needs %d values, has %d", t.Name, t.Shape, n, len(t.Data))
+			return nil, nil, errf("tensor %q: shape %v needs %d values, has %d", t.Name, t.Shape, n, len(t.Data))
 		}
 		for i, v := range t.Data {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, errf("tensor %q: value %d (%s) is %v", t.Name, i, index(t.Shape, i), v)
+				return nil, nil, errf("tensor %q: value %d (%s) is %v", t.Name, i, index(t.Shape, i), v)
 			}
 		}
 	}
-	return path, nil
+	return path, spec, nil
 }
 
 // index writes flat index i of a row-major array of the given shape as "[r c]".
@@ -235,9 +298,12 @@ func (f *File) Tensor(name string) *Tensor {
 	return nil
 }
 
-// Params returns the model's weights and biases in the layout [sampler.NewMLP] takes.
-// The slices are the file's own, not copies.
+// Params returns an MLP's weights and biases in the layout [sampler.NewMLP] takes.
+// The slices are the file's own, not copies. A network of another kind has no Params.
 func (f *File) Params() (weights, biases [][]float32, err error) {
+	if a := f.Meta.arch(); a != ArchMLP {
+		return nil, nil, errf("Params: the network is %q, not an MLP", a)
+	}
 	n := len(f.Meta.Model.LayerShapes())
 	if err := f.Meta.Model.Validate(); err != nil {
 		return nil, nil, errf("%v", err)
@@ -254,19 +320,38 @@ func (f *File) Params() (weights, biases [][]float32, err error) {
 	return weights, biases, nil
 }
 
-// Model builds the velocity network and the probability path from the file alone.
-func (f *File) Model() (*sampler.MLP, sampler.Path, error) {
-	path, err := f.check()
+// Field builds the velocity network, of whatever kind, and the probability path from
+// the file alone. The network keeps the file's tensor data (it does not copy it).
+// For an MLP, the Field is the *[sampler.MLP] that [File.Model] gives.
+func (f *File) Field() (sampler.Field, sampler.Path, error) {
+	path, spec, err := f.check()
 	if err != nil {
 		return nil, nil, err
 	}
-	w, b, err := f.Params()
-	if err != nil {
-		return nil, nil, err
+	data := make(map[string][]float32, len(f.Tensors))
+	for _, t := range f.Tensors {
+		data[t.Name] = t.Data
 	}
-	mlp, err := sampler.NewMLP(f.Meta.Model, w, b)
+	net, err := spec.Build(data)
 	if err != nil {
 		return nil, nil, errf("%v", err)
+	}
+	return net, path, nil
+}
+
+// Model builds an MLP and the probability path from the file alone. A network of
+// another kind is an error: [File.Field] builds any kind.
+func (f *File) Model() (*sampler.MLP, sampler.Path, error) {
+	if a := f.Meta.arch(); a != ArchMLP {
+		return nil, nil, errf("Model: the network is %q, not an MLP (File.Field builds any kind)", a)
+	}
+	net, path, err := f.Field()
+	if err != nil {
+		return nil, nil, err
+	}
+	mlp, ok := net.(*sampler.MLP)
+	if !ok {
+		return nil, nil, errf("Model: the network is a %T, not an MLP", net)
 	}
 	return mlp, path, nil
 }
@@ -287,11 +372,11 @@ func (f *File) NumParams() int {
 // points, n×Dim row-major, and what the solve cost. The same rng state gives the same
 // points.
 func (f *File) Sample(n int, rng *rand.Rand, opt sampler.Options) ([]float32, sampler.Stats, error) {
-	mlp, path, err := f.Model()
+	net, path, err := f.Field()
 	if err != nil {
 		return nil, sampler.Stats{}, err
 	}
-	d := mlp.Dim()
+	d := net.Dim()
 	if n < 1 || n > maxSampleValues/d {
 		return nil, sampler.Stats{}, fmt.Errorf("weights: Sample: n = %d, want 1 to %d for dim %d", n, maxSampleValues/d, d)
 	}
@@ -301,7 +386,7 @@ func (f *File) Sample(n int, rng *rand.Rand, opt sampler.Options) ([]float32, sa
 		x[i] = float32(s0 * rng.NormFloat64())
 	}
 	opt.T0, opt.T1 = f.Meta.Path.TMin, f.Meta.Path.TMax
-	st, err := sampler.Solve(mlp, x, opt)
+	st, err := sampler.Solve(net, x, opt)
 	if err != nil {
 		return nil, st, err
 	}

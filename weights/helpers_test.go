@@ -36,7 +36,8 @@ func randomFile(t testing.TB, seed uint64, meta Meta) *File {
 	return f
 }
 
-// testMetas are metadata exercising every optional part of the format.
+// testMetas are metadata exercising every optional part of the format. The last has a
+// data shape and classes, so it is written as version 2.
 func testMetas() []Meta {
 	return []Meta{
 		{
@@ -58,6 +59,13 @@ func testMetas() []Meta {
 		{
 			Model: sampler.MLPSpec{Dim: 1, Hidden: []int{4, 5, 6}, Activation: sampler.ActReLU},
 			Path:  PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathVE, SigmaMax: 5}},
+		},
+		{
+			Arch:  ArchMLP,
+			Model: sampler.MLPSpec{Dim: 4, Hidden: []int{6}, Time: sampler.TimeEmbedding{Kind: sampler.TimeFourier, Freqs: 1}},
+			Path:  PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT, SigmaMin: 0.01}},
+			Data: DataInfo{Name: "tiles", Shape: []int{1, 2, 2}, Classes: []string{"zero", "one", "two"},
+				Normalization: &Normalization{Mean: []float64{0.5, 0.5, 0.5, 0.5}, Std: []float64{0.25, 0.25, 0.25, 0.25}}},
 		},
 	}
 }
@@ -85,4 +93,36 @@ func goldenFile(t testing.TB) *File {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// goldenV2File is goldenFile with a data shape and class names, which make it a
+// version 2 file (testdata/golden-v2-f32.safetensors).
+func goldenV2File(t testing.TB) *File {
+	t.Helper()
+	f := goldenFile(t)
+	meta := f.Meta
+	meta.Data.Shape = []int{1, 2}
+	meta.Data.Classes = []string{"inner", "outer"}
+	w, b, err := f.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewFile(meta, w, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// otherSpec is a Spec of a kind this package does not have, for the errors that a
+// Meta mixing kinds gets.
+type otherSpec struct{ arch string }
+
+func (o otherSpec) Arch() string          { return o.arch }
+func (o otherSpec) Dim() int              { return 2 }
+func (o otherSpec) Validate() error       { return nil }
+func (o otherSpec) Tensors() []TensorSpec { return []TensorSpec{{"w", []int{2}}} }
+func (o otherSpec) String() string        { return "other" }
+func (o otherSpec) Build(map[string][]float32) (sampler.Field, error) {
+	return sampler.FieldFunc{D: 2, F: func(dst, x []float32, t float64) { copy(dst, x) }}, nil
 }

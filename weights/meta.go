@@ -7,14 +7,24 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/flowmatch/flowmatch/sampler"
 )
 
 // Format identification, written into every file's __metadata__.
 const (
-	FormatName    = "flowmatch" // the value of "format"
-	FormatVersion = 1           // the value of "format_version", as a decimal string
+	FormatName = "flowmatch" // the value of "format"
+	// FormatVersion is the "format_version" (as a decimal string) of a file whose
+	// network is an MLP and whose data has no shape or classes: every shipped model, and
+	// what every reader since the first reads. Other files are LatestFormatVersion; see
+	// [Meta.Version].
+	FormatVersion = 1
+	// LatestFormatVersion is the newest format version, which this package reads and
+	// writes besides version 1: it adds network kinds other than "mlp" and the data's
+	// shape and classes.
+	LatestFormatVersion = 2
 )
 
 // The keys of __metadata__ that this package reads and writes. Other keys are kept in
@@ -22,6 +32,7 @@ const (
 const (
 	KeyFormat     = "format"
 	KeyVersion    = "format_version"
+	KeyArch       = "arch"
 	KeyModel      = "model"
 	KeyPath       = "path"
 	KeyData       = "data"
@@ -30,7 +41,7 @@ const (
 
 func knownKey(k string) bool {
 	switch k {
-	case KeyFormat, KeyVersion, KeyModel, KeyPath, KeyData, KeyProvenance:
+	case KeyFormat, KeyVersion, KeyArch, KeyModel, KeyPath, KeyData, KeyProvenance:
 		return true
 	}
 	return false
@@ -38,10 +49,19 @@ func knownKey(k string) bool {
 
 // Meta is everything a file says about its model besides the tensors.
 type Meta struct {
-	Model      sampler.MLPSpec // the network's shape (__metadata__ "model")
-	Path       PathInfo        // the probability path and trained time range ("path")
-	Data       DataInfo        // what the model generates ("data")
-	Provenance Provenance      // how it was made ("provenance"); informational only
+	// Arch is the kind of network (__metadata__ "arch"): ArchMLP, the only kind so far
+	// (see [Archs]). Empty means Net's kind, or ArchMLP when Net is nil; decoding and
+	// [NewFile] set it.
+	Arch string
+	// Model is an MLP's shape (__metadata__ "model", when Arch is ArchMLP); zero for
+	// another kind.
+	Model sampler.MLPSpec
+	// Net is the shape of a network of another kind than an MLP ("model"); nil for an
+	// MLP. [Meta.Spec] gives the network's spec, whatever its kind.
+	Net        Spec
+	Path       PathInfo   // the probability path and trained time range ("path")
+	Data       DataInfo   // what the model generates ("data")
+	Provenance Provenance // how it was made ("provenance"); informational only
 	// Extra holds any other __metadata__ entries, kept as they are. Its keys must not
 	// be one of the Key constants.
 	Extra map[string]string
@@ -66,9 +86,23 @@ type DataInfo struct {
 	Name string `json:"name"`
 	// Dim is the data dimension; it equals the model's Dim.
 	Dim int `json:"dim"`
+	// Shape, if not empty, is how a point's Dim values are laid out, row-major: [1, 28,
+	// 28] for a 28×28 grey image (channels, height, width). Its product is Dim. It says
+	// how to show a sample and changes nothing the model computes.
+	Shape []int `json:"shape,omitempty"`
 	// Normalization, if not nil, maps the network's space to data space.
 	Normalization *Normalization `json:"normalization,omitempty"`
+	// Classes, if not empty, names the data's classes, in the order of their labels
+	// 0, 1, …: distinct, non-empty, at most MaxClasses. The model does not see them (the
+	// format has no conditioning input yet).
+	Classes []string `json:"classes,omitempty"`
 }
+
+// Limits on DataInfo.
+const (
+	MaxShapeRank = 8       // the most axes a data shape has
+	MaxClasses   = 1 << 16 // the most classes a DataInfo names
+)
 
 // Normalization is a per-coordinate affine map from the space the network was
 // trained in to data space: x_data[j] = Mean[j] + Std[j]·x_net[j].
@@ -137,12 +171,25 @@ type Provenance struct {
 	Notes map[string]string `json:"notes,omitempty"`
 }
 
-// check validates m and returns the path it describes. It is shared by the decoder
-// and the encoder, so that whatever Encode writes, Decode reads back.
-func (m *Meta) check() (sampler.Path, error) {
-	if err := m.Model.Validate(); err != nil {
-		return nil, errf("metadata %q: %v", KeyModel, err)
+// check validates m and returns the path and network spec it describes. It is shared
+// by the decoder and the encoder, so that whatever Encode writes, Decode reads back.
+func (m *Meta) check() (sampler.Path, Spec, error) {
+	spec, err := m.Spec()
+	if err != nil {
+		return nil, nil, err
 	}
+	if err := spec.Validate(); err != nil {
+		return nil, nil, errf("metadata %q: %v", KeyModel, err)
+	}
+	path, err := m.checkRest(spec.Dim())
+	if err != nil {
+		return nil, nil, err
+	}
+	return path, spec, nil
+}
+
+// checkRest validates everything but the network spec, for a network of dimension dim.
+func (m *Meta) checkRest(dim int) (sampler.Path, error) {
 	path, err := sampler.NewPath(m.Path.PathSpec)
 	if err != nil {
 		return nil, errf("metadata %q: %v", KeyPath, err)
@@ -153,8 +200,14 @@ func (m *Meta) check() (sampler.Path, error) {
 			KeyPath, tmin, tmax, path.TMax(), path.Spec().Name)
 	}
 	d := m.Data
-	if d.Dim != m.Model.Dim {
-		return nil, errf("metadata %q: dim %d but the model's dim is %d", KeyData, d.Dim, m.Model.Dim)
+	if d.Dim != dim {
+		return nil, errf("metadata %q: dim %d but the model's dim is %d", KeyData, d.Dim, dim)
+	}
+	if err := d.checkShape(); err != nil {
+		return nil, err
+	}
+	if err := d.checkClasses(); err != nil {
+		return nil, err
 	}
 	if nz := d.Normalization; nz != nil {
 		if len(nz.Mean) != d.Dim || len(nz.Std) != d.Dim {
@@ -181,6 +234,78 @@ func (m *Meta) check() (sampler.Path, error) {
 	return path, nil
 }
 
+// checkShape checks that a shape, if any, has positive extents whose product is Dim.
+func (d *DataInfo) checkShape() error {
+	if len(d.Shape) == 0 {
+		return nil
+	}
+	if len(d.Shape) > MaxShapeRank {
+		return errf("metadata %q: shape %v has %d axes, want at most %d", KeyData, d.Shape, len(d.Shape), MaxShapeRank)
+	}
+	const big = 1 << 40 // beyond any dim
+	n := 1             // the product so far, or big when it would be beyond
+	for _, s := range d.Shape {
+		if s < 1 {
+			return errf("metadata %q: shape %v: extent %d, want each at least 1", KeyData, d.Shape, s)
+		}
+		if n > big/s {
+			n = big
+		} else {
+			n *= s
+		}
+	}
+	switch {
+	case n == big:
+		return errf("metadata %q: shape %v holds more than dim = %d values", KeyData, d.Shape, d.Dim)
+	case n != d.Dim:
+		return errf("metadata %q: shape %v holds %d values, but dim is %d", KeyData, d.Shape, n, d.Dim)
+	}
+	return nil
+}
+
+// checkClasses checks that class names, if any, are few enough, non-empty, valid UTF-8
+// and distinct.
+func (d *DataInfo) checkClasses() error {
+	if len(d.Classes) > MaxClasses {
+		return errf("metadata %q: %d classes, want at most %d", KeyData, len(d.Classes), MaxClasses)
+	}
+	seen := make(map[string]int, len(d.Classes))
+	for i, c := range d.Classes {
+		if c == "" || !utf8.ValidString(c) {
+			return errf("metadata %q: class %d is %q, want a non-empty UTF-8 name", KeyData, i, c)
+		}
+		if j, dup := seen[c]; dup {
+			return errf("metadata %q: classes %d and %d are both %q", KeyData, j, i, c)
+		}
+		seen[c] = i
+	}
+	return nil
+}
+
+// Version is the format version a file with this metadata is written as: 1
+// ([FormatVersion]) for an MLP whose data has no shape or classes, so that every
+// reader since the first reads it; 2 ([LatestFormatVersion]) for anything that needs
+// version 2 (another network kind, a data shape, class names), which version 1 readers
+// refuse as a version they do not know.
+func (m *Meta) Version() int {
+	v, _ := m.needs()
+	return v
+}
+
+// needs returns the version m needs and, when that is above 1, the first thing that
+// needs it.
+func (m *Meta) needs() (int, string) {
+	switch {
+	case m.arch() != ArchMLP:
+		return 2, fmt.Sprintf("%s %q", KeyArch, m.arch())
+	case len(m.Data.Shape) > 0:
+		return 2, fmt.Sprintf("%s \"shape\"", KeyData)
+	case len(m.Data.Classes) > 0:
+		return 2, fmt.Sprintf("%s \"classes\"", KeyData)
+	}
+	return 1, ""
+}
+
 func finite(vs ...float64) bool {
 	for _, v := range vs {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -190,11 +315,13 @@ func finite(vs ...float64) bool {
 	return true
 }
 
-// marshal returns the __metadata__ map of m.
+// marshal returns the __metadata__ map of m, which must be valid (see check): the
+// lowest version that describes m, its arch always.
 func (m *Meta) marshal() (map[string]string, error) {
 	out := map[string]string{
 		KeyFormat:  FormatName,
-		KeyVersion: fmt.Sprint(FormatVersion),
+		KeyVersion: strconv.Itoa(m.Version()),
+		KeyArch:    m.arch(),
 	}
 	for k, v := range m.Extra {
 		out[k] = v
@@ -202,7 +329,7 @@ func (m *Meta) marshal() (map[string]string, error) {
 	for _, kv := range []struct {
 		key string
 		v   any
-	}{{KeyModel, m.Model}, {KeyPath, m.Path}, {KeyData, m.Data}, {KeyProvenance, m.Provenance}} {
+	}{{KeyModel, m.modelJSON()}, {KeyPath, m.Path}, {KeyData, m.Data}, {KeyProvenance, m.Provenance}} {
 		b, err := json.Marshal(kv.v)
 		if err != nil {
 			return nil, errf("metadata %q: %v", kv.key, err)
@@ -214,7 +341,9 @@ func (m *Meta) marshal() (map[string]string, error) {
 
 // unmarshalMeta reads the __metadata__ map. Fields that change what the model computes
 // (model, path, data) are decoded strictly: an unknown field there is an error, since
-// a reader that ignored it would compute something else. Provenance is lenient.
+// a reader that ignored it would compute something else. Provenance is lenient. A
+// missing arch means an MLP (version 1 files before arch); the file's format_version
+// must be one this reader knows, and at least the version its contents need.
 func unmarshalMeta(md map[string]string) (Meta, error) {
 	var m Meta
 	if md == nil {
@@ -226,19 +355,35 @@ func unmarshalMeta(md map[string]string) (Meta, error) {
 		}
 		return m, errf("__metadata__ %q is %q, want %q: not a flowmatch file", KeyFormat, f, FormatName)
 	}
-	if v, ok := md[KeyVersion]; !ok || v != fmt.Sprint(FormatVersion) {
-		if !ok {
-			return m, errf("__metadata__ has no %q key", KeyVersion)
-		}
-		return m, errf("format version %q not supported (this reader knows version %d)", v, FormatVersion)
+	v, ok := md[KeyVersion]
+	if !ok {
+		return m, errf("__metadata__ has no %q key", KeyVersion)
+	}
+	var version int
+	switch v {
+	case "1":
+		version = 1
+	case "2":
+		version = 2
+	default:
+		return m, errf("format version %q not supported (this reader knows versions %d and %d)", v, FormatVersion, LatestFormatVersion)
+	}
+	m.Arch = ArchMLP
+	if a, ok := md[KeyArch]; ok {
+		m.Arch = a
+	}
+	spec := newSpec(m.Arch)
+	if spec == nil {
+		return m, unknownArch(m.Arch)
 	}
 	model, ok := md[KeyModel]
 	if !ok {
 		return m, errf("__metadata__ has no %q key", KeyModel)
 	}
-	if err := strictJSON(model, &m.Model); err != nil {
-		return m, errf("metadata %q: %v", KeyModel, err)
+	if err := strictJSON(model, spec); err != nil {
+		return m, errf("metadata %q (arch %q): %v", KeyModel, m.Arch, err)
 	}
+	m.setSpec(spec)
 	path, ok := md[KeyPath]
 	if !ok {
 		return m, errf("__metadata__ has no %q key", KeyPath)
@@ -254,12 +399,22 @@ func unmarshalMeta(md map[string]string) (Meta, error) {
 			m.Path.TMax = p.TMax()
 		}
 	}
-	m.Data.Dim = m.Model.Dim
+	m.Data.Dim = spec.Dim()
 	if data, ok := md[KeyData]; ok {
 		m.Data.Dim = 0
 		if err := strictJSON(data, &m.Data); err != nil {
 			return m, errf("metadata %q: %v", KeyData, err)
 		}
+		// An empty list is as good as none, and is written as none.
+		if len(m.Data.Shape) == 0 {
+			m.Data.Shape = nil
+		}
+		if len(m.Data.Classes) == 0 {
+			m.Data.Classes = nil
+		}
+	}
+	if need, what := m.needs(); version < need {
+		return m, errf("format version %d, but %s needs version %d", version, what, need)
 	}
 	if prov, ok := md[KeyProvenance]; ok {
 		if err := json.Unmarshal([]byte(prov), &m.Provenance); err != nil {

@@ -7,128 +7,86 @@ import (
 	"sync"
 )
 
-// GoPool is a [Pool] of goroutines, each running a [Worker]: what the desktop build uses,
-// so that particles are integrated between frames as well as during them, as Web
-// Workers do in the browser. Close stops it.
+// GoPool is a [Pool] of goroutines, each serving a [Worker] over an [Inbox]: what the
+// desktop build uses, so that particles are integrated between frames as well as during
+// them, as Web Workers do in the browser. Close stops it.
 type GoPool struct {
 	ResultQueue
-	mu     sync.Mutex // guards cancel and closed
-	jobs   []chan Job
-	models []chan modelFile
-	cancel map[int]bool
-	closed bool
-	wg     sync.WaitGroup
-}
-
-type modelFile struct {
-	name string
-	b    []byte
+	mu      sync.Mutex // guards closed
+	inboxes []*Inbox
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // NewGoPool starts n workers (at least one). Natively the sampler spreads each batch over
 // the cores itself, so one worker already keeps them all busy.
 func NewGoPool(n int) *GoPool {
-	p := &GoPool{cancel: map[int]bool{}}
-	for i := 0; i < max(n, 1); i++ {
-		jobs, models := make(chan Job, 64), make(chan modelFile, 64)
-		p.jobs, p.models = append(p.jobs, jobs), append(p.models, models)
+	p := &GoPool{}
+	for range max(n, 1) {
+		in := NewInbox()
+		p.inboxes = append(p.inboxes, in)
 		p.wg.Add(1)
-		go p.work(jobs, models)
+		go func() {
+			defer p.wg.Done()
+			NewWorker().Serve(goTransport{in, &p.ResultQueue})
+		}()
 	}
 	return p
 }
 
-// work is one worker: models and jobs in the order they were sent, as a Web Worker
-// takes its messages, and a step of each run in turn.
-func (p *GoPool) work(jobs chan Job, models chan modelFile) {
-	defer p.wg.Done()
-	w := NewWorker()
-	add := func(m modelFile) {
-		if err := w.AddModel(m.name, m.b); err != nil {
-			p.Push(Result{ID: -1, Err: err}) // no job's: the app drops it
-		}
-	}
-	take := func(job Job) {
-		// Models sent before the job are in by now.
-		for len(models) > 0 {
-			add(<-models)
-		}
-		if err := w.Start(job); err != nil {
-			p.Push(Result{ID: job.ID, Err: err})
-		}
-	}
-	for {
-		if !w.Busy() {
-			select {
-			case m := <-models:
-				add(m)
-			case job, ok := <-jobs:
-				if !ok {
-					return
-				}
-				take(job)
-			}
-			continue
-		}
-	more:
-		for {
-			select {
-			case job, ok := <-jobs:
-				if !ok {
-					return
-				}
-				take(job)
-			default:
-				break more
-			}
-		}
-		w.Round(p.dropCancelled, func(id, k int, x []float32) {
-			p.Push(Result{ID: id, Step: k, X: append([]float32(nil), x...)})
-		})
+// goTransport is a GoPool worker's side: its inbox, and the pool's queue for answers.
+type goTransport struct {
+	in  *Inbox
+	out *ResultQueue
+}
+
+func (t goTransport) Receive(wait bool) Message {
+	if !wait {
 		// Where goroutines are not preempted (js/wasm), let the app's run between rounds.
 		runtime.Gosched()
 	}
+	return t.in.Receive(wait)
 }
 
-// dropCancelled reports whether run id was cancelled (or the pool closed), forgetting
-// the cancel: the run is dropped then.
-func (p *GoPool) dropCancelled(id int) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c := p.cancel[id]
-	delete(p.cancel, id)
-	return p.closed || c
+func (t goTransport) Send(r Result) {
+	if r.X != nil {
+		r.X = append([]float32(nil), r.X...)
+	}
+	t.out.Push(r)
+}
+
+func (t goTransport) ModelAdded(_ string, err error) {
+	if err != nil {
+		t.out.Push(Result{ID: -1, Err: err}) // no job's: the app drops it
+	}
 }
 
 // AddModel sends a model file to every worker, before any job that needs it. It may be
 // called from any goroutine (the app's loader, say).
 func (p *GoPool) AddModel(name string, b []byte) {
-	if p.isClosed() {
-		return
-	}
-	for _, ch := range p.models {
-		ch <- modelFile{name, b}
+	for _, in := range p.inboxes {
+		in.Put(Message{Type: ModelMessage, Name: name, File: b})
 	}
 }
 
 // Workers is the number of workers.
-func (p *GoPool) Workers() int { return len(p.jobs) }
+func (p *GoPool) Workers() int { return len(p.inboxes) }
 
 // Start queues a job on worker w.
 func (p *GoPool) Start(w int, job Job) {
-	if p.isClosed() || w < 0 || w >= len(p.jobs) {
+	if p.isClosed() || w < 0 || w >= len(p.inboxes) {
 		p.Push(Result{ID: job.ID, Err: fmt.Errorf("no worker %d", w)})
 		return
 	}
 	job.X0 = append([]float32(nil), job.X0...) // the lane keeps its own
-	p.jobs[w] <- job
+	p.inboxes[w].Put(Message{Type: JobMessage, Job: job})
 }
 
-// Cancel stops a job between two steps.
+// Cancel stops job id on worker w between two rounds of steps.
 func (p *GoPool) Cancel(w, id int) {
-	p.mu.Lock()
-	p.cancel[id] = true
-	p.mu.Unlock()
+	if w >= 0 && w < len(p.inboxes) {
+		p.inboxes[w].Put(Message{Type: CancelMessage, ID: id})
+	}
 }
 
 func (p *GoPool) isClosed() bool {
@@ -137,8 +95,8 @@ func (p *GoPool) isClosed() bool {
 	return p.closed
 }
 
-// Close stops the workers after the step they are on, drops the jobs queued, and waits.
-// Start, AddModel and Close are for one goroutine at a time (the app's).
+// Close stops the workers after the round of steps they are on, drops the messages
+// queued, and waits. Start and Close are for one goroutine at a time (the app's).
 func (p *GoPool) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -147,8 +105,8 @@ func (p *GoPool) Close() error {
 	}
 	p.closed = true
 	p.mu.Unlock()
-	for _, ch := range p.jobs {
-		close(ch)
+	for _, in := range p.inboxes {
+		in.Close()
 	}
 	p.wg.Wait()
 	return nil

@@ -1,10 +1,6 @@
 package explorer
 
-import (
-	"fmt"
-
-	"github.com/flowmatch/flowmatch/sampler"
-)
+import "fmt"
 
 // Pool integrates lanes on other threads: in the browser, Web Workers that each run a
 // [Worker] (wasm/worker). A lane of many particles is cut into contiguous slices, one
@@ -26,10 +22,13 @@ type Pool interface {
 	Poll(dst []Result) []Result
 }
 
-// Job is one worker's slice of a lane: positions X0 (n×d, data space) integrated with
-// Model's field from T0 to T1 in Steps equal steps of Method.
+// Job is work for a worker. Of Kind [KindIntegrate] (the only kind so far; "" is one
+// too), it is one worker's slice of a lane: positions X0 (n×d, data space) integrated
+// with Model's field from T0 to T1 in Steps equal steps of Method. A worker answers a
+// kind it does not know with an error [Result].
 type Job struct {
 	ID     int
+	Kind   string
 	Model  string // the model's manifest name; the pool has sent the worker its file
 	Method string
 	Steps  int
@@ -38,7 +37,9 @@ type Job struct {
 }
 
 // Result is one step of a job: the positions after Step steps, or an error (the worker
-// failed or could not load the model), after which no more results of the job come.
+// failed, could not load the model, or does not know the job's kind), after which no
+// more results of the job come. A [GoPool] reports a model file its workers could not
+// read as an error of job −1, no job's (the app drops it).
 type Result struct {
 	ID   int
 	Step int
@@ -46,99 +47,29 @@ type Result struct {
 	Err  error
 }
 
+// ModelPool is a [Pool] whose workers are sent the model files the app loads: a
+// [GoPool] on the desktop, the page's Web Workers in the browser (wasm/pool_js.go).
+type ModelPool interface {
+	Pool
+	// AddModel sends a model file to every worker, before any job that needs it. It
+	// may be called from any goroutine (the app's loader, say).
+	AddModel(name string, file []byte)
+}
+
+// DecodeShared decodes a model file for the app as [DecodeModel] does and, when it
+// decodes, sends it to pool's workers too (pool nil: there are none): what a front end's
+// Config.Load does with each file it reads.
+func DecodeShared(pool ModelPool, e Entry, file []byte) (*Model, error) {
+	m, err := DecodeModel(e.Name, e.Dataset, file)
+	if err == nil && pool != nil {
+		pool.AddModel(e.Name, file)
+	}
+	return m, err
+}
+
 // minFarmed is the fewest particles per worker worth sending away: below it the messages
 // and the wait for the slowest worker cost more than computing in the page.
 const minFarmed = 256
-
-// Worker is the far side of a [Pool]: the models it has been sent and the runs it is
-// integrating. The browser runs one per Web Worker (wasm/worker); [GoPool] runs them on
-// goroutines. A worker takes one step of each of its runs in turn, so that panels side
-// by side advance together.
-type Worker struct {
-	models map[string]*Model
-	runs   []*run
-}
-
-// NewWorker returns a worker with no models.
-func NewWorker() *Worker { return &Worker{models: map[string]*Model{}} }
-
-// AddModel decodes a model file and keeps it under name (the manifest's name).
-func (w *Worker) AddModel(name string, b []byte) error {
-	m, err := DecodeModel(name, "", b)
-	if err == nil {
-		err = m.Check()
-	}
-	if err != nil {
-		return fmt.Errorf("model %s: %w", name, err)
-	}
-	w.models[name] = m
-	return nil
-}
-
-// run is a job being integrated, a step at a time.
-type run struct {
-	job    Job
-	field  sampler.Field
-	solver *sampler.Solver
-	d      int
-	x      []float32
-	k      int // steps taken
-}
-
-// Start checks a job and adds it to the worker's runs; Round takes its steps.
-func (w *Worker) Start(job Job) error {
-	m := w.models[job.Model]
-	if m == nil {
-		return fmt.Errorf("model %s was not sent to this worker", job.Model)
-	}
-	s, err := sampler.NewSolver(sampler.Options{Method: job.Method})
-	if err != nil {
-		return err
-	}
-	if job.Steps < 1 {
-		return fmt.Errorf("job %d: %d steps, want at least 1", job.ID, job.Steps)
-	}
-	d := m.Field.Dim()
-	if len(job.X0)%d != 0 {
-		return fmt.Errorf("job %d: %d values is not a whole number of %d-dimensional points", job.ID, len(job.X0), d)
-	}
-	w.runs = append(w.runs, &run{job: job, field: m.dataSpaceField(), solver: s, d: d, x: append([]float32(nil), job.X0...)})
-	return nil
-}
-
-// Busy reports whether any run has steps left.
-func (w *Worker) Busy() bool { return len(w.runs) > 0 }
-
-// Round takes one step of each run in turn, so that panels side by side advance
-// together, and calls emit with the run's id, the step's number (1 for the first) and
-// the positions after it (valid during the call). Runs for which drop returns true (the
-// cancelled ones) are dropped first; finished runs are dropped after their last step.
-func (w *Worker) Round(drop func(id int) bool, emit func(id, step int, x []float32)) {
-	live := w.runs[:0]
-	for _, r := range w.runs {
-		if drop(r.job.ID) {
-			continue
-		}
-		r.step()
-		emit(r.job.ID, r.k, r.x)
-		if r.k < r.job.Steps {
-			live = append(live, r)
-		}
-	}
-	clear(w.runs[len(live):])
-	w.runs = live
-}
-
-// step takes the next step.
-func (r *run) step() {
-	j := r.job
-	t, t1 := gridTime(j.T0, j.T1, j.Steps, r.k), gridTime(j.T0, j.T1, j.Steps, r.k+1)
-	// In chunks no larger than a Lane's, so that each row sees the same code.
-	for i := 0; i < len(r.x); i += laneChunk * r.d {
-		r.solver.Step(r.field, r.x[i:min(len(r.x), i+laneChunk*r.d)], t, t1-t)
-	}
-	r.k++
-}
 
 // farm is a lane's share-out over a pool.
 type farm struct {
@@ -170,7 +101,7 @@ func (l *Lane) Farm(pool Pool, model string, ids func() int) bool {
 		from, to := i*l.n/w, (i+1)*l.n/w
 		s := farmSlice{id: ids(), worker: i, from: from, to: to}
 		fm.slices = append(fm.slices, s)
-		pool.Start(i, Job{ID: s.id, Model: model, Method: l.method, Steps: l.steps, T0: l.t0, T1: l.t1,
+		pool.Start(i, Job{ID: s.id, Kind: KindIntegrate, Model: model, Method: l.method, Steps: l.steps, T0: l.t0, T1: l.t1,
 			X0: l.frames[0][from*l.d : to*l.d]})
 	}
 	l.farm, l.workers = fm, w

@@ -20,7 +20,7 @@ import (
 // query string, and window.flowmatch, the bridge the page's controls and tests use.
 type host struct {
 	query   url.Values
-	workers *workerPool // nil: everything is computed in the page
+	workers explorer.ModelPool // the Web Workers (pool_js.go); nil: everything is computed in the page
 }
 
 func newHost() *host {
@@ -51,12 +51,7 @@ func (h *host) workerCount() int {
 }
 
 // pool is the app's Pool: the workers, or none.
-func (h *host) pool() explorer.Pool {
-	if h.workers == nil {
-		return nil
-	}
-	return h.workers
-}
+func (h *host) pool() explorer.Pool { return h.workers }
 
 // fetch gets a file relative to the page, blocking the calling goroutine (never call it
 // from a JavaScript callback).
@@ -108,11 +103,7 @@ func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := explorer.DecodeModel(e.Name, e.Dataset, b)
-	if err == nil && h.workers != nil {
-		h.workers.addModel(e.Name, b)
-	}
-	return m, err
+	return explorer.DecodeShared(h.workers, e, b)
 }
 
 func (h *host) params() map[string]string {
@@ -131,8 +122,9 @@ func (h *host) warn(s string) {
 	js.Global().Get("console").Call("warn", "flowmatch: "+s)
 }
 
-// attach installs window.flowmatch and tells the page when the first frame is drawn.
-func (h *host) attach(g *Game) {
+// installBridge sets window.flowmatch, the object the page's controls and tests drive
+// the app with; its status reports *firstFrameAt.
+func installBridge(g *Game, firstFrameAt *float64) {
 	app := g.app
 	toJS := func(v any) any {
 		b, err := json.Marshal(v)
@@ -156,7 +148,6 @@ func (h *host) attach(g *Game) {
 		}
 		return args[i].Call("toString").String()
 	}
-	var firstFrameAt float64
 	// status is the app's snapshot plus what only the page knows; status({sample: false})
 	// leaves out the positions, for callers that poll often.
 	type pageStatus struct {
@@ -171,7 +162,7 @@ func (h *host) attach(g *Game) {
 	perf := js.Global().Get("performance")
 	startedAt := perf.Get("timeOrigin").Float() + perf.Call("now").Float()
 	status := func(args []js.Value) any {
-		st := pageStatus{Status: app.Status(), Ready: true, FirstFrameAt: firstFrameAt, StartedAt: startedAt,
+		st := pageStatus{Status: app.Status(), Ready: true, FirstFrameAt: *firstFrameAt, StartedAt: startedAt,
 			UpdateMs: math.Round(g.updateMs*100) / 100, DrawMs: math.Round(g.drawMs*100) / 100, DrawCalls: g.particleCalls}
 		if len(args) > 0 && args[0].Type() == js.TypeObject {
 			if v := args[0].Get("sample"); v.Type() == js.TypeBoolean && !v.Bool() {
@@ -207,6 +198,14 @@ func (h *host) attach(g *Game) {
 		obj.Set(k, v)
 	}
 	js.Global().Set("flowmatch", obj)
+}
+
+// attach installs window.flowmatch and tells the page when the first frame is drawn.
+func (h *host) attach(g *Game) {
+	app := g.app
+	perf := js.Global().Get("performance")
+	var firstFrameAt float64
+	installBridge(g, &firstFrameAt)
 	// From here on the canvas tells what is happening (loading a model, errors).
 	if m := js.Global().Get("document").Call("getElementById", "msg"); m.Truthy() {
 		m.Call("remove")

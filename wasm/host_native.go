@@ -29,7 +29,7 @@ type host struct {
 	shotWait time.Duration
 	settle   bool
 	noUI     bool
-	workers  *explorer.GoPool // nil: integrate only within each frame's budget
+	workers  explorer.ModelPool // a GoPool; nil: integrate only within each frame's budget
 }
 
 func newHost() *host {
@@ -100,11 +100,7 @@ func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := explorer.DecodeModel(e.Name, e.Dataset, b)
-	if err == nil && h.workers != nil {
-		h.workers.AddModel(e.Name, b)
-	}
-	return m, err
+	return explorer.DecodeShared(h.workers, e, b)
 }
 
 func (h *host) params() map[string]string { return h.set }
@@ -112,12 +108,7 @@ func (h *host) canvasUI() bool            { return !h.noUI }
 
 // pool is the app's Pool: goroutines (the sampler spreads each batch over the cores
 // itself), or none.
-func (h *host) pool() explorer.Pool {
-	if h.workers == nil {
-		return nil
-	}
-	return h.workers
-}
+func (h *host) pool() explorer.Pool { return h.workers }
 
 func (h *host) warn(s string) { log.Print(s) }
 

@@ -33,7 +33,7 @@ type pageWorker struct {
 
 // newWorkerPool starts n workers; it returns nil when the browser has no Web Workers or
 // n < 1.
-func newWorkerPool(n int) *workerPool {
+func newWorkerPool(n int) explorer.ModelPool {
 	ctor := js.Global().Get("Worker")
 	if n < 1 || ctor.Type() != js.TypeFunction {
 		return nil
@@ -125,6 +125,10 @@ func (p *workerPool) receive(w *pageWorker, msg js.Value) {
 		p.mu.Unlock()
 	case "error":
 		id := msg.Get("id").Int()
+		if id < 0 { // no job's: a run the worker could not read
+			js.Global().Get("console").Call("warn", "flowmatch worker: "+msg.Get("error").String())
+			return
+		}
 		p.mu.Lock()
 		delete(w.running, id)
 		p.Push(explorer.Result{ID: id, Err: errors.New(msg.Get("error").String())})
@@ -172,8 +176,8 @@ func (p *workerPool) Workers() int {
 	return len(p.alive())
 }
 
-// addModel sends a model file to every worker, before any job that needs it.
-func (p *workerPool) addModel(name string, b []byte) {
+// AddModel sends a model file to every worker, before any job that needs it.
+func (p *workerPool) AddModel(name string, b []byte) {
 	u8 := js.Global().Get("Uint8Array").New(len(b))
 	js.CopyBytesToJS(u8, b)
 	msg := js.ValueOf(map[string]any{"type": "model", "name": name, "bytes": u8.Get("buffer")})
@@ -195,7 +199,7 @@ func (p *workerPool) Start(i int, job explorer.Job) {
 	w := alive[i]
 	x := jsarray.Float32Array(job.X0)
 	w.running[job.ID] = job.Steps
-	w.js.Call("postMessage", js.ValueOf(map[string]any{"type": "run", "id": job.ID, "model": job.Model,
+	w.js.Call("postMessage", js.ValueOf(map[string]any{"type": "run", "id": job.ID, "kind": job.Kind, "model": job.Model,
 		"method": job.Method, "steps": job.Steps, "t0": job.T0, "t1": job.T1, "x": x}), js.ValueOf([]any{x.Get("buffer")}))
 }
 

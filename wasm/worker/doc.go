@@ -6,18 +6,24 @@
 //
 //	page → worker  {type: "model", name, bytes: ArrayBuffer}   a model file, kept under name
 //	worker → page  {type: "model", name, error: null | string}
-//	page → worker  {type: "run", id, model, method, steps, t0, t1, x: Float32Array}
+//	page → worker  {type: "run", id, kind, model, method, steps, t0, t1, x: Float32Array}
 //	worker → page  {type: "frame", id, step, x: Float32Array}  after each of the steps
-//	worker → page  {type: "error", id, error}                   the job stopped
+//	worker → page  {type: "error", id, error}                   the job stopped (id −1: a
+//	                                                            run without a numeric id)
 //	page → worker  {type: "cancel", id}
 //	worker → page  {type: "ready"}                              once, when Go runs
 //	worker → page  {type: "fatal", error}                       worker.js could not start Go
 //	page → worker  {type: "module", module}  first, to worker.js?module only: worker.wasm
 //	                                         compiled by the page (null: fetch it)
 //
-// Positions are n×d float32 values in data space, row after row. A worker takes a step
-// of each of its jobs in turn (so that panels side by side advance together) and answers
-// a cancel between two steps.
+// A run's kind is "integrate" (the only kind so far; a run without one is an
+// integration too); a worker answers a kind it does not know, or a run it cannot read,
+// with an error. Positions are n×d float32 values in data space, row after row.
+//
+// The loop is explorer.Worker.Serve, the same as the desktop's goroutines run: the
+// messages are queued as they come and taken in order; a worker takes a step of each of
+// its jobs in turn (so that panels side by side advance together) and answers a cancel
+// between two steps.
 //
 // Built for anything but js/wasm it only says what it is.
 package main

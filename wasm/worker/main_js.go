@@ -3,8 +3,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"sync"
 	"syscall/js"
 	"time"
 
@@ -17,95 +17,90 @@ import (
 const yieldEvery = 10 * time.Millisecond
 
 func main() {
-	w := explorer.NewWorker()
-	var mu sync.Mutex
-	var queue []explorer.Job
-	cancelled := map[int]bool{}
-	wake := make(chan struct{}, 1)
-	post := func(msg map[string]any, transfer ...any) {
+	t := newTransport(func(msg map[string]any, transfer ...any) {
 		js.Global().Call("postMessage", js.ValueOf(msg), js.ValueOf(transfer))
-	}
-
-	handle := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		if len(args) == 0 || args[0].Type() != js.TypeObject {
-			return nil
-		}
-		msg := args[0]
-		switch msg.Get("type").String() {
-		case "model":
-			name := msg.Get("name").String()
-			err := w.AddModel(name, jsarray.Bytes(msg.Get("bytes")))
-			reply := map[string]any{"type": "model", "name": name, "error": nil}
-			if err != nil {
-				reply["error"] = err.Error()
-			}
-			post(reply)
-		case "run":
-			job, err := jobOf(msg)
-			if err != nil {
-				post(map[string]any{"type": "error", "id": msg.Get("id").Int(), "error": err.Error()})
-				return nil
-			}
-			mu.Lock()
-			queue = append(queue, job)
-			mu.Unlock()
-			select {
-			case wake <- struct{}{}:
-			default:
-			}
-		case "cancel":
-			mu.Lock()
-			cancelled[msg.Get("id").Int()] = true
-			mu.Unlock()
+	}, yielder())
+	js.Global().Set("flowmatchWorker", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) > 0 {
+			t.take(args[0])
 		}
 		return nil
-	})
-	yield := yielder()
-	js.Global().Set("flowmatchWorker", handle)
-	post(map[string]any{"type": "ready"})
+	}))
+	t.post(map[string]any{"type": "ready"})
+	explorer.NewWorker().Serve(t) // for ever: the page terminates the worker
+}
 
-	isCancelled := func(id int) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return cancelled[id]
+// transport is the worker's side of postMessage, an explorer.Transport: the page's
+// messages are queued in an inbox as they come (on the event loop, between the worker's
+// steps) and the answers posted back.
+type transport struct {
+	in    *explorer.Inbox
+	post  func(msg map[string]any, transfer ...any)
+	yield func()
+	last  time.Time // when the event loop last had its turn
+}
+
+func newTransport(post func(map[string]any, ...any), yield func()) *transport {
+	return &transport{in: explorer.NewInbox(), post: post, yield: yield, last: time.Now()}
+}
+
+// take queues a message from the page (on the event loop). A model file or a run that
+// cannot be read is answered at once; a message of a type it does not know is dropped.
+func (t *transport) take(msg js.Value) {
+	if msg.Type() != js.TypeObject {
+		return
 	}
-	// dropCancelled forgets a cancel as its run is dropped.
-	dropCancelled := func(id int) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		c := cancelled[id]
-		delete(cancelled, id)
-		return c
-	}
-	emit := func(id, k int, x []float32) {
-		f := jsarray.Float32Array(x)
-		post(map[string]any{"type": "frame", "id": id, "step": k, "x": f}, f.Get("buffer"))
-	}
-	last := time.Now()
-	for {
-		mu.Lock()
-		jobs := queue
-		queue = nil
-		mu.Unlock()
-		for _, job := range jobs {
-			if isCancelled(job.ID) {
-				continue
-			}
-			if err := w.Start(job); err != nil {
-				post(map[string]any{"type": "error", "id": job.ID, "error": err.Error()})
-			}
+	switch msg.Get("type").String() {
+	case "model":
+		name, b := msg.Get("name").String(), msg.Get("bytes")
+		if !b.InstanceOf(js.Global().Get("ArrayBuffer")) && !js.Global().Get("ArrayBuffer").Call("isView", b).Bool() {
+			t.ModelAdded(name, errors.New("the file is not an ArrayBuffer"))
+			return
 		}
-		if !w.Busy() {
-			<-wake
-			last = time.Now()
-			continue
+		t.in.Put(explorer.Message{Type: explorer.ModelMessage, Name: name, File: jsarray.Bytes(b)})
+	case "run":
+		job, err := jobOf(msg)
+		if err != nil {
+			t.Send(explorer.Result{ID: job.ID, Err: err})
+			return
 		}
-		w.Round(dropCancelled, emit)
-		if time.Since(last) > yieldEvery {
-			yield()
-			last = time.Now()
+		t.in.Put(explorer.Message{Type: explorer.JobMessage, Job: job})
+	case "cancel":
+		if id := msg.Get("id"); id.Type() == js.TypeNumber {
+			t.in.Put(explorer.Message{Type: explorer.CancelMessage, ID: id.Int()})
 		}
 	}
+}
+
+// Receive lets the messages that came meanwhile in, every yieldEvery while there are
+// runs, and hands them to the worker's loop in order.
+func (t *transport) Receive(wait bool) explorer.Message {
+	if !wait && time.Since(t.last) > yieldEvery {
+		t.yield()
+		t.last = time.Now()
+	}
+	m := t.in.Receive(wait)
+	if wait {
+		t.last = time.Now()
+	}
+	return m
+}
+
+func (t *transport) Send(r explorer.Result) {
+	if r.Err != nil {
+		t.post(map[string]any{"type": "error", "id": r.ID, "error": r.Err.Error()})
+		return
+	}
+	f := jsarray.Float32Array(r.X)
+	t.post(map[string]any{"type": "frame", "id": r.ID, "step": r.Step, "x": f}, f.Get("buffer"))
+}
+
+func (t *transport) ModelAdded(name string, err error) {
+	reply := map[string]any{"type": "model", "name": name, "error": nil}
+	if err != nil {
+		reply["error"] = err.Error()
+	}
+	t.post(reply)
 }
 
 // yielder returns a function that hands control back to the worker's event loop, which
@@ -127,10 +122,27 @@ func yielder() func() {
 	}
 }
 
-// jobOf reads a run message.
-func jobOf(msg js.Value) (explorer.Job, error) {
-	job := explorer.Job{ID: msg.Get("id").Int(), Model: msg.Get("model").String(), Method: msg.Get("method").String(),
-		Steps: msg.Get("steps").Int(), T0: msg.Get("t0").Float(), T1: msg.Get("t1").Float()}
+// jobOf reads a run message. Without a kind it is an integration, as before jobs had
+// kinds; a kind the worker does not know is left to the worker to answer. A field of the
+// wrong type is an error of the job (of job −1 when the id is not a number).
+func jobOf(msg js.Value) (job explorer.Job, err error) {
+	job.ID = -1
+	if id := msg.Get("id"); id.Type() == js.TypeNumber {
+		job.ID = id.Int()
+	}
+	if k := msg.Get("kind"); k.Type() == js.TypeString {
+		job.Kind = k.String()
+	}
+	if job.Kind != "" && job.Kind != explorer.KindIntegrate {
+		return job, nil
+	}
+	defer func() {
+		if r := recover(); r != nil { // syscall/js panics on a value of the wrong type
+			err = fmt.Errorf("job %d: %v", job.ID, r)
+		}
+	}()
+	job.Model, job.Method = msg.Get("model").String(), msg.Get("method").String()
+	job.Steps, job.T0, job.T1 = msg.Get("steps").Int(), msg.Get("t0").Float(), msg.Get("t1").Float()
 	x := msg.Get("x")
 	if !x.InstanceOf(js.Global().Get("Float32Array")) {
 		return job, fmt.Errorf("job %d: positions are not a Float32Array", job.ID)

@@ -450,6 +450,9 @@ func TestEncodeErrors(t *testing.T) {
 		{"duplicate", mod(func(g *File) { g.Tensors[3] = g.Tensors[1] }), F32, `tensor "layers.0.bias" appears twice`},
 		{"missing", mod(func(g *File) { g.Tensors = g.Tensors[:3] }), F32, `tensor "layers.1.bias" is missing`},
 		{"reserved extra key", mod(func(g *File) { g.Meta.Extra = map[string]string{"model": "x"} }), F32, `metadata Extra key "model" is reserved`},
+		{"reserved extra key arch", mod(func(g *File) { g.Meta.Extra = map[string]string{"arch": "mlp"} }), F32, `metadata Extra key "arch" is reserved`},
+		{"unknown arch", mod(func(g *File) { g.Meta.Arch = "unet2" }), F32, `weights: unknown network arch "unet2"`},
+		{"data shape", mod(func(g *File) { g.Meta.Data.Shape = []int{3} }), F32, `metadata "data": shape [3] holds 3 values, but dim is 2`},
 		{"NaN loss", mod(func(g *File) { g.Meta.Provenance.FinalLoss = math.NaN() }), F32, `final_loss, lr, ema and train_seconds must be finite`},
 	} {
 		var buf bytes.Buffer

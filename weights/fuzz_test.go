@@ -5,34 +5,63 @@ import (
 	"encoding/binary"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
 // FuzzDecode feeds arbitrary bytes to the decoders. Whatever the input, they must not
-// panic; Decode and DecodeBytes must agree; and a file they accept must re-encode
-// (as float32, and as its own dtype when it has one) to a file that decodes to the same
-// thing. The seeds are valid files of each dtype and model kind, truncations and
-// mutations of them. testdata/fuzz/FuzzDecode holds inputs a 12-minute run found that
-// reach the deeper checks (accepted files, NaN values, shape, offset and time-range
-// errors); it found no crasher. Keep any future crasher there as a regression case:
+// panic; Decode and DecodeBytes must agree; a file they accept must re-encode (as
+// float32, and as its own dtype when it has one) to a file that decodes to the same
+// thing, and must build its network. The seeds are valid files of each dtype and model
+// kind, in both forms (version 1 without "arch", as written before it existed; with
+// "arch", versions 1 and 2), truncations and mutations of them, and files refused for
+// an unknown arch, a model spec not of the file's arch, a data shape that does not hold
+// dim values and version 2 contents in a version 1 file. testdata/fuzz/FuzzDecode holds
+// inputs a 12-minute run found that reach the deeper checks (accepted files, NaN values,
+// shape, offset and time-range errors); it found no crasher. Keep any future crasher
+// there as a regression case:
 //
 //	go test -run '^$' -fuzz FuzzDecode -fuzztime 3m ./weights/
 func FuzzDecode(f *testing.F) {
 	var seeds [][]byte
-	for _, name := range []string{"testdata/golden-f32.safetensors", "testdata/golden-f16.safetensors"} {
+	for _, name := range []string{
+		"testdata/golden-f32.safetensors",      // version 1, no arch
+		"testdata/golden-arch-f32.safetensors", // version 1, arch
+		"testdata/golden-v2-f32.safetensors",   // version 2: data shape and classes
+		"testdata/golden-f16.safetensors",
+		"testdata/golden-arch-f16.safetensors",
+	} {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}
 		seeds = append(seeds, b)
 	}
+	mutated := len(seeds[:3])
 	for mi, meta := range testMetas() {
 		file := randomFile(f, uint64(mi), meta)
 		for _, dtype := range DTypes() {
 			seeds = append(seeds, must(Marshal(file, dtype)))
 		}
 	}
-	for _, s := range seeds[:3] {
+	// Refused files, each one edit from a good one.
+	edit := func(file []byte, old, new string) []byte {
+		hdr, data := splitFile(f, file)
+		if !strings.Contains(hdr, old) {
+			f.Fatalf("seed setup: %q not in %s", old, hdr)
+		}
+		b := join(strings.Replace(hdr, old, new, 1), data)
+		if _, err := DecodeBytes(b); err == nil {
+			f.Fatalf("seed setup: %q for %q is not refused", new, old)
+		}
+		return b
+	}
+	seeds = append(seeds,
+		edit(seeds[1], `"arch":"mlp"`, `"arch":"unet2"`),
+		edit(seeds[1], `\"hidden\":[3]`, `\"channels\":[3]`),
+		edit(seeds[2], `\"shape\":[1,2]`, `\"shape\":[1,3]`),
+		edit(seeds[2], `"format_version":"2"`, `"format_version":"1"`))
+	for _, s := range seeds[:mutated] {
 		f.Add(s)
 		for _, cut := range []int{0, 4, 8, 9, 30, len(s) / 2, len(s) - 1} {
 			f.Add(s[:cut])
@@ -47,7 +76,7 @@ func FuzzDecode(f *testing.F) {
 		binary.LittleEndian.PutUint64(big, 1<<62)
 		f.Add(big)
 	}
-	for _, s := range seeds[3:] {
+	for _, s := range seeds[mutated:] {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -89,8 +118,13 @@ func FuzzDecode(f *testing.F) {
 		if same {
 			check(g.Tensors[0].DType)
 		}
-		if _, _, err := g.Model(); err != nil {
-			t.Fatalf("accepted file has no model: %v", err)
+		if _, _, err := g.Field(); err != nil {
+			t.Fatalf("accepted file has no network: %v", err)
+		}
+		if g.Meta.Arch == ArchMLP {
+			if _, _, err := g.Model(); err != nil {
+				t.Fatalf("accepted MLP file has no model: %v", err)
+			}
 		}
 	})
 }

@@ -243,7 +243,7 @@ func (d *DataInfo) checkShape() error {
 		return errf("metadata %q: shape %v has %d axes, want at most %d", KeyData, d.Shape, len(d.Shape), MaxShapeRank)
 	}
 	const big = 1 << 40 // beyond any dim
-	n := 1             // the product so far, or big when it would be beyond
+	n := 1              // the product so far, or big when it would be beyond
 	for _, s := range d.Shape {
 		if s < 1 {
 			return errf("metadata %q: shape %v: extent %d, want each at least 1", KeyData, d.Shape, s)

@@ -2,14 +2,17 @@ package weights
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"runtime"
 	"testing"
 )
 
-// TestGoldenPython opens the golden files and a float16 file with a larger model using
-// Python tooling (safetensors if installed, else numpy alone), and checks it sees what
-// the Go decoder sees. Skipped where /usr/bin/python3 with numpy is not available.
+// TestGoldenPython opens the golden files (version 1 without and with "arch", version
+// 2) and a float16 file with a larger model using Python tooling (safetensors if
+// installed, else numpy alone), and checks it sees what the Go decoder sees: the same
+// __metadata__ strings and tensors. Skipped where /usr/bin/python3 with numpy is not
+// available.
 func TestGoldenPython(t *testing.T) {
 	if runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
 		t.Skip("no subprocesses under wasm")
@@ -23,7 +26,8 @@ func TestGoldenPython(t *testing.T) {
 	if err := WriteFile(bigPath, big, F16); err != nil {
 		t.Fatal(err)
 	}
-	files := []string{"testdata/golden-f32.safetensors", "testdata/golden-f16.safetensors", bigPath}
+	files := []string{"testdata/golden-f32.safetensors", "testdata/golden-f16.safetensors",
+		"testdata/golden-arch-f32.safetensors", "testdata/golden-arch-f16.safetensors", "testdata/golden-v2-f32.safetensors", bigPath}
 	out, err := exec.Command(py, append([]string{"testdata/check_golden.py"}, files...)...).Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -53,7 +57,18 @@ func TestGoldenPython(t *testing.T) {
 			t.Fatalf("%s: no output from Python", name)
 		}
 		t.Logf("%s: read by Python with %s", name, g.Reader)
-		md, _ := f.Meta.marshal()
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr, _ := splitFile(t, b)
+		md, _, err := parseHeader([]byte(hdr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.Metadata) != len(md) {
+			t.Errorf("%s: Python sees %d metadata keys, want %d", name, len(g.Metadata), len(md))
+		}
 		for k, v := range md {
 			if g.Metadata[k] != v {
 				t.Errorf("%s: Python sees metadata %q = %q, want %q", name, k, g.Metadata[k], v)

@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
-	"golang.org/x/term"
-
+	"github.com/flowmatch/flowmatch/metrics"
 	"github.com/flowmatch/flowmatch/report"
 )
+
+// reportQualityN, when set, replaces report's 2,000-point quality measurements, so
+// that tests run in a second.
+var reportQualityN int
 
 func reportCommand() Command {
 	return Command{
@@ -18,29 +22,41 @@ func reportCommand() Command {
 			models := fs.String("models", "weights", "folder of *.safetensors models")
 			out := fs.String("o", "results", "output folder for README.md, results.json and the PNG plots")
 			seed := fs.Uint64("seed", 0, "random seed")
-			n := fs.Int("sweep-n", 1000, "points per run of the solver sweep")
+			n := fs.Int("sweep-n", 1000, fmt.Sprintf("points per run of the solver sweep (at most %d)", metrics.MaxN))
 			if err := Parse(fs, env.Args); err != nil {
 				return err
 			}
 			if fs.NArg() > 0 {
 				return Usagef("unexpected argument %q", fs.Arg(0))
 			}
-			if *n < 10 {
+			switch {
+			case *n < 10:
 				return Usagef("-sweep-n must be at least 10 (got %d)", *n)
+			case *n > metrics.MaxN:
+				return Usagef("-sweep-n %d is above %d, the most points exact W2 matches (n²·8 bytes of matrix, time growing as n³)", *n, metrics.MaxN)
 			}
 			if st, err := os.Stat(*models); err != nil || !st.IsDir() {
 				return Usagef("-models %s is not a folder", *models)
 			}
-			tty := false
-			if f, ok := env.Stderr.(*os.File); ok {
-				tty = term.IsTerminal(int(f.Fd()))
+			if st, err := os.Stat(*out); err == nil && !st.IsDir() {
+				return Usagef("-o %s is a file, not a folder: the report writes README.md, results.json and its plots into a folder", *out)
 			}
 			res, err := report.Run(report.Options{Models: *models, Out: *out, Seed: *seed, SweepN: *n,
-				Progress: env.Stderr, Terminal: tty})
+				QualityN: reportQualityN, Stderr: env.Stderr})
+			switch {
+			case errors.Is(err, report.ErrNoModels):
+				return Usagef("-models %s has no *.safetensors models", *models)
+			case errors.Is(err, report.ErrOutNotFolder):
+				return &UsageError{err}
+			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "report: %d models evaluated; see %s/README.md\n", len(res.Models), *out)
+			fmt.Fprintf(env.Stdout, "report: %d models evaluated", len(res.Models))
+			if k := res.SkippedModels(); k > 0 {
+				fmt.Fprintf(env.Stdout, ", %d skipped (see the warnings)", k)
+			}
+			fmt.Fprintf(env.Stdout, "; see %s/README.md\n", *out)
 			return nil
 		},
 	}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 
 	"gonum.org/v1/plot"
@@ -14,6 +12,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/flowmatch/flowmatch/outfile"
 )
 
 // Colours for the paths and dash patterns for the solvers, the same in every figure.
@@ -38,7 +38,9 @@ var (
 	}
 )
 
-// savePNG draws a grid of plots (rows × cols) into one PNG, atomically.
+// savePNG draws a grid of plots (rows × cols) into one PNG through outfile: a regular
+// file is replaced atomically (0644 when new), a symlink's target is written, a device
+// or FIFO written through.
 func savePNG(file string, plots [][]*plot.Plot, w, h vg.Length) error {
 	img := vgimg.New(w, h)
 	dc := draw.New(img)
@@ -52,19 +54,18 @@ func savePNG(file string, plots [][]*plot.Plot, w, h vg.Length) error {
 			}
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*.png")
+	out, err := outfile.Create(file)
 	if err != nil {
-		return err
+		return fmt.Errorf("report: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("report: %s: %w", file, err)
+	defer out.Abort()
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(out); err != nil {
+		return fmt.Errorf("report: writing %s: %w", file, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if err := out.Commit(); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
-	return os.Rename(tmp.Name(), file)
+	return nil
 }
 
 // PlotW2vsNFE draws W2 / floor against NFE for every path and solver of one dataset.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,9 +11,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/flowmatch/flowmatch/eval"
+	"github.com/flowmatch/flowmatch/metrics"
+	"github.com/flowmatch/flowmatch/outfile"
+	"github.com/flowmatch/flowmatch/progress"
 	"github.com/flowmatch/flowmatch/weights"
 )
 
@@ -21,17 +23,26 @@ type Options struct {
 	Models string // folder of *.safetensors model files (default "weights")
 	Out    string // output folder (default "results")
 	Seed   uint64
-	// SweepN is the number of points of each sweep run (default 1,000).
+	// SweepN is the number of points of each sweep run (default 1,000, at most
+	// metrics.MaxN).
 	SweepN int
-	// QualityN is the number of points of the quality table's measurements (default 2,000).
+	// QualityN is the number of points of the quality table's measurements (default
+	// 2,000, at most eval.MaxN).
 	QualityN int
 	// Target is the W2 / floor level whose NFE the comparison table reports (default 1.5).
 	Target float64
-	// Progress, if set, receives a progress bar.
-	Progress io.Writer
-	// Terminal says whether Progress is a terminal (a redrawn bar) or a log (lines).
-	Terminal bool
+	// Stderr, if set, gets a one-line warning for each model left out and, when it is a
+	// terminal, a progress bar (a log gets no bar: progress is silent off a terminal).
+	Stderr io.Writer
 }
+
+// Errors of the options, which a command reports as the user's mistake.
+var (
+	// ErrNoModels: the models folder holds no *.safetensors file.
+	ErrNoModels = errors.New("no *.safetensors models")
+	// ErrOutNotFolder: the output path exists and is not a folder.
+	ErrOutNotFolder = errors.New("not a folder")
+)
 
 // IIDFloorReps is how many draws the quality table's i.i.d. floor averages; the data
 // floor averages eval's default 3.
@@ -50,112 +61,180 @@ type Model struct {
 	f            *weights.File
 }
 
+// Skipped is a model file the report left out, wholly or from one figure, and why.
+type Skipped struct {
+	File   string `json:"file"`
+	Part   string `json:"part"` // PartModel, PartSweep or PartDensity
+	Reason string `json:"reason"`
+}
+
+// What a Skipped left out.
+const (
+	PartModel   = "model"   // the whole model: no quality row, no figure
+	PartSweep   = "sweep"   // the solver sweep and trajectory figure of its dataset
+	PartDensity = "density" // the learned-density figure
+)
+
 // Results is everything the report measured; results.json holds it.
 type Results struct {
 	Models     []*Model           `json:"models"`
 	SweepFloor map[string]float64 `json:"sweep_floor"` // W2 floor at SweepN, per dataset
 	SweepN     int                `json:"sweep_n"`
 	Target     float64            `json:"target"`
+	Skipped    []Skipped          `json:"skipped,omitempty"`
+}
+
+// SkippedModels is how many model files were left out entirely.
+func (r *Results) SkippedModels() int {
+	k := 0
+	for _, s := range r.Skipped {
+		if s.Part == PartModel {
+			k++
+		}
+	}
+	return k
+}
+
+func (o *Options) fill() error {
+	if o.Models == "" {
+		o.Models = "weights"
+	}
+	if o.Out == "" {
+		o.Out = "results"
+	}
+	if o.SweepN == 0 {
+		o.SweepN = 1000
+	}
+	if o.QualityN == 0 {
+		o.QualityN = 2000
+	}
+	if o.Target == 0 {
+		o.Target = 1.5
+	}
+	if o.SweepN < 2 || o.SweepN > metrics.MaxN {
+		return fmt.Errorf("report: sweep n = %d, want 2 to %d", o.SweepN, metrics.MaxN)
+	}
+	if o.QualityN < 2 || o.QualityN > eval.MaxN {
+		return fmt.Errorf("report: quality n = %d, want 2 to %d", o.QualityN, eval.MaxN)
+	}
+	return nil
 }
 
 // Run evaluates every model in opt.Models and writes the plots, results.json and
-// README.md into opt.Out.
+// README.md into opt.Out. A model that cannot be read or measured is left out, with a
+// warning on opt.Stderr and a line in README.md; Run fails only when no model is left,
+// or for the options and the output.
 func Run(opt Options) (*Results, error) {
-	if opt.Models == "" {
-		opt.Models = "weights"
-	}
-	if opt.Out == "" {
-		opt.Out = "results"
-	}
-	if opt.SweepN == 0 {
-		opt.SweepN = 1000
-	}
-	if opt.QualityN == 0 {
-		opt.QualityN = 2000
-	}
-	if opt.Target == 0 {
-		opt.Target = 1.5
+	if err := opt.fill(); err != nil {
+		return nil, err
 	}
 	files, err := filepath.Glob(filepath.Join(opt.Models, "*.safetensors"))
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("report: no *.safetensors models in %s", opt.Models)
+		return nil, fmt.Errorf("report: %s: %w", opt.Models, ErrNoModels)
 	}
 	sort.Strings(files)
-	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return nil, err
+	// The output is checked before the hours of work, not found wanting at the end.
+	if st, err := os.Stat(opt.Out); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("report: output %s: %w", opt.Out, ErrOutNotFolder)
 	}
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	for _, name := range []string{"README.md", "results.json"} {
+		if err := outfile.Check(filepath.Join(opt.Out, name)); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+	}
+
 	res := &Results{SweepFloor: map[string]float64{}, SweepN: opt.SweepN, Target: opt.Target}
-	byData := map[string]map[string]*Model{} // dataset → label → model
+	var bar *liveBar
+	skip := func(file, part string, err error) {
+		reason := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+		res.Skipped = append(res.Skipped, Skipped{File: file, Part: part, Reason: reason})
+		if opt.Stderr == nil {
+			return
+		}
+		line := fmt.Sprintf("report: %s left out of the %s figure: %s", file, part, reason)
+		if part == PartModel {
+			line = fmt.Sprintf("report: skipping %s: %s", file, reason)
+		}
+		bar.Println(opt.Stderr, line)
+	}
+
+	var loaded []*Model
 	for _, file := range files {
 		f, err := weights.ReadFile(file)
+		if err == nil {
+			_, _, err = f.Model() // a file that decodes but cannot run fails here, not mid-sweep
+		}
 		if err != nil {
-			return nil, err
+			skip(filepath.Base(file), PartModel, err)
+			continue
 		}
-		m := &Model{File: filepath.Base(file), f: f}
-		res.Models = append(res.Models, m)
-		name := f.Meta.Data.Name
-		if byData[name] == nil {
-			byData[name] = map[string]*Model{}
-		}
-		m.Label = f.Meta.Path.Name
+		m := &Model{File: filepath.Base(file), f: f, Label: f.Meta.Path.Name}
 		if f.Meta.Provenance.Coupling == "ot" {
 			m.Label += " OT-CFM"
 		}
-		byData[name][m.Label] = m
+		loaded = append(loaded, m)
 	}
-	// Datasets with more than one path get the sweep and the trajectory figure (with the
-	// OT-CFM model beside the paths' I-CFM ones, where there is one).
-	var compared []string
-	for name, models := range byData {
-		paths := map[string]bool{}
-		for _, m := range models {
-			paths[m.f.Meta.Path.Name] = true
-		}
-		if len(paths) > 1 {
-			compared = append(compared, name)
-		}
-	}
-	sort.Strings(compared)
-	total := len(res.Models) + len(compared)
-	for _, name := range compared {
-		total += len(byData[name]) * SweepRuns()
-	}
-	bar := newBar(opt, total)
+	total := len(loaded) + plan(loaded).units()
+	bar = newLiveBar(opt.Stderr, int64(total), progress.Options{Desc: "report", Unit: "runs"})
 	defer bar.Finish()
 
-	for _, m := range res.Models {
+	for _, m := range loaded {
 		bar.Describe("quality " + m.File)
 		// On the fixed-proportion datasets the i.i.d. floor spreads more between draws
 		// than the data floor (5–20% a draw against 1–10%), so it averages more; the
 		// data floor keeps eval's default, and so its published figures.
 		eo := eval.Options{Seed: opt.Seed, N: opt.QualityN, IIDFloorReps: IIDFloorReps}
-		if m.Quality, err = eval.Evaluate(m.f, eo); err != nil {
-			return nil, fmt.Errorf("report: %s: %w", m.File, err)
-		}
-		m.Quality.Model = m.File
+		q, err := eval.Evaluate(m.f, eo)
 		bar.Add(1)
+		if err != nil {
+			skip(m.File, PartModel, err)
+			continue
+		}
+		m.Quality = q
+		m.Quality.Model = m.File
+		res.Models = append(res.Models, m)
 	}
-	for _, name := range compared {
+	if len(res.Models) == 0 {
+		s := res.Skipped[0]
+		return nil, fmt.Errorf("report: no usable model in %s: all %d left out (the first, %s: %s)", opt.Models, len(files), s.File, s.Reason)
+	}
+	p := plan(res.Models)
+	bar.Add(plan(loaded).units() - p.units()) // the sweeps of models that failed
+
+	var compared []string // datasets whose figures were drawn
+	for _, name := range p.compared {
 		if res.SweepFloor[name], err = Floor(name, opt.SweepN, 3, opt.Seed); err != nil {
 			return nil, err
 		}
 		sweeps := map[string][]Point{}
 		states := map[string][][]float32{}
 		straight := map[string]float64{}
-		for path, m := range byData[name] {
-			bar.Describe(fmt.Sprintf("sweep %s", m.File))
-			if m.Sweep, err = Sweep(m.f, opt.SweepN, opt.Seed, func() { bar.Add(1) }); err != nil {
-				return nil, err
+		for _, label := range sortedKeys(p.byData[name]) {
+			m := p.byData[name][label]
+			bar.Describe("sweep " + m.File)
+			ticks := 0
+			sw, err := Sweep(m.f, opt.SweepN, opt.Seed, func() { ticks++; bar.Add(1) })
+			var st [][]float32
+			if err == nil {
+				st, err = Trajectories(m.f, 300, 20, opt.Seed)
 			}
-			sweeps[path] = m.Sweep
-			if states[path], err = Trajectories(m.f, 300, 20, opt.Seed); err != nil {
-				return nil, err
+			if err != nil {
+				bar.Add(SweepRuns() - ticks)
+				skip(m.File, PartSweep, err)
+				continue
 			}
-			m.Straightness = Straightness(states[path], 2)
-			straight[path] = m.Straightness
+			m.Sweep, m.Straightness = sw, Straightness(st, 2)
+			sweeps[label], states[label], straight[label] = sw, st, m.Straightness
+		}
+		bar.Add(1)
+		if len(sweeps) == 0 {
+			continue
 		}
 		if err := PlotW2vsNFE(filepath.Join(opt.Out, "w2-nfe-"+name+".png"), name, res.SweepFloor[name], sweeps); err != nil {
 			return nil, err
@@ -163,18 +242,19 @@ func Run(opt Options) (*Results, error) {
 		if err := PlotTrajectories(filepath.Join(opt.Out, "trajectories-"+name+".png"), name, states, straight, 5); err != nil {
 			return nil, err
 		}
-		bar.Add(1)
+		compared = append(compared, name)
 	}
 	var pairs []DensityPair
-	for _, name := range sortedKeys(byData) {
-		m := byData[name]["ot"]
+	for _, name := range sortedKeys(p.byData) {
+		m := p.byData[name]["ot"]
 		if m == nil {
 			continue
 		}
 		bar.Describe("density " + name)
 		learned, err := LearnedDensity(m.f, 4.5, 64, 10)
 		if err != nil {
-			return nil, err
+			skip(m.File, PartDensity, err)
+			continue
 		}
 		truth, err := TrueDensity(name, 4.5, 64, 200000, opt.Seed)
 		if err != nil {
@@ -189,31 +269,56 @@ func Run(opt Options) (*Results, error) {
 	}
 	js, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report: results.json: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(opt.Out, "results.json"), js); err != nil {
-		return nil, err
+	if err := outfile.WriteFile(filepath.Join(opt.Out, "results.json"), js); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(opt.Out, "README.md"), []byte(Markdown(res, compared, len(pairs) > 0))); err != nil {
-		return nil, err
+	if err := outfile.WriteFile(filepath.Join(opt.Out, "README.md"), []byte(Markdown(res, compared, len(pairs) > 0))); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
 	}
 	return res, nil
 }
 
-func newBar(opt Options, total int) *progressbar.ProgressBar {
-	w := opt.Progress
-	if w == nil {
-		w = io.Discard
+// figures is what the report draws for a set of models: the models of each dataset
+// by label, and the datasets with more than one path, which get the sweep and the
+// trajectory figure (with the OT-CFM model beside the paths' I-CFM ones, where there
+// is one).
+type figures struct {
+	byData   map[string]map[string]*Model // dataset → label → model
+	compared []string
+}
+
+func plan(models []*Model) figures {
+	p := figures{byData: map[string]map[string]*Model{}}
+	for _, m := range models {
+		name := m.f.Meta.Data.Name
+		if p.byData[name] == nil {
+			p.byData[name] = map[string]*Model{}
+		}
+		p.byData[name][m.Label] = m
 	}
-	opts := []progressbar.Option{progressbar.OptionSetWriter(w), progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true), progressbar.OptionShowIts(), progressbar.OptionSetItsString("runs"),
-		progressbar.OptionFullWidth()}
-	if !opt.Terminal {
-		// In a log, a line every few seconds instead of a redrawn bar.
-		opts = append(opts, progressbar.OptionThrottle(5e9), progressbar.OptionUseANSICodes(false),
-			progressbar.OptionSetRenderBlankState(false), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+	for name, models := range p.byData {
+		paths := map[string]bool{}
+		for _, m := range models {
+			paths[m.f.Meta.Path.Name] = true
+		}
+		if len(paths) > 1 {
+			p.compared = append(p.compared, name)
+		}
 	}
-	return progressbar.NewOptions(total, opts...)
+	sort.Strings(p.compared)
+	return p
+}
+
+// units is the progress bar's count for the sweeps: a run per solver setting and
+// model, and one per dataset for its plots.
+func (p figures) units() int {
+	k := len(p.compared)
+	for _, name := range p.compared {
+		k += len(p.byData[name]) * SweepRuns()
+	}
+	return k
 }
 
 // Markdown renders the results as the page results/README.md.
@@ -239,6 +344,19 @@ func Markdown(res *Results, compared []string, density bool) string {
 		q := m.Quality
 		b.WriteString(fmt.Sprintf("| %s | %s | %s | %.4f | %.4f | **%.2f** | %.4f | **%.2f** | %.1e | %.3f |\n",
 			m.File, q.Dataset, m.Label, q.W2, q.W2Floor, q.W2Ratio, q.W2IIDFloor, q.W2IIDRatio, mmdAt(q, 0.2), q.NLL))
+	}
+	if len(res.Skipped) > 0 {
+		b.WriteString("\n## Left out\n\nThese files, or their part in a figure, could not be measured:\n\n")
+		for _, s := range res.Skipped {
+			what := "the whole model"
+			switch s.Part {
+			case PartSweep:
+				what = "the paths-and-solvers sweep"
+			case PartDensity:
+				what = "the density figure"
+			}
+			b.WriteString(fmt.Sprintf("- `%s` (%s): %s\n", s.File, what, s.Reason))
+		}
 	}
 	for _, name := range compared {
 		b.WriteString(fmt.Sprintf("\n## %s: paths and solvers\n\n", name))
@@ -281,20 +399,4 @@ func mmdAt(q *eval.Result, bw float64) float64 {
 		}
 	}
 	return math.NaN()
-}
-
-func writeAtomic(file string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
 }

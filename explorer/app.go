@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/flowmatch/flowmatch/metrics"
-	"github.com/flowmatch/flowmatch/sampler"
 )
 
 // Config connects an [App] to the outside world.
@@ -16,8 +15,8 @@ type Config struct {
 	// Load fetches and decodes one model. The app calls it on a goroutine of its own, so
 	// it may block (on a network fetch, say).
 	Load func(e Entry) (*Model, error)
-	// Data draws n points of a dataset for the faint true-data overlay and the live
-	// quality figure. Nil turns both off.
+	// Data draws n points of a dataset (n×d values, in the dataset's dimension d) for
+	// the faint true-data overlay and the live quality figure. Nil turns both off.
 	Data func(dataset string, n int, seed uint64) ([]float32, error)
 	// Now is the clock; nil means time.Now. Tests pass a fake one.
 	Now func() time.Time
@@ -38,6 +37,8 @@ const (
 	DensityCells  = 32 // cells per side of the learned-density grid
 )
 
+// modelSlot is one model of the manifest: loading, loaded or failed, with its learned
+// density once asked for (shared by every panel that shows the model).
 type modelSlot struct {
 	entry   Entry
 	model   *Model
@@ -46,55 +47,20 @@ type modelSlot struct {
 	density *DensityGrid
 }
 
+// dataSlot is a dataset's true-data sample, drawn once.
 type dataSlot struct {
 	pts   []float32 // DataPoints points for the overlay
 	ref   []float32 // QualityPoints further points, for the live W2
+	dim   int       // values per point
 	floor float64   // W2 between ref and pts[:QualityPoints]: the data-vs-data floor
 	ext   float64   // half-width that holds the data
 	err   error
 }
 
-type laneSpec struct {
-	model     string
-	solver    string
-	nfe       int
-	particles int
-	seed      uint64
-}
-
-type quality struct {
-	w2    float64 // −1 when unknown
-	t     float64
-	at    float64 // wall time of the last computation
-	final bool    // computed at the lane's end, with everything done
-}
-
-type groupLanes struct {
-	back, fwd *Lane
-}
-
-type laneState struct {
-	spec      laneSpec
-	model     *Model
-	vf        sampler.Field // the model's field in data space
-	lane      *Lane
-	colors    []float32 // r, g, b per particle
-	half      float64   // the view's half-width, eased
-	view      View
-	q         quality
-	groups    []groupLanes // one per drop, same order
-	field     *FieldGrid   // the latest complete grid
-	fieldN    *FieldGrid   // the grid being computed
-	pos       []float32    // positions at the shown time, refreshed by Scene
-	trails    []Trail
-	trailBufs [][]float32
-	scratch   []float32
-}
-
-type drop struct {
-	x, y, t float64
-	seed    uint64
-	r, g, b float32
+type loadResult struct {
+	name  string
+	model *Model
+	err   error
 }
 
 // App is the explorer's whole state: settings, models, the lanes of particles being
@@ -105,23 +71,44 @@ type drop struct {
 // An App is not safe for concurrent use; model loads finish on other goroutines but are
 // only taken in by Update.
 type App struct {
-	cfg     Config
-	man     *Manifest
-	s       Settings
-	table   []control // the controls: controlTable, or a test's copy
-	clock   Clock
+	cfg   Config
+	man   *Manifest
+	s     Settings
+	table []control // the controls: controlTable, or a test's copy
+	clock Clock     // the animation's schedule
+
+	// What has been loaded, kept for the app's life: models by manifest name, true-data
+	// samples by dataset. Loads finish on goroutines of their own and arrive on results.
 	models  map[string]*modelSlot
 	data    map[string]*dataSlot
 	results chan loadResult
-	lanes   []*laneState
-	drops   []drop
-	area    Rect // where the panels go on the screen
 
+	lanes []*laneState // one per panel, as specs lists them
+	pool  poolLink     // the lanes' share-out over cfg.Pool
+	drops dropState    // groups dropped by clicks, one group per panel each
+	area  Rect         // where the panels go on the screen
+	msg   messages     // what the screen says besides the panels
+
+	ShowHelp bool // the keyboard help is shown over the panels
+
+	timing timing // frame times and the size of a piece of work
+}
+
+// poolLink is what the app keeps for the pool its lanes are farmed out to.
+type poolLink struct {
+	lastJob int      // the last job id handed out
+	buf     []Result // reused by drainPool
+}
+
+// messages are the words the screen shows besides the panels.
+type messages struct {
 	fatal    string // nothing can be shown (no manifest)
 	notice   string // a passing message, e.g. a rejected key
 	noticeAt time.Time
-	ShowHelp bool
+}
 
+// timing is the app's record of time: frames, their rate, and how much work fits in one.
+type timing struct {
 	start, last time.Time
 	frameDt     float64 // eased seconds per Update
 	frameTimes  []time.Time
@@ -129,16 +116,6 @@ type App struct {
 	frames      int64
 	firstFrame  time.Duration // from New to the first frame with particles
 	chunk       int           // particle-evaluations in one piece of work (see spend)
-	dropSeed    uint64
-	nextDropHue float64
-	lastJob     int      // the last pool job id handed out
-	poolBuf     []Result // reused by drainPool
-}
-
-type loadResult struct {
-	name  string
-	model *Model
-	err   error
 }
 
 // New returns an app for the models in man, starting with s (whose Dataset and Path
@@ -155,21 +132,30 @@ func New(cfg Config, man *Manifest, s Settings, fatalErr error) *App {
 		area:    Rect{0, 0, 800, 600},
 		clock:   Clock{End: 1, Playing: true, Speed: s.Speed},
 	}
-	a.start = cfg.Now()
-	a.last = a.start
+	a.timing.start = cfg.Now()
+	a.timing.last = a.timing.start
 	if fatalErr != nil {
-		a.fatal = fatalErr.Error()
+		a.msg.fatal = fatalErr.Error()
 	}
 	if man == nil {
-		if a.fatal == "" {
-			a.fatal = "no models"
+		if a.msg.fatal == "" {
+			a.msg.fatal = "no models"
 		}
 		return a
 	}
 	if err := man.Validate(); err != nil {
-		a.fatal, a.man = err.Error(), nil
+		a.msg.fatal, a.man = err.Error(), nil
 		return a
 	}
+	a.pickModel()
+	a.apply(a.s)
+	return a
+}
+
+// pickModel makes the settings' dataset and path name a model of the manifest: the
+// default model when no dataset is asked for or the dataset has none.
+func (a *App) pickModel() {
+	man := a.man
 	if a.s.Dataset == "" {
 		e := man.DefaultEntry()
 		a.s.Dataset, a.s.Path = e.Dataset, e.Path
@@ -183,8 +169,6 @@ func New(cfg Config, man *Manifest, s Settings, fatalErr error) *App {
 			a.s.Dataset, a.s.Path = e.Dataset, e.Path
 		}
 	}
-	a.apply(a.s)
-	return a
 }
 
 // Settings returns the current settings.
@@ -192,6 +176,11 @@ func (a *App) Settings() Settings { return a.s }
 
 // Manifest returns the models the app knows (nil if none).
 func (a *App) Manifest() *Manifest { return a.man }
+
+// Clock returns the animation's schedule: the time shown, the end, whether it plays and
+// how fast. It is a copy, and cheap: a front end reads it for a play button or a time
+// slider without building a [Scene].
+func (a *App) Clock() Clock { return a.clock }
 
 // apply takes new settings and rebuilds what they change.
 func (a *App) apply(s Settings) error {
@@ -320,11 +309,38 @@ func (a *App) build(ls *laneState) {
 	m := sl.model
 	ls.model = m
 	ls.vf = m.dataSpaceField()
-	n, d := ls.spec.particles, m.Field.Dim()
-	z := Noise(ls.spec.seed, n, d)
+	x0, colors := startingPoints(m, ls.spec.seed, ls.spec.particles)
+	ls.colors = colors
+	steps := StepsFor(ls.spec.solver, ls.spec.nfe)
+	t0, t1 := m.tRange()
+	lane, err := NewLane(ls.vf, ls.spec.solver, steps, t0, t1, x0)
+	if err != nil {
+		a.Notify(err.Error())
+		return
+	}
+	if a.cfg.Pool != nil {
+		lane.Farm(a.cfg.Pool, m.Name, func() int { a.pool.lastJob++; return a.pool.lastJob })
+	}
+	ls.lane = lane
+	ls.half = 0
+	ls.q = quality{w2: -1}
+	ls.ov.field, ls.ov.fieldN = nil, nil
+	ls.groups = nil
+	for _, dr := range a.drops.list {
+		ls.groups = append(ls.groups, a.groupFor(ls, dr))
+	}
+	a.updateEnd()
+}
+
+// startingPoints are n particles of model m at the start of its path, in data space,
+// drawn from seed's noise, and their colours (r, g, b per particle): the direction and
+// size of each particle's first two noise coordinates, black in one dimension.
+func startingPoints(m *Model, seed uint64, n int) (x0, colors []float32) {
+	d := m.Dim()
+	z := Noise(seed, n, d)
 	s0 := m.Path.SourceStd()
-	x0 := make([]float32, len(z))
-	ls.colors = make([]float32, 3*n)
+	x0 = make([]float32, len(z))
+	colors = make([]float32, 3*n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < d; j++ {
 			v := s0 * float64(z[i*d+j])
@@ -336,28 +352,10 @@ func (a *App) build(ls *laneState) {
 		if d >= 2 {
 			ang := math.Atan2(float64(z[i*d+1]), float64(z[i*d]))
 			rad := math.Hypot(float64(z[i*d]), float64(z[i*d+1]))
-			ls.colors[3*i], ls.colors[3*i+1], ls.colors[3*i+2] = Hue(ang, 0.35+0.5*math.Min(rad/2.5, 1))
+			colors[3*i], colors[3*i+1], colors[3*i+2] = Hue(ang, 0.35+0.5*math.Min(rad/2.5, 1))
 		}
 	}
-	steps := StepsFor(ls.spec.solver, ls.spec.nfe)
-	t0, t1 := m.tRange()
-	lane, err := NewLane(ls.vf, ls.spec.solver, steps, t0, t1, x0)
-	if err != nil {
-		a.Notify(err.Error())
-		return
-	}
-	if a.cfg.Pool != nil {
-		lane.Farm(a.cfg.Pool, m.Name, func() int { a.lastJob++; return a.lastJob })
-	}
-	ls.lane = lane
-	ls.half = 0
-	ls.q = quality{w2: -1}
-	ls.field, ls.fieldN = nil, nil
-	ls.groups = nil
-	for _, dr := range a.drops {
-		ls.groups = append(ls.groups, a.groupFor(ls, dr))
-	}
-	a.updateEnd()
+	return x0, colors
 }
 
 func (a *App) updateEnd() {
@@ -384,7 +382,8 @@ func Noise(seed uint64, n, d int) []float32 {
 	return z
 }
 
-// dataFor returns the true-data sample of a dataset, drawing it the first time.
+// dataFor returns the true-data sample of a dataset, drawing it the first time. Its
+// dimension is what the data source gives: values per point.
 func (a *App) dataFor(name string) *dataSlot {
 	if ds := a.data[name]; ds != nil {
 		return ds
@@ -399,13 +398,17 @@ func (a *App) dataFor(name string) *dataSlot {
 	if err == nil {
 		ds.ref, err = a.cfg.Data(name, QualityPoints, 8)
 	}
+	d := len(pts) / DataPoints
+	if err == nil && (d < 1 || len(pts) != d*DataPoints || len(ds.ref) != d*QualityPoints) {
+		err = fmt.Errorf("the data source gave %d and %d values for %d and %d points", len(pts), len(ds.ref), DataPoints, QualityPoints)
+	}
 	if err != nil {
 		ds.err = err
 		return ds
 	}
-	ds.pts = pts
-	ds.ext = extent(pts, 2)
-	if w, err := metrics.W2(ds.ref, pts[:2*QualityPoints], 2); err == nil {
+	ds.pts, ds.dim = pts, d
+	ds.ext = extent(pts, d)
+	if w, err := metrics.W2(ds.ref, pts[:d*QualityPoints], d); err == nil {
 		ds.floor = w
 	}
 	return ds
@@ -431,19 +434,24 @@ func (a *App) drainLoads(wait bool) {
 				return
 			}
 		}
-		sl := a.models[r.name]
-		sl.pending = false
-		if r.err == nil {
-			r.err = r.model.Check()
+		a.takeLoad(r)
+	}
+}
+
+// takeLoad keeps a finished load in its slot and builds the lanes waiting for it.
+func (a *App) takeLoad(r loadResult) {
+	sl := a.models[r.name]
+	sl.pending = false
+	if r.err == nil {
+		r.err = r.model.Check()
+	}
+	sl.model, sl.err = r.model, r.err
+	if r.err == nil {
+		if r.model.Name == "" {
+			r.model.Name = r.name
 		}
-		sl.model, sl.err = r.model, r.err
-		if r.err == nil {
-			if r.model.Name == "" {
-				r.model.Name = r.name
-			}
-			for _, ls := range a.lanes {
-				a.build(ls)
-			}
+		for _, ls := range a.lanes {
+			a.build(ls)
 		}
 	}
 }
@@ -454,32 +462,32 @@ func (a *App) drainPool() {
 	if a.cfg.Pool == nil {
 		return
 	}
-	a.poolBuf = a.cfg.Pool.Poll(a.poolBuf[:0])
-	for _, r := range a.poolBuf {
+	a.pool.buf = a.cfg.Pool.Poll(a.pool.buf[:0])
+	for _, r := range a.pool.buf {
 		for _, ls := range a.lanes {
 			if ls.lane != nil && ls.lane.Deliver(r) {
 				break
 			}
 		}
 	}
-	clear(a.poolBuf) // let the positions go
+	clear(a.pool.buf) // let the positions go
 }
 
-func (a *App) seconds() float64 { return a.cfg.Now().Sub(a.start).Seconds() }
+func (a *App) seconds() float64 { return a.cfg.Now().Sub(a.timing.start).Seconds() }
 
 // Update advances the app by one frame: takes in loaded models, moves the clock and
 // spends part of the frame integrating. Call it once per frame.
 func (a *App) Update() {
 	now := a.cfg.Now()
-	dt := now.Sub(a.last).Seconds()
-	a.last = now
+	dt := now.Sub(a.timing.last).Seconds()
+	a.timing.last = now
 	if dt < 0 || dt > 0.25 {
 		dt = 0.25 // a tab in the background, or a slow frame: do not jump
 	}
-	if a.frameDt == 0 {
-		a.frameDt = 1.0 / 60
+	if a.timing.frameDt == 0 {
+		a.timing.frameDt = 1.0 / 60
 	} else if dt > 0 {
-		a.frameDt += 0.1 * (dt - a.frameDt)
+		a.timing.frameDt += 0.1 * (dt - a.timing.frameDt)
 	}
 	a.drainLoads(false)
 	if a.man == nil {
@@ -489,210 +497,10 @@ func (a *App) Update() {
 	a.clock.Tick(dt, a.limit())
 	// Spend about half the frame computing, so the page stays responsive at any size: 8 ms
 	// of a 60 Hz frame; more where frames are slow anyway (software rendering).
-	budget := math.Min(math.Max(0.5*a.frameDt, 0.004), 0.06)
+	budget := math.Min(math.Max(0.5*a.timing.frameDt, 0.004), 0.06)
 	a.work(budget)
 	a.ease(dt)
 	a.updateQuality(false)
-}
-
-// limit is how far the clock may run: the earliest frontier of a lane still computing.
-func (a *App) limit() float64 {
-	lim := math.Inf(1)
-	for _, ls := range a.lanes {
-		if ls.lane == nil {
-			return 0
-		}
-		if !ls.lane.Done() {
-			lim = math.Min(lim, ls.lane.Frontier())
-		}
-	}
-	return lim
-}
-
-// chunkTarget is how long one piece of work should take: short enough that a frame's
-// budget is never overshot by much, long enough that timing it is meaningful (browsers
-// round their clocks to 0.1 ms).
-const chunkTarget = 0.002
-
-// spend runs f in pieces of about chunkTarget seconds until sec seconds have passed, f
-// has nothing left to do, or 64 pieces are done. f takes a number of
-// particle-evaluations to do and returns how many it did. The piece size adapts to the
-// measured cost, so that the work fits the frame whatever the model's size.
-func (a *App) spend(sec float64, f func(units int) int) {
-	if a.chunk == 0 {
-		a.chunk = 64
-	}
-	t0 := a.seconds()
-	for i := 0; i < 64; i++ {
-		t1 := a.seconds()
-		n := f(a.chunk)
-		if n == 0 {
-			return
-		}
-		t2 := a.seconds()
-		if el := t2 - t1; el < chunkTarget/4 {
-			a.chunk = min(2*a.chunk, 1<<20)
-		} else {
-			want := int(float64(n) * chunkTarget / el)
-			a.chunk = min(max(want, a.chunk/2, 1), 2*a.chunk, 1<<20)
-		}
-		if t2-t0 >= sec {
-			return
-		}
-	}
-}
-
-// work spends up to budget seconds: dropped groups first (small), then the lanes,
-// with overlays (vector field, density) taking about a third when they have work.
-func (a *App) work(budget float64) {
-	t0 := a.seconds()
-	left := func() float64 { return budget - (a.seconds() - t0) }
-	for _, ls := range a.lanes {
-		for _, g := range ls.groups {
-			for _, l := range []*Lane{g.back, g.fwd} {
-				if l != nil && !l.Done() && left() > 0 {
-					a.spend(left(), l.Advance)
-				}
-			}
-		}
-	}
-	overlays := a.overlayTasks()
-	share := 1.0
-	if len(overlays) > 0 {
-		share = 0.65
-	}
-	var active []*laneState
-	for _, ls := range a.lanes {
-		if ls.lane != nil && !ls.lane.Done() {
-			active = append(active, ls)
-		}
-	}
-	for _, ls := range active {
-		if l := left(); l > 0 {
-			a.spend(l*share/float64(len(active)), ls.lane.Advance)
-		}
-	}
-	for i, f := range overlays {
-		if l := left(); l > 0 {
-			a.spend(l/float64(len(overlays)-i), f)
-		}
-	}
-}
-
-// overlayTasks lists the pending overlay work as functions of a unit budget.
-func (a *App) overlayTasks() []func(int) int {
-	var out []func(int) int
-	for _, ls := range a.lanes {
-		if ls.lane == nil {
-			continue
-		}
-		if a.s.Field {
-			t := ls.lane.ShownTime(math.Min(a.clock.T, ls.lane.T1()))
-			box := a.viewBox(ls)
-			if ls.fieldN == nil && (ls.field == nil || ls.field.T != t || ls.field.Box != box) {
-				ls.fieldN = NewFieldGrid(ls.vf, FieldArrows, t, box)
-			}
-			if g := ls.fieldN; g != nil {
-				out = append(out, func(u int) int {
-					n := g.Advance(u)
-					if g.Ready() {
-						ls.field, ls.fieldN = g, nil
-					}
-					return n
-				})
-			}
-		}
-		if a.s.Density {
-			sl := a.models[ls.spec.model]
-			if sl.density == nil {
-				ext := 4.0
-				if ds := a.data[ls.model.Dataset]; ds != nil && ds.ext > 0 {
-					ext = 1.3 * ds.ext // a margin, so that the box edge falls where the density is ~0
-				}
-				sl.density = NewDensityGrid(ls.model, DensityCells, Box{-ext, -ext, ext, ext})
-			}
-			if g := sl.density; !g.Ready() {
-				out = append(out, g.Advance)
-			}
-		}
-	}
-	return out
-}
-
-// viewBox is the data rectangle a lane's viewport shows, rounded so that small eases
-// of the view do not restart the vector field.
-func (a *App) viewBox(ls *laneState) Box {
-	if ls.view.Port.W <= 0 || ls.view.Port.H <= 0 || !(ls.view.Half > 0) {
-		return Box{-4, -4, 4, 4}
-	}
-	x0, y0, x1, y1 := ls.view.Bounds()
-	// Snap to a grid of a size that only changes in steps of about 20 %.
-	step := math.Pow(1.2, math.Round(math.Log(math.Max(ls.half, 1e-3))/math.Log(1.2))) / 8
-	q := func(v float64) float64 { return math.Round(v/step) * step }
-	return Box{q(x0), q(y0), q(x1), q(y1)}
-}
-
-// ease moves each view towards a half-width that holds the data and the particles.
-func (a *App) ease(dt float64) {
-	a.layout()
-	for _, ls := range a.lanes {
-		if ls.lane == nil {
-			continue
-		}
-		target := 1.0
-		if ds := a.data[ls.model.Dataset]; ds != nil {
-			target = math.Max(target, ds.ext)
-		}
-		t := math.Min(a.clock.T, ls.lane.T1())
-		n := min(ls.lane.N(), 1000)
-		if cap(ls.scratch) < 2*n {
-			ls.scratch = make([]float32, 2*n)
-		}
-		buf := ls.scratch[:2*n]
-		ls.lane.At(t, buf, 0, n)
-		target = math.Max(target, extent(buf, 2))
-		// Leave room for the panel's label at the top.
-		target *= 1.08
-		switch {
-		case ls.half == 0 || dt <= 0 || math.Abs(target-ls.half) < 0.002*target:
-			// Settle exactly, so that the view (and the vector field's grid) stops moving.
-			ls.half = target
-		default:
-			ls.half += (target - ls.half) * math.Min(1, 4*dt)
-		}
-		ls.view.Half = ls.half
-	}
-}
-
-// updateQuality recomputes each lane's W2 against the data at the shown time, at most
-// once a second (force: now), and once more when the run is complete.
-func (a *App) updateQuality(force bool) {
-	now := a.seconds()
-	for _, ls := range a.lanes {
-		if ls.lane == nil {
-			continue
-		}
-		ds := a.data[ls.model.Dataset]
-		if ds == nil || ds.err != nil {
-			continue
-		}
-		t := ls.lane.ShownTime(math.Min(a.clock.T, ls.lane.T1()))
-		final := ls.lane.Done() && t == ls.lane.T1()
-		if ls.q.w2 >= 0 && ls.q.t == t && ls.q.final == final {
-			continue
-		}
-		if !force && !final && now-ls.q.at < 1 {
-			continue
-		}
-		m := min(QualityPoints, ls.lane.N())
-		pts := make([]float32, 2*m)
-		ls.lane.At(t, pts, 0, m)
-		w, err := metrics.W2(pts, ds.ref[:2*m], 2)
-		if err != nil {
-			w = -1
-		}
-		ls.q = quality{w2: w, t: t, at: now, final: final}
-	}
 }
 
 // Do performs an action: "play", "pause", "toggle", "step", "back", "restart",
@@ -724,10 +532,7 @@ func (a *App) Do(action string) error {
 		s.Seed++
 		return a.apply(s)
 	case "clear":
-		a.drops = nil
-		for _, ls := range a.lanes {
-			ls.groups = nil
-		}
+		a.clearDrops()
 	default:
 		return fmt.Errorf("no action named %q (want play, pause, toggle, step, back, restart, noise or clear)", action)
 	}
@@ -754,71 +559,6 @@ func (a *App) layout() {
 		p.Y += a.area.Y
 		ls.view.Port = p
 	}
-}
-
-// DropAt drops a group of particles at a screen point (a click or a tap), in whichever
-// panel holds it. It reports whether the point was in a panel.
-func (a *App) DropAt(sx, sy float64) bool {
-	for _, ls := range a.lanes {
-		if ls.lane != nil && ls.view.Port.Contains(sx, sy) && ls.view.Half > 0 {
-			x, y := ls.view.ToData(sx, sy)
-			a.Drop(x, y)
-			return true
-		}
-	}
-	return false
-}
-
-// Drop adds a group of DropSize particles around the data point (x, y) at the time
-// shown, to every panel. Each group is integrated backwards to t = 0 and forwards to
-// the end, so it shows where those particles came from and where they go.
-func (a *App) Drop(x, y float64) {
-	if len(a.drops) >= MaxDrops {
-		a.drops = a.drops[1:]
-		for _, ls := range a.lanes {
-			if len(ls.groups) > 0 {
-				ls.groups = ls.groups[1:]
-			}
-		}
-	}
-	a.dropSeed++
-	a.nextDropHue += 2.39996 // the golden angle: well-separated colours
-	r, g, b := Hue(a.nextDropHue, 0.85)
-	t := 0.0
-	if len(a.lanes) > 0 && a.lanes[0].lane != nil {
-		t = a.lanes[0].lane.ShownTime(math.Min(a.clock.T, a.lanes[0].lane.T1()))
-	}
-	dr := drop{x: x, y: y, t: t, seed: a.dropSeed, r: r, g: g, b: b}
-	a.drops = append(a.drops, dr)
-	for _, ls := range a.lanes {
-		if ls.lane != nil {
-			ls.groups = append(ls.groups, a.groupFor(ls, dr))
-		}
-	}
-}
-
-func (a *App) groupFor(ls *laneState, dr drop) groupLanes {
-	rng := rand.New(rand.NewPCG(dr.seed, 0xd809))
-	spread := 0.035 * math.Max(ls.half, 1)
-	x0 := make([]float32, 2*DropSize)
-	for i := 0; i < DropSize; i++ {
-		x0[2*i] = float32(dr.x + spread*rng.NormFloat64())
-		x0[2*i+1] = float32(dr.y + spread*rng.NormFloat64())
-	}
-	l := ls.lane
-	end := l.T1()
-	t := math.Min(dr.t, end)
-	var g groupLanes
-	stepsFor := func(span float64) int {
-		return max(1, int(math.Round(float64(l.Steps())*span/(end-l.T0()))))
-	}
-	if t-l.T0() > 1e-9 {
-		g.back, _ = NewLane(ls.vf, l.Method(), stepsFor(t-l.T0()), t, l.T0(), x0)
-	}
-	if end-t > 1e-9 {
-		g.fwd, _ = NewLane(ls.vf, l.Method(), stepsFor(end-t), t, end, x0)
-	}
-	return g
 }
 
 // Settle takes in every pending model load and finishes all the work: for tests and for
@@ -850,21 +590,22 @@ func (a *App) Settle() {
 
 // Frame records that a frame was drawn, for the frame rate and the time to first frame.
 func (a *App) Frame() {
+	tm := &a.timing
 	now := a.cfg.Now()
-	a.frames++
-	if a.firstFrame == 0 && len(a.lanes) > 0 && a.lanes[0].lane != nil {
-		a.firstFrame = max(now.Sub(a.start), time.Nanosecond)
+	tm.frames++
+	if tm.firstFrame == 0 && len(a.lanes) > 0 && a.lanes[0].lane != nil {
+		tm.firstFrame = max(now.Sub(tm.start), time.Nanosecond)
 	}
-	a.frameTimes = append(a.frameTimes, now)
-	for len(a.frameTimes) > 1 && now.Sub(a.frameTimes[0]) > time.Second {
-		a.frameTimes = a.frameTimes[1:]
+	tm.frameTimes = append(tm.frameTimes, now)
+	for len(tm.frameTimes) > 1 && now.Sub(tm.frameTimes[0]) > time.Second {
+		tm.frameTimes = tm.frameTimes[1:]
 	}
-	if n := len(a.frameTimes); n > 1 {
-		if span := a.frameTimes[n-1].Sub(a.frameTimes[0]).Seconds(); span > 0 {
-			a.fps = float64(n-1) / span
+	if n := len(tm.frameTimes); n > 1 {
+		if span := tm.frameTimes[n-1].Sub(tm.frameTimes[0]).Seconds(); span > 0 {
+			tm.fps = float64(n-1) / span
 		}
 	}
 }
 
 // FirstFrame is the time from New to the first frame that showed particles (0 before).
-func (a *App) FirstFrame() time.Duration { return a.firstFrame }
+func (a *App) FirstFrame() time.Duration { return a.timing.firstFrame }

@@ -7,12 +7,12 @@ import (
 	"github.com/flowmatch/flowmatch/sampler"
 )
 
-// Box is a rectangle in data coordinates.
+// Box is a rectangle in data coordinates (of a 2-D model: see [PlotDim]).
 type Box struct{ X0, Y0, X1, Y1 float64 }
 
 // gridPoints returns the n×n cell centres of box, row-major from the top row down.
 func gridPoints(b Box, n int) []float32 {
-	pts := make([]float32, 0, 2*n*n)
+	pts := make([]float32, 0, PlotDim*n*n)
 	for r := 0; r < n; r++ {
 		y := b.Y1 - (float64(r)+0.5)*(b.Y1-b.Y0)/float64(n)
 		for c := 0; c < n; c++ {
@@ -24,7 +24,8 @@ func gridPoints(b Box, n int) []float32 {
 }
 
 // FieldGrid is the velocity field at one time on an n×n grid of points, evaluated a
-// few points at a time, for drawing arrows.
+// few points at a time, for drawing arrows. Its field is 2-D: the app makes grids only
+// for the lanes whose model is [Model.Plottable].
 type FieldGrid struct {
 	N    int
 	T    float64
@@ -81,9 +82,10 @@ type DensityGrid struct {
 }
 
 // NewDensityGrid prepares the grid of model m's density over box (data coordinates);
-// nothing is computed yet.
+// nothing is computed yet. For a model that is not 2-D the grid is born failed, with
+// [Model.PlotError] as its error.
 func NewDensityGrid(m *Model, n int, b Box) *DensityGrid {
-	return &DensityGrid{N: n, Box: b, LogP: make([]float64, n*n), m: m, pts: gridPoints(b, n)}
+	return &DensityGrid{N: n, Box: b, LogP: make([]float64, n*n), m: m, pts: gridPoints(b, n), err: m.PlotError()}
 }
 
 // Done is the number of points computed, row by row from the top.
@@ -112,13 +114,14 @@ func (g *DensityGrid) Advance(maxUnits int) int {
 		return 0
 	}
 	k := min(max(1, maxUnits/g.UnitsPerPoint()), g.N*g.N-g.done)
-	pts := append([]float32(nil), g.pts[2*g.done:2*(g.done+k)]...)
+	const d = PlotDim
+	pts := append([]float32(nil), g.pts[d*g.done:d*(g.done+k)]...)
 	// The likelihood runs in the network's space; the change of variables to data
 	// space subtracts log σ per coordinate.
 	shift := 0.0
 	if m.Mean != nil {
 		for i := range pts {
-			pts[i] = float32((float64(pts[i]) - m.Mean[i%2]) / m.Std[i%2])
+			pts[i] = float32((float64(pts[i]) - m.Mean[i%d]) / m.Std[i%d])
 		}
 		for _, s := range m.Std {
 			shift -= math.Log(s)

@@ -28,7 +28,9 @@ type Model struct {
 }
 
 // DecodeModel turns the bytes of a model file into a model named name (the manifest's
-// name), taking its dataset from the file's metadata when it names a 2-D one.
+// name), taking its dataset from the file's metadata when it names a known dataset of
+// the model's dimension. Any dimension decodes; [Model.Plottable] says whether the
+// explorer's pictures can draw it.
 func DecodeModel(name, ds string, b []byte) (*Model, error) {
 	f, err := weights.DecodeBytes(b)
 	if err != nil {
@@ -42,7 +44,7 @@ func DecodeModel(name, ds string, b []byte) (*Model, error) {
 		Name: name, Dataset: ds, Path: path, Field: mlp,
 		TMin: f.Meta.Path.TMin, TMax: f.Meta.Path.TMax,
 	}
-	if dn := f.Meta.Data.Name; dn != "" && dataset.Dim(dn) == 2 {
+	if dn := f.Meta.Data.Name; dn != "" && dataset.Dim(dn) == mlp.Dim() {
 		m.Dataset = dn
 	}
 	if nz := f.Meta.Data.Normalization; nz != nil {
@@ -58,22 +60,45 @@ func (m *Model) tRange() (float64, float64) {
 	return m.TMin, m.TMax
 }
 
-// Check reports whether the app can show the model: a 2-D field, a sane time range and
-// normalisation.
+// Dim is the dimension of the model's points. Check first: a model without a field
+// has none.
+func (m *Model) Dim() int { return m.Field.Dim() }
+
+// PlotDim is the dimension of the explorer's pictures: the scatter plot, trails, vector
+// field, learned density and dropped groups are drawn in the plane.
+const PlotDim = 2
+
+// Plottable reports whether the explorer's pictures can draw the model: whether it is
+// 2-D. A model of another dimension is integrated all the same; its panel says why it
+// is not drawn ([Model.PlotError]).
+func (m *Model) Plottable() bool { return m.Dim() == PlotDim }
+
+// PlotError says, for a model the pictures cannot draw, why; nil for a 2-D model.
+func (m *Model) PlotError() error {
+	if m.Plottable() {
+		return nil
+	}
+	return fmt.Errorf("the explorer draws 2-D models only; the model %s has dimension %d (its particles are computed but not drawn)",
+		m.Name, m.Dim())
+}
+
+// Check reports whether the app can integrate the model: a field of dimension 1 or
+// more, a sane time range and normalisation (one mean and scale per coordinate).
 func (m *Model) Check() error {
 	if m.Field == nil || m.Path == nil {
 		return fmt.Errorf("the model has no field or no path")
 	}
-	if d := m.Field.Dim(); d != 2 {
-		return fmt.Errorf("the explorer shows 2-D models; this one has dimension %d", d)
+	d := m.Field.Dim()
+	if d < 1 {
+		return fmt.Errorf("the model's field has dimension %d", d)
 	}
 	t0, t1 := m.tRange()
 	if !(t0 >= 0 && t0 < t1 && t1 <= m.Path.TMax()) {
 		return fmt.Errorf("time range [%g, %g] is outside the path's [0, %g]", t0, t1, m.Path.TMax())
 	}
 	if m.Mean != nil || m.Std != nil {
-		if len(m.Mean) != 2 || len(m.Std) != 2 {
-			return fmt.Errorf("normalisation has %d means and %d scales, want 2 each", len(m.Mean), len(m.Std))
+		if len(m.Mean) != d || len(m.Std) != d {
+			return fmt.Errorf("normalisation has %d means and %d scales, want %d each", len(m.Mean), len(m.Std), d)
 		}
 		for j := range m.Std {
 			if !(m.Std[j] > 0) || math.IsInf(m.Std[j], 0) || math.IsNaN(m.Mean[j]) || math.IsInf(m.Mean[j], 0) {

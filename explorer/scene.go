@@ -18,13 +18,15 @@ type Scene struct {
 	Playing bool
 }
 
-// Panel is one lane's viewport.
+// Panel is one lane's viewport. Only a 2-D model's panel ([Model.Plottable]) has
+// particles, trails, data, overlays and groups; another's has its title, its figures and
+// a message saying why it is not drawn.
 type Panel struct {
 	View    View
-	Title   string // model, path and solver
-	Info    string // time, NFE and the live quality figure
-	Message string // loading or failing, in words
-	Pos     []float32
+	Title   string    // model, path and solver
+	Info    string    // time, NFE and the live quality figure
+	Message string    // loading, failing or not drawable, in words
+	Pos     []float32 // x, y per particle, data coordinates; nil when nothing is drawn
 	Colors  []float32 // r, g, b per particle
 	Trails  []Trail
 	Data    []float32    // the true data, or nil
@@ -46,50 +48,57 @@ type Group struct {
 	R, G, B float32
 }
 
-func (a *App) shownT(ls *laneState) float64 {
-	return ls.lane.ShownTime(math.Min(a.clock.T, ls.lane.T1()))
-}
-
 // NoticeTime is how long a passing notice stays on the screen.
 const NoticeTime = 4 * time.Second
 
 // Notify shows a passing message (a refused key, an ignored setting) for NoticeTime.
 func (a *App) Notify(msg string) {
-	a.notice, a.noticeAt = msg, a.cfg.Now()
+	a.msg.notice, a.msg.noticeAt = msg, a.cfg.Now()
 }
 
-// Scene builds the frame's scene. The slices in it are reused from frame to frame.
+// Scene builds the frame's scene. The slices in it are reused from frame to frame. It
+// computes every particle's position at the shown time: call it once a frame, and
+// [App.Clock] for the time alone.
 func (a *App) Scene() Scene {
 	sc := Scene{T: a.clock.T, End: a.clock.End, Playing: a.clock.Playing}
 	if a.ShowHelp {
 		sc.Help = Shortcuts()
 	}
-	if a.fatal != "" {
-		sc.Message, sc.Fatal = a.fatal, true
+	if a.msg.fatal != "" {
+		sc.Message, sc.Fatal = a.msg.fatal, true
 		return sc
 	}
-	if a.notice != "" && a.cfg.Now().Sub(a.noticeAt) < NoticeTime {
-		sc.Message = a.notice
+	if a.msg.notice != "" && a.cfg.Now().Sub(a.msg.noticeAt) < NoticeTime {
+		sc.Message = a.msg.notice
 	}
 	for _, ls := range a.lanes {
 		sc.Panels = append(sc.Panels, a.panel(ls))
 	}
-	st := a.status(false)
-	sc.HUD = fmt.Sprintf("t %.3f   NFE %d   particles %d   %.0f fps", st.T, st.NFE, st.Particles, st.FPS)
-	if len(st.Lanes) > 0 {
-		switch w := st.Lanes[0].Workers; {
-		case w == 1:
-			sc.HUD += "   1 worker"
-		case w > 1:
-			sc.HUD += fmt.Sprintf("   %d workers", w)
-		}
-	}
-	if !a.clock.Playing {
-		sc.HUD += "   (paused)"
-	}
+	sc.HUD = a.hud()
 	return sc
 }
 
+// hud is the heads-up line: the first panel's time, NFE and particles, the frame rate
+// and the workers.
+func (a *App) hud() string {
+	st := a.status(false)
+	s := fmt.Sprintf("t %.3f   NFE %d   particles %d   %.0f fps", st.T, st.NFE, st.Particles, st.FPS)
+	if len(st.Lanes) > 0 {
+		switch w := st.Lanes[0].Workers; {
+		case w == 1:
+			s += "   1 worker"
+		case w > 1:
+			s += fmt.Sprintf("   %d workers", w)
+		}
+	}
+	if !a.clock.Playing {
+		s += "   (paused)"
+	}
+	return s
+}
+
+// panel is one lane's panel: its title and figures, and, for a 2-D model, its particles
+// and overlays.
 func (a *App) panel(ls *laneState) Panel {
 	p := Panel{View: ls.view}
 	sl := a.models[ls.spec.model]
@@ -108,45 +117,55 @@ func (a *App) panel(ls *laneState) Panel {
 	}
 	l := ls.lane
 	t := a.shownT(ls)
-	n, d := l.N(), l.Dim()
-	if cap(ls.pos) < n*d {
-		ls.pos = make([]float32, n*d)
-	}
-	ls.pos = ls.pos[:n*d]
-	l.At(t, ls.pos, 0, n)
-	p.Pos, p.Colors = ls.pos, ls.colors
-	p.Info = fmt.Sprintf("t %.3f   NFE %d/%d", t, l.NFEAt(t), l.Steps()*l.EvalsPerStep())
-	if ls.q.w2 >= 0 {
-		p.Info += fmt.Sprintf("   W2 %.3f", ls.q.w2)
-		if ds := a.data[ls.model.Dataset]; ds != nil && ds.floor > 0 {
-			p.Info += fmt.Sprintf(" (data↔data %.3f)", ds.floor)
-		}
-	}
+	p.Info = a.panelInfo(ls, t)
 	if err := l.Err(); err != nil {
 		p.Message = err.Error()
 	}
-	if a.s.Trails {
-		stride := max(1, n/TrailCount)
-		ls.trails = ls.trails[:0]
-		for i, k := 0, 0; i < n; i, k = i+stride, k+1 {
-			if k == len(ls.trailBufs) {
-				ls.trailBufs = append(ls.trailBufs, nil)
-			}
-			ls.trailBufs[k] = l.Path(i, t, ls.trailBufs[k])
-			ls.trails = append(ls.trails, Trail{Pts: ls.trailBufs[k], R: ls.colors[3*i], G: ls.colors[3*i+1], B: ls.colors[3*i+2]})
+	if !ls.twoD() {
+		p.Message = ls.model.PlotError().Error()
+		return p
+	}
+	a.drawn(ls, t, &p)
+	return p
+}
+
+// panelInfo is a panel's line of figures: time, NFE and the live quality.
+func (a *App) panelInfo(ls *laneState, t float64) string {
+	l := ls.lane
+	s := fmt.Sprintf("t %.3f   NFE %d/%d", t, l.NFEAt(t), l.Steps()*l.EvalsPerStep())
+	if ls.q.w2 >= 0 {
+		s += fmt.Sprintf("   W2 %.3f", ls.q.w2)
+		if ds := a.data[ls.model.Dataset]; ds != nil && ds.floor > 0 {
+			s += fmt.Sprintf(" (data↔data %.3f)", ds.floor)
 		}
-		p.Trails = ls.trails
+	}
+	return s
+}
+
+// drawn fills in what a 2-D panel draws at time t: particles, trails, the true data,
+// the vector field, the learned density and the dropped groups.
+func (a *App) drawn(ls *laneState, t float64, p *Panel) {
+	l := ls.lane
+	n, d := l.N(), l.Dim()
+	if cap(ls.buf.pos) < n*d {
+		ls.buf.pos = make([]float32, n*d)
+	}
+	ls.buf.pos = ls.buf.pos[:n*d]
+	l.At(t, ls.buf.pos, 0, n)
+	p.Pos, p.Colors = ls.buf.pos, ls.colors
+	if a.s.Trails {
+		p.Trails = a.trails(ls, t)
 	}
 	if a.s.Data {
-		if ds := a.data[ls.model.Dataset]; ds != nil && ds.err == nil {
+		if ds := a.dataOf(ls); ds != nil {
 			p.Data = ds.pts
 		}
 	}
-	if a.s.Field && ls.field != nil {
-		p.Field = ls.field
+	if a.s.Field && ls.ov.field != nil {
+		p.Field = ls.ov.field
 	}
 	if a.s.Density {
-		if g := sl.density; g != nil {
+		if g := a.models[ls.spec.model].density; g != nil {
 			p.Density = g
 			if g.Err() != nil {
 				p.Message = "learned density: " + g.Err().Error()
@@ -154,14 +173,31 @@ func (a *App) panel(ls *laneState) Panel {
 		}
 	}
 	for i, g := range ls.groups {
-		dr := a.drops[i]
-		p.Groups = append(p.Groups, groupView(g, dr, a.clock.T))
+		p.Groups = append(p.Groups, groupView(g, a.drops.list[i], a.clock.T))
 	}
-	return p
 }
 
+// trails are the paths up to time t of up to about TrailCount of the lane's particles,
+// evenly spread over them.
+func (a *App) trails(ls *laneState, t float64) []Trail {
+	l, ov := ls.lane, &ls.ov
+	n := l.N()
+	stride := max(1, n/TrailCount)
+	ov.trails = ov.trails[:0]
+	for i, k := 0, 0; i < n; i, k = i+stride, k+1 {
+		if k == len(ov.trailBufs) {
+			ov.trailBufs = append(ov.trailBufs, nil)
+		}
+		ov.trailBufs[k] = l.Path(i, t, ov.trailBufs[k])
+		ov.trails = append(ov.trails, Trail{Pts: ov.trailBufs[k], R: ls.colors[3*i], G: ls.colors[3*i+1], B: ls.colors[3*i+2]})
+	}
+	return ov.trails
+}
+
+// groupView is a dropped group as a 2-D panel draws it at time t.
 func groupView(g groupLanes, dr drop, t float64) Group {
-	out := Group{R: dr.r, G: dr.g, B: dr.b, Pos: make([]float32, 2*DropSize)}
+	const d = PlotDim
+	out := Group{R: dr.r, G: dr.g, B: dr.b, Pos: make([]float32, d*DropSize)}
 	switch {
 	case g.back != nil && (t < dr.t || g.fwd == nil):
 		g.back.At(t, out.Pos, 0, DropSize)
@@ -172,12 +208,12 @@ func groupView(g groupLanes, dr drop, t float64) Group {
 		var pts []float32
 		if g.back != nil {
 			for k := g.back.Computed() - 1; k >= 0; k-- {
-				pts = append(pts, g.back.Frame(k)[2*i:2*i+2]...)
+				pts = append(pts, g.back.Frame(k)[d*i:d*i+d]...)
 			}
 		}
 		if g.fwd != nil {
 			for k := 0; k < g.fwd.Computed(); k++ {
-				pts = append(pts, g.fwd.Frame(k)[2*i:2*i+2]...)
+				pts = append(pts, g.fwd.Frame(k)[d*i:d*i+d]...)
 			}
 		}
 		out.Paths = append(out.Paths, pts)
@@ -188,6 +224,7 @@ func groupView(g groupLanes, dr drop, t float64) Group {
 // LaneStatus describes one panel in [Status].
 type LaneStatus struct {
 	Model    string  `json:"model"`
+	Dim      int     `json:"dim,omitempty"` // the model's dimension (0 while it loads); only 2-D models are drawn
 	Path     string  `json:"path"`
 	Coupling string  `json:"coupling"` // "independent" (I-CFM) or "ot" (OT-CFM)
 	Solver   string  `json:"solver"`
@@ -215,7 +252,7 @@ type Status struct {
 	Dataset   string       `json:"dataset"`
 	Path      string       `json:"path"`
 	Solver    string       `json:"solver"`
-	Sample    [][2]float32 `json:"sample"` // up to StatusPoints positions at t, data coordinates
+	Sample    [][2]float32 `json:"sample"` // up to StatusPoints positions at t, data coordinates (none for a model that is not 2-D)
 
 	TMax         float64      `json:"tMax"`
 	Steps        int          `json:"steps"`
@@ -234,10 +271,11 @@ type Status struct {
 }
 
 // Error is what [App.Status] reports as its error: a fatal problem, a model that did
-// not load, or a solution that stopped being finite ("" when all is well).
+// not load, a model the pictures cannot draw (not 2-D), or a solution that stopped being
+// finite ("" when all is well).
 func (a *App) Error() string {
-	if a.fatal != "" {
-		return a.fatal
+	if a.msg.fatal != "" {
+		return a.msg.fatal
 	}
 	for _, ls := range a.lanes {
 		sl := a.models[ls.spec.model]
@@ -247,6 +285,9 @@ func (a *App) Error() string {
 		if ls.lane != nil && ls.lane.Err() != nil {
 			return ls.lane.Err().Error()
 		}
+		if ls.lane != nil && !ls.twoD() {
+			return ls.model.PlotError().Error()
+		}
 	}
 	return ""
 }
@@ -255,45 +296,31 @@ func (a *App) Error() string {
 func (a *App) Status() Status { return a.status(true) }
 
 func (a *App) status(withSample bool) Status {
+	tm := &a.timing
 	st := Status{
-		FPS: math.Round(a.fps*10) / 10, Playing: a.clock.Playing, Speed: a.s.Speed, Compare: a.s.Compare,
-		Dataset: a.s.Dataset, Path: a.s.Path, Solver: a.s.Solver, Drops: len(a.drops), Frames: a.frames,
-		FirstFrameMs: float64(a.firstFrame) / 1e6, Lanes: []LaneStatus{},
+		FPS: math.Round(tm.fps*10) / 10, Playing: a.clock.Playing, Speed: a.s.Speed, Compare: a.s.Compare,
+		Dataset: a.s.Dataset, Path: a.s.Path, Solver: a.s.Solver, Drops: len(a.drops.list), Frames: tm.frames,
+		FirstFrameMs: float64(tm.firstFrame) / 1e6, Lanes: []LaneStatus{},
 		Workers: a.poolWorkers(),
 		Sample:  [][2]float32{},
 	}
-	if a.fatal != "" {
-		st.Error = a.fatal
+	if a.msg.fatal != "" {
+		st.Error = a.msg.fatal
 		return st
 	}
 	for i, ls := range a.lanes {
 		sl := a.models[ls.spec.model]
-		lst := LaneStatus{Model: ls.spec.model, Path: sl.entry.Path, Coupling: sl.entry.CouplingName(), Solver: ls.spec.solver, W2: ls.q.w2, W2Floor: -1}
+		st.Lanes = append(st.Lanes, a.laneStatus(ls))
 		if ls.lane == nil {
 			st.Loading = st.Loading || sl.pending
-		} else {
-			l := ls.lane
-			t := a.shownT(ls)
-			lst.T, lst.TMax, lst.Steps, lst.Done = t, l.T1(), l.Steps(), l.Done()
-			lst.NFE, lst.NFETotal, lst.Frontier = l.NFEAt(t), l.Steps()*l.EvalsPerStep(), l.Frontier()
-			lst.Workers, lst.PoolErr = l.Workers(), l.PoolErr()
-			if ds := a.data[ls.model.Dataset]; ds != nil && ds.floor > 0 {
-				lst.W2Floor = ds.floor
-			}
-			if i == 0 {
-				st.Particles = l.N()
-			}
-			if i == 0 && withSample {
-				m := min(StatusPoints, l.N())
-				buf := make([]float32, 2*m)
-				l.At(t, buf, 0, m)
-				st.Sample = make([][2]float32, m)
-				for k := range st.Sample {
-					st.Sample[k] = [2]float32{buf[2*k], buf[2*k+1]}
-				}
-			}
+			continue
 		}
-		st.Lanes = append(st.Lanes, lst)
+		if i == 0 {
+			st.Particles = ls.lane.N()
+		}
+		if i == 0 && withSample && ls.twoD() {
+			st.Sample = statusSample(ls.lane, a.shownT(ls))
+		}
 	}
 	st.Error = a.Error()
 	if len(st.Lanes) > 0 {
@@ -302,4 +329,36 @@ func (a *App) status(withSample bool) Status {
 		st.Model = l0.Model
 	}
 	return st
+}
+
+// laneStatus describes one panel.
+func (a *App) laneStatus(ls *laneState) LaneStatus {
+	sl := a.models[ls.spec.model]
+	lst := LaneStatus{Model: ls.spec.model, Path: sl.entry.Path, Coupling: sl.entry.CouplingName(), Solver: ls.spec.solver, W2: ls.q.w2, W2Floor: -1}
+	if ls.lane == nil {
+		return lst
+	}
+	l := ls.lane
+	t := a.shownT(ls)
+	lst.Dim = l.Dim()
+	lst.T, lst.TMax, lst.Steps, lst.Done = t, l.T1(), l.Steps(), l.Done()
+	lst.NFE, lst.NFETotal, lst.Frontier = l.NFEAt(t), l.Steps()*l.EvalsPerStep(), l.Frontier()
+	lst.Workers, lst.PoolErr = l.Workers(), l.PoolErr()
+	if ds := a.dataOf(ls); ds != nil && ds.floor > 0 {
+		lst.W2Floor = ds.floor
+	}
+	return lst
+}
+
+// statusSample is the positions of a 2-D lane's first StatusPoints particles at time t.
+func statusSample(l *Lane, t float64) [][2]float32 {
+	const d = PlotDim
+	m := min(StatusPoints, l.N())
+	buf := make([]float32, d*m)
+	l.At(t, buf, 0, m)
+	out := make([][2]float32, m)
+	for k := range out {
+		out[k] = [2]float32{buf[d*k], buf[d*k+1]}
+	}
+	return out
 }

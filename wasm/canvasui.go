@@ -29,12 +29,13 @@ type button struct {
 	on     bool
 }
 
+// layoutButtons places the buttons, wrapping them onto rows, and the time slider. It
+// reads the app's clock, not its Scene: Draw builds the one Scene of a frame.
 func (u *canvasUI) layoutButtons(g *Game) {
 	ts := g.textScale()
-	sc := g.app.Scene()
 	var bs []button
 	play := "Play"
-	if sc.Playing {
+	if g.app.Clock().Playing {
 		play = "Pause"
 	}
 	for _, a := range []struct{ label, action string }{
@@ -99,12 +100,13 @@ func (u *canvasUI) press(g *Game, x, y float64, dir int) bool {
 	return false
 }
 
+// drag moves the time to the slider's point under x.
 func (u *canvasUI) drag(g *Game, x float64) {
-	sc := g.app.Scene()
 	f := math.Max(0, math.Min(1, (x-u.track.X)/u.track.W))
-	g.app.Set("t", strconv.FormatFloat(f*sc.End, 'f', 6, 64))
+	g.app.Set("t", strconv.FormatFloat(f*g.app.Clock().End, 'f', 6, 64))
 }
 
+// draw draws the buttons and the slider at the frame's scene's time.
 func (u *canvasUI) draw(g *Game, screen *ebiten.Image, sc explorer.Scene) {
 	u.layoutButtons(g)
 	ts := g.textScale()

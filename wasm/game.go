@@ -214,6 +214,8 @@ func (g *Game) drawPanel(screen *ebiten.Image, p *explorer.Panel) {
 	dst.Fill(panelBG)
 	v := p.View
 	ts := g.textScale()
+	// Pos is nil while the model loads, when it failed, and for a model that is not 2-D:
+	// then the panel shows its title, figures and message only.
 	if p.Pos != nil {
 		if p.Density != nil {
 			g.drawDensity(dst, v, p.Density)
@@ -247,7 +249,7 @@ func (g *Game) dotSize(n int) float32 {
 }
 
 func (g *Game) drawParticles(dst *ebiten.Image, v explorer.View, pos, colors []float32) {
-	n := len(pos) / 2
+	n := len(pos) / explorer.PlotDim
 	h := g.dotSize(n)
 	b := g.dots
 	b.begin(dst, ebiten.BlendSourceOver)

@@ -42,7 +42,8 @@ func ExampleNewFile() {
 	// float32: 1264 bytes; float16: 1020 bytes
 }
 
-// The sampler and the browser rebuild the model from the file alone.
+// The sampler and the browser rebuild the model from the file alone. This file was
+// written before "arch" existed; it is an MLP.
 func ExampleDecode() {
 	r, err := os.Open("testdata/golden-f32.safetensors")
 	if err != nil {
@@ -54,8 +55,8 @@ func ExampleDecode() {
 		log.Fatal(err)
 	}
 	m := f.Meta
-	fmt.Printf("data %q, dim %d; path %s on [%g, %g]; hidden %v, %s\n",
-		m.Data.Name, m.Model.Dim, m.Path.Name, m.Path.TMin, m.Path.TMax, m.Model.Hidden, m.Model.Activation)
+	fmt.Printf("arch %s; data %q, dim %d; path %s on [%g, %g]; hidden %v, %s\n",
+		m.Arch, m.Data.Name, m.Model.Dim, m.Path.Name, m.Path.TMin, m.Path.TMax, m.Model.Hidden, m.Model.Activation)
 	for _, t := range f.Tensors {
 		fmt.Println(t.Name, t.DType, t.Shape)
 	}
@@ -67,12 +68,44 @@ func ExampleDecode() {
 	mlp.Velocity(v, []float32{0.5, -0.5}, 0.25)
 	fmt.Printf("source N(0, %g²); v([0.5 -0.5], 0.25) = [%.4f %.4f]\n", path.SourceStd(), v[0], v[1])
 	// Output:
-	// data "golden", dim 2; path ot on [0, 1]; hidden [3], silu
+	// arch mlp; data "golden", dim 2; path ot on [0, 1]; hidden [3], silu
 	// layers.0.weight F32 [3 3]
 	// layers.0.bias F32 [3]
 	// layers.1.weight F32 [2 3]
 	// layers.1.bias F32 [2]
 	// source N(0, 1²); v([0.5 -0.5], 0.25) = [1.4870 29965.7656]
+}
+
+// Any kind of network: the file names its arch, and Field builds it as a sampler.Field.
+// This file is version 2, for its data's shape and class names.
+func ExampleFile_Field() {
+	f, err := weights.ReadFile("testdata/golden-v2-f32.safetensors")
+	if err != nil {
+		log.Fatal(err)
+	}
+	spec, err := f.Meta.Spec()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("arch %s, version %d: %s, data shape %v, classes %q\n",
+		f.Meta.Arch, f.Meta.Version(), spec, f.Meta.Data.Shape, f.Meta.Data.Classes)
+	for _, t := range spec.Tensors() {
+		fmt.Println(t.Name, t.Shape)
+	}
+	net, _, err := f.Field()
+	if err != nil {
+		log.Fatal(err)
+	}
+	v := make([]float32, net.Dim())
+	net.Velocity(v, []float32{0.5, -0.5}, 0.25)
+	fmt.Printf("v([0.5 -0.5], 0.25) = [%.4f %.4f]\n", v[0], v[1])
+	// Output:
+	// arch mlp, version 2: 3→3→2 silu, data shape [1 2], classes ["inner" "outer"]
+	// layers.0.weight [3 3]
+	// layers.0.bias [3]
+	// layers.1.weight [2 3]
+	// layers.1.bias [2]
+	// v([0.5 -0.5], 0.25) = [1.4870 29965.7656]
 }
 
 // Sampling: noise from the path's source, integrated over the file's time range, mapped

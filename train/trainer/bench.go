@@ -34,6 +34,9 @@ func Bench(cfg Config, warmup, steps int) (BenchResult, error) {
 		return r, err
 	}
 	r.Device = name
+	if err := checkMemory(&cfg, dev); err != nil {
+		return r, err
+	}
 	r.Threads = tt.NumThreads()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

@@ -11,8 +11,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+	"strconv"
+	"strings"
 
+	"github.com/flowmatch/flowmatch/outfile"
 	"github.com/flowmatch/flowmatch/sampler"
 )
 
@@ -24,8 +26,10 @@ import (
 //	P, E, M, V                 4 × n float32 little-endian (params, EMA, Adam moments)
 //	CRC-32 (IEEE)              uint32 little-endian, of everything before it
 //
-// It is written to a temporary file in the same folder, synced, and renamed over the
-// old one, so a crash at any moment leaves either the old or the new checkpoint.
+// It is written with package outfile: to a temporary file in the same folder, synced,
+// and renamed over the old one (a symlink's target, the link staying a link), so a
+// crash at any moment leaves either the old or the new checkpoint. It must be a
+// regular file: Config.Validate refuses a device or FIFO, which could not be read back.
 const ckptMagic = "FMCKPT01"
 
 type ckptHeader struct {
@@ -39,8 +43,13 @@ type ckptHeader struct {
 }
 
 // runKey is what must match for a checkpoint to continue a run: everything that
-// changes the arithmetic of training. The output file, its dtype, the device and the
-// logging do not.
+// changes the arithmetic of training, but the number of steps. The output file, its
+// dtype, the device and the logging do not matter either.
+//
+// Steps is recorded (the -steps of the run that wrote the checkpoint) but not compared:
+// extending a run is common. A run resumed with the same -steps ends bit for bit where
+// an uninterrupted one would; with another -steps the warmup and cosine schedule
+// continues for the new total (lrAt), from the step the checkpoint holds.
 type runKey struct {
 	Data        string                `json:"data"`
 	Path        sampler.PathSpec      `json:"path"`
@@ -50,7 +59,7 @@ type runKey struct {
 	Layers      int                   `json:"layers"`
 	Activation  string                `json:"activation"`
 	Time        sampler.TimeEmbedding `json:"time"`
-	Steps       int                   `json:"steps"`
+	Steps       int                   `json:"steps"` // not compared (sameRun)
 	Batch       int                   `json:"batch"`
 	LR          float64               `json:"lr"`
 	Warmup      int                   `json:"warmup"`
@@ -73,24 +82,85 @@ func keyOf(c *Config) runKey {
 		c.LR, c.Warmup, c.MinLRFrac, c.WeightDecay, c.Beta1, c.Beta2, c.AdamEps, c.Clip, c.EMA, c.Seed}
 }
 
+// sameRun reports whether a checkpoint with key k can continue a run with key o.
+func (k runKey) sameRun(o runKey) bool {
+	k.Steps, o.Steps = 0, 0
+	return k == o
+}
+
+// settings lists k as flags, in the order of runKey (the settings without a flag, such
+// as Adam's β, by name). Steps is left out.
+func (k runKey) settings() [][2]string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	d := strconv.Itoa
+	freqs := ""
+	if k.Time.Kind == sampler.TimeFourier {
+		freqs = d(k.Time.Freqs)
+	}
+	group := ""
+	if k.OTGroup != 0 {
+		group = d(k.OTGroup)
+	}
+	return [][2]string{
+		{"-data", k.Data},
+		{"-path", k.Path.Name},
+		{"-sigma-min", f(k.Path.SigmaMin)},
+		{"-sigma-max", f(k.Path.SigmaMax)},
+		{"-beta-min", f(k.Path.BetaMin)},
+		{"-beta-max", f(k.Path.BetaMax)},
+		{"-eps", f(k.Path.Eps)},
+		{"-coupling", k.Coupling},
+		{"-ot-group", group},
+		{"-hidden", d(k.Hidden)},
+		{"-layers", d(k.Layers)},
+		{"activation", k.Activation},
+		{"-time", k.Time.Kind},
+		{"-freqs", freqs},
+		{"-batch", d(k.Batch)},
+		{"-lr", f(k.LR)},
+		{"-warmup", d(k.Warmup)},
+		{"-min-lr", f(k.MinLRFrac)},
+		{"-wd", f(k.WeightDecay)},
+		{"Adam β1", f(k.Beta1)},
+		{"Adam β2", f(k.Beta2)},
+		{"Adam ε", f(k.AdamEps)},
+		{"-clip", f(k.Clip)},
+		{"-ema", f(k.EMA)},
+		{"-seed", strconv.FormatUint(k.Seed, 10)},
+	}
+}
+
+// diff names the settings in which a checkpoint's key k and the flags' key o differ,
+// as "-hidden 128 -lr 0.002" (k's values) and "-hidden 256 -lr 0.001" (o's). A setting
+// that one side does not use (-freqs with -time raw, -ot-group without -coupling ot)
+// is left out: its own flag shows the difference.
+func (k runKey) diff(o runKey) (was, now string) {
+	a, b := k.settings(), o.settings()
+	var wa, wb []string
+	for i := range a {
+		if a[i][1] == b[i][1] || a[i][1] == "" || b[i][1] == "" {
+			continue
+		}
+		wa = append(wa, a[i][0]+" "+a[i][1])
+		wb = append(wb, b[i][0]+" "+b[i][1])
+	}
+	return strings.Join(wa, " "), strings.Join(wb, " ")
+}
+
 type checkpoint struct {
 	hdr        ckptHeader
 	P, E, M, V []float32
 }
 
 func writeCheckpoint(path string, ck *checkpoint) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := outfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
+	defer f.Abort() // a no-op after Commit
+	if !f.Atomic() {
+		return fmt.Errorf("checkpoint %s is not a regular file: a checkpoint must be a file that -resume can read back", path)
+	}
 	hdr, err := json.Marshal(ck.hdr)
 	if err != nil {
 		return err
@@ -108,23 +178,13 @@ func writeCheckpoint(path string, ck *checkpoint) (err error) {
 		w.Write(buf)
 	}
 	if err := w.Flush(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	if err := binary.Write(f, binary.LittleEndian, crc.Sum32()); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

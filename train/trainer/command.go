@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowmatch/flowmatch/cli"
 	"github.com/flowmatch/flowmatch/dataset"
+	"github.com/flowmatch/flowmatch/outfile"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/weights"
 )
@@ -59,7 +60,8 @@ func ParseFlags(env cli.Env) (Config, error) {
 	fs.StringVar(&c.Ckpt, "ckpt", "", "checkpoint file (default: the output file + .ckpt)")
 	fs.IntVar(&c.CkptEvery, "ckpt-every", c.CkptEvery, "write a checkpoint every N steps (0: never)")
 	fs.BoolVar(&c.KeepCkpt, "keep-ckpt", false, "keep the checkpoint after the model is written")
-	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint, if there is one")
+	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint, if there is one (-steps may differ: the schedule follows the new total)")
+	fs.BoolVar(&c.Restart, "restart", false, "discard the checkpoint of an earlier run and start over")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "steps between log lines when stderr is not a terminal")
 	if err := cli.Parse(fs, env.Args); err != nil {
 		return c, err
@@ -69,10 +71,10 @@ func ParseFlags(env cli.Env) (Config, error) {
 	}
 	switch *timeEmb {
 	case sampler.TimeRaw:
-		c.Time = sampler.TimeEmbedding{Kind: sampler.TimeRaw}
 		if c.Time.Freqs != 0 {
 			return c, cli.Usagef("-freqs needs -time fourier")
 		}
+		c.Time = sampler.TimeEmbedding{Kind: sampler.TimeRaw}
 	case sampler.TimeFourier:
 		c.Time.Kind = sampler.TimeFourier
 		if c.Time.Freqs == 0 {
@@ -95,7 +97,11 @@ func ParseFlags(env cli.Env) (Config, error) {
 	if err := c.Validate(); err != nil {
 		return c, &cli.UsageError{Err: err}
 	}
-	if _, _, err := resolveDevice(c.Device); err != nil {
+	dev, _, err := resolveDevice(c.Device)
+	if err != nil {
+		return c, &cli.UsageError{Err: err}
+	}
+	if err := checkMemory(&c, dev); err != nil {
 		return c, &cli.UsageError{Err: err}
 	}
 	return c, nil
@@ -119,7 +125,12 @@ func runCommand(env cli.Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "wrote %s: %s/%s, %d steps, loss %.4f, %.1f steps/s on %s; pure-Go sampler matches libtorch to %.2g (velocity scale %.3g)\n",
+	// A model written to stdout (-o /dev/stdout) must not get the summary appended.
+	summary := env.Stdout
+	if t, err := outfile.Resolve(cfg.Out); err == nil && !t.Regular {
+		summary = env.Stderr
+	}
+	fmt.Fprintf(summary, "wrote %s: %s/%s, %d steps, loss %.4f, %.1f steps/s on %s; pure-Go sampler matches libtorch to %.2g (velocity scale %.3g)\n",
 		cfg.Out, cfg.Data, cfg.Path.Name, res.Steps, res.Loss, res.StepsPerSec, res.Device, res.VerifyMaxErr, res.VerifyScale)
 	return nil
 }

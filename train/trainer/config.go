@@ -6,9 +6,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/flowmatch/flowmatch/dataset"
+	"github.com/flowmatch/flowmatch/outfile"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/weights"
 )
@@ -52,10 +54,14 @@ type Config struct {
 	CkptEvery int           // steps between checkpoints; 0 disables
 	KeepCkpt  bool          // keep the checkpoint after a successful export
 	Resume    bool          // continue from Ckpt if it exists
+	Restart   bool          // discard an existing checkpoint at Ckpt and start over
 
 	LogEvery int    // steps between log lines (non-terminal output)
 	Command  string // the command line recorded in the file's provenance
 }
+
+// maxLayers is the deepest network the sampler's MLPSpec accepts.
+const maxLayers = 64
 
 // Default returns the default configuration: the recipe the default models use.
 func Default() Config {
@@ -105,7 +111,8 @@ func (c *Config) CkptPath() string {
 }
 
 // Validate checks everything that can be checked before any work: names, ranges, and
-// that the output and checkpoint files can be written.
+// that the output and checkpoint files can be written (see outfile.Check; a checkpoint
+// must be a regular file, since -resume reads it back).
 func (c *Config) Validate() error {
 	if err := c.validateTraining(); err != nil {
 		return err
@@ -113,15 +120,65 @@ func (c *Config) Validate() error {
 	if c.Out == "" {
 		return errors.New("-o is required (the model file to write)")
 	}
-	if err := checkWritable(c.Out); err != nil {
-		return fmt.Errorf("cannot write -o %s: %w", c.Out, err)
+	if err := outfile.Check(c.Out); err != nil {
+		return fmt.Errorf("-o: %w", err)
 	}
-	if c.CkptEvery > 0 || c.Resume {
-		if err := checkWritable(c.CkptPath()); err != nil {
-			return fmt.Errorf("cannot write checkpoint %s: %w", c.CkptPath(), err)
+	if c.Resume && c.Restart {
+		return errors.New("-resume and -restart exclude each other (continue the checkpoint, or discard it)")
+	}
+	_, _, err := c.checkpointTarget()
+	return err
+}
+
+// checkpointTarget resolves where this run's checkpoint goes. ok is false when the run
+// keeps none: with -ckpt-every 0, no -ckpt and no -resume, when the default path beside
+// -o cannot hold one (-o is a device, say). Otherwise the checkpoint must be a regular
+// file (or not exist yet) in a writable folder, and not the -o file.
+func (c *Config) checkpointTarget() (t outfile.Target, ok bool, err error) {
+	explicit := c.Ckpt != "" || c.CkptEvery > 0 || c.Resume || c.Restart
+	flag := "-ckpt"
+	if c.Ckpt == "" {
+		if out, err := outfile.Resolve(c.Out); err == nil && !out.Regular {
+			if !explicit {
+				return t, false, nil
+			}
+			return t, false, fmt.Errorf("-o %s is not a regular file, so no checkpoint can go beside it: pass -ckpt FILE, or -ckpt-every 0 for none", c.Out)
+		}
+		flag = "checkpoint"
+	}
+	t, err = outfile.Resolve(c.CkptPath())
+	if err == nil && !t.Regular {
+		err = fmt.Errorf("%s %s is not a regular file: a checkpoint must be a file that -resume can read back (pass a file, or -ckpt-every 0 for none)", flag, c.CkptPath())
+	} else {
+		if err == nil {
+			err = outfile.Check(c.CkptPath())
+		}
+		if err != nil {
+			err = fmt.Errorf("%s: %w", flag, err)
 		}
 	}
-	return nil
+	if err != nil {
+		if !explicit {
+			return t, false, nil
+		}
+		return t, false, err
+	}
+	if out, oerr := outfile.Resolve(c.Out); oerr == nil && samePath(out.Path, t.Path) {
+		return t, false, fmt.Errorf("%s %s is the -o file: pass another -ckpt", flag, c.CkptPath())
+	}
+	return t, true, nil
+}
+
+// samePath reports whether two paths name the same file.
+func samePath(a, b string) bool {
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == ab
 }
 
 // validateTraining checks the settings that training itself needs.
@@ -132,6 +189,22 @@ func (c *Config) validateTraining() error {
 	if _, err := sampler.NewPath(c.Path); err != nil {
 		return err
 	}
+	// A parameter of another path would be ignored without a word.
+	for _, p := range []struct {
+		flag  string
+		v     float64
+		paths []string
+	}{
+		{"-sigma-min", c.Path.SigmaMin, []string{sampler.PathOT, sampler.PathVE}},
+		{"-sigma-max", c.Path.SigmaMax, []string{sampler.PathVE}},
+		{"-beta-min", c.Path.BetaMin, []string{sampler.PathVP}},
+		{"-beta-max", c.Path.BetaMax, []string{sampler.PathVP}},
+		{"-eps", c.Path.Eps, []string{sampler.PathVP, sampler.PathVE}},
+	} {
+		if p.v != 0 && !slices.Contains(p.paths, c.Path.Name) {
+			return fmt.Errorf("%s applies to -path %s only, not -path %s", p.flag, strings.Join(p.paths, " and "), c.Path.Name)
+		}
+	}
 	switch c.Coupling {
 	case CouplingIndependent, CouplingOT:
 	default:
@@ -139,9 +212,6 @@ func (c *Config) validateTraining() error {
 	}
 	if c.Activation != sampler.ActSiLU {
 		return fmt.Errorf("activation %q: the trainer implements only %q", c.Activation, sampler.ActSiLU)
-	}
-	if err := c.Spec().Validate(); err != nil {
-		return err
 	}
 	pos := func(name string, v int) error {
 		if v <= 0 {
@@ -153,6 +223,12 @@ func (c *Config) validateTraining() error {
 		if e != nil {
 			return e
 		}
+	}
+	if c.Layers > maxLayers { // before Spec, which makes a slice of -layers widths
+		return fmt.Errorf("-layers must be at most %d (got %d)", maxLayers, c.Layers)
+	}
+	if err := c.Spec().Validate(); err != nil {
+		return err
 	}
 	if c.Coupling == CouplingOT && (c.OTGroup < 1 || c.OTGroup > 4096) {
 		return fmt.Errorf("-ot-group must be in [1, 4096] (got %d)", c.OTGroup)
@@ -199,28 +275,4 @@ func cudaIndex(dev string) (int, bool) {
 		return k, true
 	}
 	return 0, false
-}
-
-// checkWritable checks that path's folder exists and accepts a new file, and that path
-// itself is not a folder, without touching path.
-func checkWritable(path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return errors.New("it is a folder")
-	}
-	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("folder %s does not exist", dir)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a folder", dir)
-	}
-	f, err := os.CreateTemp(dir, ".flowmatch-write-test-*")
-	if err != nil {
-		return fmt.Errorf("folder %s is not writable", dir)
-	}
-	name := f.Name()
-	f.Close()
-	os.Remove(name)
-	return nil
 }

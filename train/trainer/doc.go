@@ -27,9 +27,22 @@
 // or interpreter overhead: on CPU it runs faster than the same loop in PyTorch eager.
 //
 // On CPU a run is deterministic: the same seed and flags give the same file, bit for
-// bit, and a run resumed from a checkpoint (-resume) ends exactly where an
-// uninterrupted one would. Checkpoints hold the parameters, EMA, Adam moments, step and
-// the data stream's RNG state, and are written atomically.
+// bit, and a run resumed from a checkpoint (-resume) with the same flags ends exactly
+// where an uninterrupted one would. Checkpoints hold the parameters, EMA, Adam moments,
+// step and the data stream's RNG state, and are written atomically (package outfile; a
+// checkpoint must be a regular file). A resume may change -steps, to extend a run or
+// end it sooner (not before the checkpoint's step): the warmup and cosine schedule then
+// continues for the new total from the checkpoint's step, so the result is no longer
+// that of any uninterrupted run. Any other setting that changes the arithmetic must
+// match; the refusal names the flags that differ. A run without -resume never
+// overwrites an earlier run's checkpoint: it stops, naming -resume and -restart
+// (discard the checkpoint and start over).
+//
+// Before any allocation a run estimates the memory it needs (batch × widths and the
+// parameters × optimiser state) and refuses what the machine cannot hold; a failed
+// libtorch allocation is an error, never a nil tensor passed on. A run holds a lock on
+// its output file and its checkpoint (FILE.lock beside each), so a second run on either
+// stops at once.
 //
 // After training, Run writes the file, reads it back, and checks that the pure-Go
 // sampler's network computes the same velocities as libtorch's with the file's values.

@@ -47,65 +47,109 @@ type views struct {
 	W, WT, B []tt.T
 }
 
+// newEngine allocates every buffer of a run. A failed allocation (libtorch out of
+// memory, a bad device) stops it at once with that error, before anything uses the
+// missing buffer: a nil handle passed on to libtorch crashes the process.
 func newEngine(spec sampler.MLPSpec, batch int, dev tt.Device) (*engine, error) {
 	e := &engine{dev: dev, spec: spec, shapes: spec.LayerShapes(), batch: batch}
 	for _, sh := range e.shapes {
 		e.n += sh[0]*sh[1] + sh[0]
 	}
 	c := &e.c
-	own := func(t tt.T) tt.T { e.owned = append(e.owned, t); return t }
+	failed := func() error {
+		if c.Err == nil {
+			return nil
+		}
+		err := fmt.Errorf("trainer: allocating the buffers of batch %d and %d parameters on %s: %w", batch, e.n, devName(dev), c.Err)
+		e.free()
+		return err
+	}
+	// zeros allocates and keeps a buffer; after a failure it allocates nothing more.
+	zeros := func(d tt.Device, shape ...int64) tt.T {
+		if c.Err != nil {
+			return nil
+		}
+		t := c.Zeros(d, shape...)
+		e.owned = append(e.owned, t)
+		return t
+	}
+	scalar := func(d tt.Device) tt.T {
+		if c.Err != nil {
+			return nil
+		}
+		t := c.Scalar(d)
+		e.owned = append(e.owned, t)
+		return t
+	}
 	n := int64(e.n)
-	e.P = own(c.Zeros(dev, n))
-	e.G = own(c.Zeros(dev, n))
-	e.M = own(c.Zeros(dev, n))
-	e.V = own(c.Zeros(dev, n))
-	e.E = own(c.Zeros(dev, n))
-	e.tmp = own(c.Zeros(dev, n))
+	e.P = zeros(dev, n)
+	e.G = zeros(dev, n)
+	e.M = zeros(dev, n)
+	e.V = zeros(dev, n)
+	e.E = zeros(dev, n)
+	e.tmp = zeros(dev, n)
+	if err := failed(); err != nil {
+		return nil, err
+	}
 	e.pv = e.makeViews(e.P)
 	e.ev = e.makeViews(e.E)
 	e.gv = e.makeViews(e.G)
 
 	B := int64(batch)
 	L := len(e.shapes)
-	e.X = own(c.Zeros(dev, B, int64(spec.InputDim())))
-	e.U = own(c.Zeros(dev, B, int64(spec.Dim)))
-	e.OUT = own(c.Zeros(dev, B, int64(spec.Dim)))
+	e.X = zeros(dev, B, int64(spec.InputDim()))
+	e.U = zeros(dev, B, int64(spec.Dim))
+	e.OUT = zeros(dev, B, int64(spec.Dim))
 	e.in = append(e.in, e.X)
 	for l := 0; l < L-1; l++ {
 		h := int64(e.shapes[l][0])
-		e.H = append(e.H, own(c.Zeros(dev, B, h)))
-		e.A = append(e.A, own(c.Zeros(dev, B, h)))
-		e.GH = append(e.GH, own(c.Zeros(dev, B, h)))
-		e.GA = append(e.GA, own(c.Zeros(dev, B, h)))
+		e.H = append(e.H, zeros(dev, B, h))
+		e.A = append(e.A, zeros(dev, B, h))
+		e.GH = append(e.GH, zeros(dev, B, h))
+		e.GA = append(e.GA, zeros(dev, B, h))
 		e.in = append(e.in, e.A[l])
 	}
-	e.GH = append(e.GH, own(c.Zeros(dev, B, int64(spec.Dim))))
-	for l := 0; l < L; l++ {
-		e.GHT = append(e.GHT, own(c.Tr(e.GH[l])))
+	e.GH = append(e.GH, zeros(dev, B, int64(spec.Dim)))
+	if err := failed(); err != nil {
+		return nil, err
 	}
-	e.LOSS = own(c.Scalar(dev))
-	e.NORM = own(c.Scalar(dev))
+	for l := 0; l < L; l++ {
+		t := c.Tr(e.GH[l])
+		e.owned = append(e.owned, t)
+		e.GHT = append(e.GHT, t)
+	}
+	e.LOSS = scalar(dev)
+	e.NORM = scalar(dev)
 	if dev == tt.CPU {
 		e.hostX, e.hostU, e.hostLoss, e.hostNorm = e.X, e.U, e.LOSS, e.NORM
 	} else {
-		e.hostX = own(c.Zeros(tt.CPU, B, int64(spec.InputDim())))
-		e.hostU = own(c.Zeros(tt.CPU, B, int64(spec.Dim)))
-		e.hostLoss = own(c.Scalar(tt.CPU))
-		e.hostNorm = own(c.Scalar(tt.CPU))
+		e.hostX = zeros(tt.CPU, B, int64(spec.InputDim()))
+		e.hostU = zeros(tt.CPU, B, int64(spec.Dim))
+		e.hostLoss = scalar(tt.CPU)
+		e.hostNorm = scalar(tt.CPU)
 	}
 	e.hostFlat = e.tmp
 	if dev != tt.CPU {
-		e.hostFlat = own(c.Zeros(tt.CPU, n))
+		e.hostFlat = zeros(tt.CPU, n)
 	}
-	if c.Err != nil {
-		e.free()
-		return nil, c.Err
+	if err := failed(); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
 
+func devName(dev tt.Device) string {
+	if dev == tt.CPU {
+		return "cpu"
+	}
+	return fmt.Sprintf("cuda:%d", dev)
+}
+
 func (e *engine) makeViews(flat tt.T) views {
 	var v views
+	if e.c.Err != nil || flat == nil {
+		return v
+	}
 	off := int64(0)
 	for _, sh := range e.shapes {
 		out, in := int64(sh[0]), int64(sh[1])

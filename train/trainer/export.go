@@ -11,6 +11,7 @@ import (
 
 	"github.com/sugarme/gotch"
 
+	"github.com/flowmatch/flowmatch/outfile"
 	"github.com/flowmatch/flowmatch/weights"
 )
 
@@ -65,13 +66,17 @@ func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) e
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := weights.WriteFile(cfg.Out, f, cfg.DType); err != nil {
+	data, err := weights.Marshal(f, cfg.DType)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := outfile.WriteFile(cfg.Out, data); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	if opt.NoVerify {
 		return nil
 	}
-	maxErr, scale, err := verify(e, cfg)
+	maxErr, scale, err := verify(e, cfg, data)
 	if err != nil {
 		return err
 	}
@@ -79,12 +84,18 @@ func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) e
 	return nil
 }
 
-// verify reads cfg.Out back and compares the sampler's velocity with libtorch's on a
-// batch of path points at a few times, with libtorch running the file's decoded
+// verify reads cfg.Out back (or, when it is no regular file, such as /dev/stdout,
+// decodes the bytes written to it) and compares the sampler's velocity with libtorch's
+// on a batch of path points at a few times, with libtorch running the file's decoded
 // parameters (so float16 rounding is on both sides). The two differ only by float32
 // summation order; the bound allows 1e-4 relative to the velocity scale.
-func verify(e *engine, cfg *Config) (maxErr, scale float64, err error) {
-	f, err := weights.ReadFile(cfg.Out)
+func verify(e *engine, cfg *Config, data []byte) (maxErr, scale float64, err error) {
+	var f *weights.File
+	if t, rerr := outfile.Resolve(cfg.Out); rerr == nil && t.Regular {
+		f, err = weights.ReadFile(cfg.Out)
+	} else {
+		f, err = weights.DecodeBytes(data)
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("verify: %w", err)
 	}

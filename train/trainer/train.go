@@ -14,6 +14,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/flowmatch/flowmatch/cli"
+	"github.com/flowmatch/flowmatch/outfile"
 	"github.com/flowmatch/flowmatch/train/internal/tt"
 )
 
@@ -56,6 +58,13 @@ type Result struct {
 }
 
 // Run trains the model cfg describes and writes it to cfg.Out.
+//
+// Before any work it refuses, with a *cli.UsageError, a run that cannot go ahead as
+// asked: one that needs more memory than the machine has (checkMemory), a checkpoint
+// left by an earlier run when neither Resume (continue it) nor Restart (discard it) is
+// set, and on Resume a checkpoint of other settings or past cfg.Steps. It holds a lock
+// on cfg.Out and on the checkpoint while it runs, so that a second run on either fails
+// at once.
 func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -68,6 +77,33 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMemory(&cfg, dev); err != nil {
+		return nil, &cli.UsageError{Err: err}
+	}
+	ckTarget, ckOn, err := cfg.checkpointTarget()
+	if err != nil {
+		return nil, err
+	}
+	if out, err := outfile.Resolve(cfg.Out); err == nil && out.Regular {
+		unlock, err := lockFile(out.Path, "-o")
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
+	ckPath := cfg.CkptPath()
+	var ck *checkpoint
+	if ckOn {
+		unlock, err := lockFile(ckTarget.Path, "-ckpt")
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if ck, err = openCheckpoint(&cfg, log); err != nil {
+			return nil, err
+		}
+	}
+
 	// libtorch reports errors in a thread-local: keep every call on one OS thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -78,35 +114,22 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 		return nil, err
 	}
 	defer e.free()
-
-	if cfg.CkptEvery > 0 || cfg.Resume {
-		unlock, err := lockFile(cfg.CkptPath() + ".lock")
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
+	if ck != nil && ck.hdr.NParams != e.n {
+		return nil, fmt.Errorf("checkpoint %s has %d parameters, the model %d", ckPath, ck.hdr.NParams, e.n)
 	}
+	if ckOn && cfg.Restart {
+		if err := os.Remove(ckTarget.Path); err == nil {
+			log.Info("discarded the old checkpoint (-restart)", "checkpoint", ckPath)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("-restart: %w", err)
+		}
+	}
+
 	pcg := rand.NewPCG(cfg.Seed, streamData)
 	rng := rand.New(pcg)
 	res := &Result{Device: devName, RSS: map[int]int64{}}
-	ckPath := cfg.CkptPath()
 	var lossEMA, elapsed float64
 	start := 0
-	var ck *checkpoint
-	if cfg.Resume {
-		ck, err = readCheckpoint(ckPath)
-		switch {
-		case errors.Is(err, errNoCheckpoint):
-			log.Info("no checkpoint to resume from; starting at step 0", "checkpoint", ckPath)
-			ck = nil
-		case err != nil:
-			return nil, err
-		case ck.hdr.Run != keyOf(&cfg):
-			return nil, fmt.Errorf("checkpoint %s belongs to a different run (its settings: %+v); use the same flags or delete it", ckPath, ck.hdr.Run)
-		case ck.hdr.NParams != e.n:
-			return nil, fmt.Errorf("checkpoint %s has %d parameters, the model %d", ckPath, ck.hdr.NParams, e.n)
-		}
-	}
 	if ck != nil {
 		if err := pcg.UnmarshalBinary(ck.hdr.RNG); err != nil {
 			return nil, fmt.Errorf("checkpoint %s: rng state: %w", ckPath, err)
@@ -117,7 +140,12 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 		e.write(e.V, ck.V)
 		start, lossEMA, elapsed = ck.hdr.Step, ck.hdr.LossEMA, ck.hdr.Seconds
 		res.LastLoss = ck.hdr.Loss
-		log.Info("resuming", "checkpoint", ckPath, "step", start, "of", cfg.Steps)
+		if was := ck.hdr.Run.Steps; was != 0 && was != cfg.Steps {
+			log.Info("resuming with another -steps: the learning-rate schedule continues for the new total",
+				"checkpoint", ckPath, "step", start, "was", was, "of", cfg.Steps)
+		} else {
+			log.Info("resuming", "checkpoint", ckPath, "step", start, "of", cfg.Steps)
+		}
 	} else {
 		p := initParams(e.shapes, cfg.Seed)
 		e.write(e.P, p)
@@ -166,6 +194,9 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	for ; step < cfg.Steps; step++ {
 		if err := ctx.Err(); err != nil {
 			prog.finish()
+			if !ckOn {
+				return nil, fmt.Errorf("interrupted at step %d of %d; no checkpoint (-o %s is not a regular file and -ckpt-every is 0)", step, cfg.Steps, cfg.Out)
+			}
 			if step > start || ck == nil {
 				if err := saveCkpt(step, res.LastLoss); err != nil {
 					return nil, err
@@ -210,7 +241,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 			res.RSS[done] = rss()
 		}
 		prog.update(done, lossEMA, lrAt(&cfg, step))
-		if cfg.CkptEvery > 0 && done%cfg.CkptEvery == 0 && done < cfg.Steps {
+		if ckOn && cfg.CkptEvery > 0 && done%cfg.CkptEvery == 0 && done < cfg.Steps {
 			if err := saveCkpt(done, loss); err != nil {
 				return nil, err
 			}
@@ -232,13 +263,13 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	if err := export(e, &cfg, res, elapsed+res.Seconds, opt); err != nil {
 		return nil, err
 	}
-	if cfg.KeepCkpt && (cfg.CkptEvery > 0 || cfg.Resume) {
+	if ckOn && cfg.KeepCkpt {
 		if err := saveCkpt(cfg.Steps, res.LastLoss); err != nil {
 			return nil, err
 		}
 		res.Checkpoint = ckPath
-	} else if cfg.CkptEvery > 0 || cfg.Resume {
-		os.Remove(ckPath)
+	} else if ckOn {
+		os.Remove(ckTarget.Path)
 	}
 	log.Info("wrote model", "file", cfg.Out, "steps", cfg.Steps, "loss", fmt.Sprintf("%.4f", res.Loss),
 		"steps_per_s", fmt.Sprintf("%.1f", res.StepsPerSec), "device", devName)
@@ -390,7 +421,11 @@ func stepOnce(e *engine, cfg *Config, step int) (float64, error) {
 		if tt.Finite(loss) {
 			what = fmt.Sprintf("gradient norm is %v", norm)
 		}
-		return 0, fmt.Errorf("%w at step %d: %s (lr %.3g); try a lower -lr or -clip 1", errDiverged, step+1, what, lrAt(cfg, step))
+		hint := "try a lower -lr or a longer -warmup"
+		if cfg.Clip == 0 {
+			hint = "try a lower -lr, or -clip 1 to clip the gradient norm (clipping is off)"
+		}
+		return 0, fmt.Errorf("%w at step %d: %s (lr %.3g); %s", errDiverged, step+1, what, lrAt(cfg, step), hint)
 	}
 	gscale := 1.0
 	if cfg.Clip > 0 {
@@ -406,4 +441,49 @@ func stepOnce(e *engine, cfg *Config, step int) (float64, error) {
 		e.c.Copy_(e.E, e.P)
 	}
 	return loss, e.err()
+}
+
+// openCheckpoint reads the checkpoint of cfg, if there is one, and decides what the run
+// does with it: continue it (Resume: it must be of the same settings and not past
+// cfg.Steps), discard it (Restart: nil), or refuse to overwrite it (neither). Every
+// refusal is a *cli.UsageError of one line that names the flag to pass.
+func openCheckpoint(cfg *Config, log *slog.Logger) (*checkpoint, error) {
+	path := cfg.CkptPath()
+	usage := func(format string, a ...any) error { return cli.Usagef(format, a...) }
+	ck, err := readCheckpoint(path)
+	switch {
+	case errors.Is(err, errNoCheckpoint):
+		if cfg.Resume {
+			log.Info("no checkpoint to resume from; starting at step 0", "checkpoint", path)
+		}
+		return nil, nil
+	case cfg.Restart:
+		return nil, nil
+	case err != nil && !cfg.Resume:
+		return nil, usage("%v (in the way of this run's checkpoint): pass -restart to replace it, or another -ckpt", ckptError(path, err))
+	case err != nil:
+		return nil, usage("cannot resume: %v; pass -restart to discard it", ckptError(path, err))
+	case !cfg.Resume:
+		return nil, usage("checkpoint %s holds a run at step %d of %d: continue it with -resume, or pass -restart to discard it and start over",
+			path, ck.hdr.Step, ck.hdr.Run.Steps)
+	case !ck.hdr.Run.sameRun(keyOf(cfg)):
+		was, now := ck.hdr.Run.diff(keyOf(cfg))
+		if was == "" {
+			was, now = "other settings", "these"
+		}
+		return nil, usage("checkpoint %s was made with %s; these flags say %s: resume with the checkpoint's flags, or pass -restart to discard it",
+			path, was, now)
+	case ck.hdr.Step > cfg.Steps:
+		return nil, usage("checkpoint %s is at step %d, past -steps %d: pass -steps %d or more to continue it, or -restart to discard it",
+			path, ck.hdr.Step, cfg.Steps, ck.hdr.Step)
+	}
+	return ck, nil
+}
+
+// ckptError is readCheckpoint's error, naming the checkpoint once.
+func ckptError(path string, err error) error {
+	if _, ok := err.(*os.PathError); ok {
+		return fmt.Errorf("checkpoint %s: %w", path, unwrapPath(err))
+	}
+	return err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/flowmatch/flowmatch/cli"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/train/internal/quality"
 	"github.com/flowmatch/flowmatch/train/internal/tt"
@@ -384,7 +385,8 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	}
 }
 
-// Resuming with different settings is refused rather than silently mixing runs.
+// Resuming with different settings is refused rather than silently mixing runs, with a
+// usage error (exit 2) that names the flags that differ and their values on each side.
 func TestResumeRejectsOtherRun(t *testing.T) {
 	cfg := small(t, 100)
 	cfg.CkptEvery = 20
@@ -393,9 +395,12 @@ func TestResumeRejectsOtherRun(t *testing.T) {
 	}
 	cfg.Resume = true
 	cfg.LR *= 2
+	cfg.Hidden = 48
 	_, err := Run(context.Background(), cfg, Options{NoVerify: true})
-	if err == nil || !strings.Contains(err.Error(), "different run") {
-		t.Fatalf("resume with another -lr: err = %v", err)
+	var ue *cli.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "was made with -hidden 32 -lr 0.002; these flags say -hidden 48 -lr 0.004") ||
+		!strings.Contains(err.Error(), "-restart") || strings.Contains(err.Error(), "{") {
+		t.Fatalf("resume with another -lr and -hidden: err = %v", err)
 	}
 }
 
@@ -526,7 +531,7 @@ func TestMemoryFlat(t *testing.T) {
 func TestCheckpointLock(t *testing.T) {
 	cfg := small(t, 10)
 	cfg.CkptEvery = 5
-	unlock, err := lockFile(cfg.CkptPath() + ".lock")
+	unlock, err := lockFile(cfg.CkptPath(), "-ckpt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,8 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return 0, o.String(), e.String()
 }
 
-// Every bad flag is rejected with exit status 2 and one line, before any work.
+// Every bad flag or value is rejected with exit status 2 and one line, before any work:
+// no panic, no Go stack trace, no crash in cgo.
 func TestBadFlags(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "m.safetensors")
@@ -59,19 +60,56 @@ func TestBadFlags(t *testing.T) {
 		want string
 	}{
 		{"unknown dataset", []string{"-data", "spirals3", "-o", out}, "unknown dataset"},
+		{"empty dataset", []string{"-data", "", "-o", out}, "unknown dataset"},
 		{"unknown path", []string{"-path", "sde", "-o", out}, "unknown path"},
 		{"zero steps", []string{"-steps", "0", "-o", out}, "-steps must be positive"},
 		{"negative steps", []string{"-steps", "-5", "-o", out}, "-steps must be positive"},
-		{"missing output folder", []string{"-o", filepath.Join(dir, "nope", "m.safetensors")}, "cannot write -o"},
-		{"output is a folder", []string{"-o", dir}, "cannot write -o"},
+		{"huge steps", []string{"-steps", "99999999999999999999", "-o", out}, "value out of range"},
+		{"missing output folder", []string{"-o", filepath.Join(dir, "nope", "m.safetensors")}, "-o: cannot write"},
+		{"output is a folder", []string{"-o", dir}, "-o: " + dir + " is a folder"},
 		{"no -o", []string{"-steps", "10"}, "-o is required"},
 		{"unknown flag", []string{"-stepz", "10", "-o", out}, "flag provided but not defined"},
 		{"bad number", []string{"-steps", "many", "-o", out}, "invalid value"},
 		{"bad coupling", []string{"-coupling", "sinkhorn", "-o", out}, "unknown coupling"},
+		{"bad ot group", []string{"-coupling", "ot", "-ot-group", "0", "-o", out}, "-ot-group must be in"},
 		{"bad dtype", []string{"-dtype", "f8", "-o", out}, "unknown -dtype"},
 		{"bad device", []string{"-device", "tpu", "-o", out}, "unknown -device"},
+		{"bad cuda index", []string{"-device", "cuda:x", "-o", out}, "unknown -device"},
 		{"bad lr", []string{"-lr", "-1", "-o", out}, "-lr must be positive"},
+		{"NaN lr", []string{"-lr", "NaN", "-o", out}, "-lr must be positive"},
+		{"infinite lr", []string{"-lr", "Inf", "-o", out}, "-lr must be positive"},
+		{"bad warmup", []string{"-warmup", "-1", "-o", out}, "-warmup must not be negative"},
+		{"bad min-lr", []string{"-min-lr", "2", "-o", out}, "-min-lr must be in"},
+		{"bad wd", []string{"-wd", "-1", "-o", out}, "-wd must not be negative"},
+		{"bad clip", []string{"-clip", "-1", "-o", out}, "-clip must not be negative"},
+		{"NaN clip", []string{"-clip", "NaN", "-o", out}, "-clip must not be negative"},
+		{"bad ema", []string{"-ema", "1", "-o", out}, "-ema must be in"},
+		{"bad seed", []string{"-seed", "-1", "-o", out}, "invalid value"},
+		{"bad ckpt-every", []string{"-ckpt-every", "-1", "-o", out}, "-ckpt-every must not be negative"},
 		{"bad batch", []string{"-batch", "0", "-o", out}, "-batch must be positive"},
+		{"negative batch", []string{"-batch", "-3", "-o", out}, "-batch must be positive"},
+		{"batch beyond memory", []string{"-batch", "200000000", "-o", out}, "-batch 200000000 needs about"},
+		{"batch beyond int", []string{"-batch", "9223372036854775807", "-o", out}, "needs about"},
+		{"network beyond memory", []string{"-hidden", "16384", "-layers", "64", "-o", out}, "-hidden 16384 -layers 64 need about"},
+		{"zero hidden", []string{"-hidden", "0", "-o", out}, "-hidden must be positive"},
+		{"wide hidden", []string{"-hidden", "16385", "-o", out}, "width 16385"},
+		{"zero layers", []string{"-layers", "0", "-o", out}, "-layers must be positive"},
+		{"negative layers", []string{"-layers", "-1", "-o", out}, "-layers must be positive"},
+		{"deep layers", []string{"-layers", "1000000000", "-o", out}, "-layers must be at most 64"},
+		{"bad time", []string{"-time", "wavelet", "-o", out}, "unknown -time"},
+		{"freqs without fourier", []string{"-freqs", "5", "-o", out}, "-freqs needs -time fourier"},
+		{"too many freqs", []string{"-time", "fourier", "-freqs", "1000", "-o", out}, "freqs 1000"},
+		{"bad sigma-min", []string{"-sigma-min", "-1", "-o", out}, "sigma_min -1"},
+		{"vp parameter on ot", []string{"-beta-max", "5", "-o", out}, "-beta-max applies to -path vp only"},
+		{"ve parameter on vp", []string{"-path", "vp", "-sigma-max", "5", "-o", out}, "-sigma-max applies to -path ve only"},
+		{"eps on ot", []string{"-eps", "0.01", "-o", out}, "-eps applies to -path vp and ve only"},
+		{"bad eps", []string{"-path", "vp", "-eps", "2", "-o", out}, "eps 2"},
+		{"checkpoint to a device", []string{"-ckpt", "/dev/null", "-o", out}, "-ckpt /dev/null is not a regular file"},
+		{"checkpoint beside a device", []string{"-o", "/dev/null"}, "-ckpt FILE, or -ckpt-every 0"},
+		{"checkpoint is a folder", []string{"-ckpt", dir, "-o", out}, "-ckpt: " + dir + " is a folder"},
+		{"checkpoint folder missing", []string{"-ckpt", filepath.Join(dir, "nope", "c"), "-o", out}, "-ckpt: cannot write"},
+		{"checkpoint is the model", []string{"-ckpt", out, "-o", out}, "is the -o file"},
+		{"resume and restart", []string{"-resume", "-restart", "-o", out}, "-resume and -restart"},
 		{"stray argument", []string{"-o", out, "moons"}, "unexpected argument"},
 	}
 	if os.Geteuid() != 0 { // root writes into read-only folders anyway
@@ -79,7 +117,7 @@ func TestBadFlags(t *testing.T) {
 			name string
 			args []string
 			want string
-		}{"unwritable output", []string{"-o", filepath.Join(ro, "m.safetensors")}, "cannot write -o"})
+		}{"unwritable output", []string{"-o", filepath.Join(ro, "m.safetensors")}, "-o: cannot write"})
 	}
 	for _, tc := range cases {
 		start := time.Now()
@@ -89,6 +127,11 @@ func TestBadFlags(t *testing.T) {
 		}
 		if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "flowmatch train: ") || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%s: stderr %q, want one line containing %q", tc.name, stderr, tc.want)
+		}
+		for _, crash := range []string{"panic", "goroutine", "SIGSEGV", "{"} {
+			if strings.Contains(stderr, crash) {
+				t.Errorf("%s: stderr %q holds %q", tc.name, stderr, crash)
+			}
 		}
 		if stdout != "" {
 			t.Errorf("%s: stdout %q", tc.name, stdout)
@@ -111,6 +154,81 @@ func TestBadFlags(t *testing.T) {
 	}
 }
 
+// What an earlier run left behind is never overwritten without being asked: a fresh run
+// over its checkpoint, or over something else in the checkpoint's place, stops with one
+// line (exit 2) naming -resume or -restart; so does a resume with other settings.
+func TestCheckpointRefusals(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.safetensors")
+	args := []string{"train", "-data", "8gaussians", "-hidden", "16", "-layers", "1", "-batch", "64", "-steps", "40", "-device", "cpu", "-o", out}
+	ckpt := out + ".ckpt"
+	os.WriteFile(ckpt, []byte("not mine"), 0o644)
+	for _, tc := range []struct {
+		extra []string
+		want  string
+	}{
+		{nil, "pass -restart to replace it"},
+		{[]string{"-resume"}, "cannot resume"},
+	} {
+		code, _, stderr := run(t, append(args, tc.extra...)...)
+		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v over a file that is no checkpoint: exit %d, %q", tc.extra, code, stderr)
+		}
+	}
+	if b, _ := os.ReadFile(ckpt); string(b) != "not mine" {
+		t.Fatalf("the file in the checkpoint's place was changed")
+	}
+	if code, _, stderr := run(t, append(args, "-restart", "-keep-ckpt")...); code != 0 {
+		t.Fatalf("-restart: exit %d: %s", code, stderr)
+	}
+	// The kept checkpoint is a finished run's: a fresh run stops, a resume with another
+	// -lr names it, a longer -steps extends it.
+	code, _, stderr := run(t, args...)
+	if code != 2 || !strings.Contains(stderr, "step 40 of 40") || !strings.Contains(stderr, "-resume") {
+		t.Errorf("fresh run over a kept checkpoint: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = run(t, append(args, "-resume", "-lr", "0.001")...)
+	if code != 2 || !strings.Contains(stderr, "was made with -lr 0.002; these flags say -lr 0.001") {
+		t.Errorf("resume with another -lr: exit %d, %q", code, stderr)
+	}
+	longer := append(append([]string(nil), args...), "-resume", "-steps", "60")
+	if code, stdout, stderr := run(t, longer...); code != 0 || !strings.Contains(stdout, "60 steps") {
+		t.Errorf("resume with a longer -steps: exit %d, %q %q", code, stdout, stderr)
+	}
+}
+
+// A second run writing the same -o, without checkpoints, refuses at start with one line
+// naming the file, while the first one runs.
+func TestSameOutputTwice(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.safetensors")
+	args := []string{"train", "-data", "8gaussians", "-hidden", "16", "-layers", "1", "-batch", "64", "-steps", "100000000",
+		"-ckpt-every", "0", "-device", "cpu", "-o", out}
+	first := exec.Command(bin, args...)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		first.Process.Signal(syscall.SIGKILL)
+		first.Wait()
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := os.Stat(out + ".lock"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first run took no lock")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, stdout, stderr := run(t, append(args[:len(args)-2:len(args)-2], "-steps", "5", "-o", out)...)
+	if code == 0 || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 ||
+		!strings.Contains(stderr, "another run is writing "+out) {
+		t.Errorf("second run on the same -o: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
 func cudaAvailable() bool {
 	_, err := os.Stat("/dev/nvidia0")
 	return err == nil
@@ -118,14 +236,16 @@ func cudaAvailable() bool {
 
 // The full binary has the root module's subcommands and train.
 func TestCommands(t *testing.T) {
-	_, _, stderr := run(t, "-h")
+	_, stdout, _ := run(t, "-h") // help goes to stdout
 	for _, c := range []string{"train", "version"} {
-		if !strings.Contains(stderr, c) {
-			t.Errorf("flowmatch -h does not list %q:\n%s", c, stderr)
+		if !strings.Contains(stdout, c) {
+			t.Errorf("flowmatch -h does not list %q:\n%s", c, stdout)
 		}
 	}
-	if code, _, stderr := run(t, "train", "-h"); code != 0 || !strings.Contains(stderr, "-resume") {
-		t.Errorf("train -h: exit %d, %q", code, stderr)
+	for _, flag := range []string{"-resume", "-restart"} {
+		if code, stdout, _ := run(t, "train", "-h"); code != 0 || !strings.Contains(stdout, flag) {
+			t.Errorf("train -h: exit %d, no %s in %q", code, flag, stdout)
+		}
 	}
 }
 

@@ -23,8 +23,8 @@ const (
 	webWorkers = "1,2,4"
 )
 
-// webState says whether (e) ran, and if not, why.
-var webState struct {
+// webRun says whether (e) ran, and if not, why.
+type webRun struct {
 	ran     bool
 	why     string // why it was skipped or failed
 	browser string // chromium --version
@@ -39,52 +39,54 @@ func findChromium() string {
 	return ""
 }
 
-// web runs (e), the browser benchmark (wasm/cmd/benchweb), when chromium, the worker
-// (make www) and TF.js are at hand, and notes why not otherwise.
-func (b *bench) web(d string, hs []int, budgetArg string, haveTF bool) {
+// runWeb runs (e), the browser benchmark (wasm/cmd/benchweb), with cfg's widths,
+// batch and rounds, when chromium, the worker (make www) and TF.js are at hand, and notes
+// why not otherwise.
+func (b *bench) runWeb(cfg config, d string, budgetArg string, haveTF bool) {
 	exe := findChromium()
 	switch {
-	case !*web:
-		webState.why = "benchall -web=false"
+	case !cfg.web:
+		b.web.why = "benchall -web=false"
 	case !haveTF:
-		webState.why = "TF.js is missing (npm ci --prefix bench)"
+		b.web.why = "TF.js is missing (npm ci --prefix bench)"
 	case exe == "":
-		webState.why = "no chromium on PATH (apt-get install chromium)"
+		b.web.why = "no chromium on PATH (apt-get install chromium)"
 	}
 	for _, f := range []string{"www/worker.js", "www/worker.wasm", "www/wasm_exec.js"} {
-		if _, err := os.Stat(f); err != nil && webState.why == "" {
-			webState.why = f + " is missing (make www builds it)"
+		if _, err := os.Stat(f); err != nil && b.web.why == "" {
+			b.web.why = f + " is missing (make www builds it)"
 		}
 	}
-	if webState.why != "" {
-		b.note("browser benchmark (e) skipped: %s", webState.why)
+	if b.web.why != "" {
+		b.note("browser benchmark (e) skipped: %s", b.web.why)
 		return
 	}
-	webState.browser = "Chromium"
+	b.web.browser = "Chromium"
 	if f := strings.Fields(output(exe, "--version")); len(f) >= 2 { // "Chromium 156.0.8078.108 built on …"
-		webState.browser = f[0] + " " + f[1]
+		b.web.browser = f[0] + " " + f[1]
 	}
 	fmt.Fprintln(b.log, "==> (e) in the browser: wasm/cmd/benchweb (Go over Web Workers vs TF.js wasm, headless Chromium)")
 	bin := filepath.Join(d, "benchweb")
 	c := exec.Command("go", "build", "-o", bin, "./cmd/benchweb")
 	c.Dir = "wasm"
 	if o, err := c.CombinedOutput(); err != nil {
-		webState.why = "building wasm/cmd/benchweb failed"
+		b.web.why = "building wasm/cmd/benchweb failed"
 		b.note("browser benchmark (e) skipped: building wasm/cmd/benchweb failed: %s", lastLines(string(o), 3))
 		return
 	}
 	root, _ := filepath.Abs(".")
 	var hidden []string
-	for _, h := range hs {
+	for _, h := range cfg.hidden {
 		hidden = append(hidden, strconv.Itoa(h))
 	}
 	if err := b.cmd(nil, "", bin, "-root", root, "-model-dir", d, "-hidden", strings.Join(hidden, ","),
-		"-workers", webWorkers, "-budget", budgetArg, "-rounds", strconv.Itoa(max(1, *rounds)), "-q", "-table=false"); err != nil {
-		webState.why = "it failed (see the notes)"
+		"-workers", webWorkers, "-budget", budgetArg, "-rounds", strconv.Itoa(max(1, cfg.rounds)), "-batch", strconv.Itoa(cfg.batch),
+		"-q", "-table=false"); err != nil {
+		b.web.why = "it failed (see the notes)"
 		b.note("browser benchmark (e) failed: %v", err)
 		return
 	}
-	webState.ran = true
+	b.web.ran = true
 }
 
 // webWorkerCounts lists the worker counts measured at width h.
@@ -148,9 +150,9 @@ func (b *bench) webRatioRows(p func(string, ...any), hs []int) {
 
 // webRatioNote says what the (e) rows compare, or why there are none.
 func (b *bench) webRatioNote(p func(string, ...any)) {
-	if !webState.ran {
+	if !b.web.ran {
 		p("\nThe browser target with Web Workers (ahead of TF.js wasm on one thread, on a 4-core\n")
-		p("machine) was not measured in this run: %s.\n", webState.why)
+		p("machine) was not measured in this run: %s.\n", b.web.why)
 		return
 	}
 	p("\nThe (e) rows compare wall time in one page of headless Chromium: the Go sampler's whole\n")
@@ -159,17 +161,18 @@ func (b *bench) webRatioNote(p func(string, ...any)) {
 	p("thread; section (e) below has the figures and the machine's core count.\n")
 }
 
-// webSection is the report's section (e).
-func (b *bench) webSection(p func(string, ...any), hs []int) {
-	if !webState.ran {
+// webSection is the report's section (e), for cfg's widths, batch and rounds.
+func (b *bench) webSection(p func(string, ...any), cfg config) {
+	if !b.web.ran {
 		return
 	}
+	hs, rounds := cfg.hidden, max(1, cfg.rounds)
 	p("\n## (e) In the browser (headless Chromium, same page): Go over W Web Workers vs TF.js wasm on one thread\n\n")
-	p("%s, headless, software rendering; one page (bench/web, driven by wasm/cmd/benchweb) runs\n", webState.browser)
+	p("%s, headless, software rendering; one page (bench/web, driven by wasm/cmd/benchweb) runs\n", b.web.browser)
 	p("every peer in turn, per width: TF.js, then the Go workers for W = %s (the workers of\n", strings.ReplaceAll(webWorkers, ",", ", "))
-	p("one W are terminated before the next start), %d round%s, each keeping its fastest repetition.\n\n", max(1, *rounds), plural(max(1, *rounds)))
+	p("one W are terminated before the next start), %d round%s, each keeping its fastest repetition.\n\n", rounds, plural(rounds))
 	p("- Go: www/worker.wasm (the sampler's scalar WebAssembly kernel), one thread per worker. The\n")
-	p("  %d particles (fixed noise) are split into W contiguous slices, one run per worker; the\n", *batch)
+	p("  %d particles (fixed noise) are split into W contiguous slices, one run per worker; the\n", cfg.batch)
 	p("  time runs from posting the runs to the last slice's final frame; particle evals/s =\n")
 	p("  particles × 40 / time. Boot is from creating the W workers to all of them having\n")
 	p("  compiled worker.wasm and loaded the model (Chromium may reuse its compiled code after the\n")

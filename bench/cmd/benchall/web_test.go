@@ -28,9 +28,8 @@ func TestWebReport(t *testing.T) {
 	if err := b.cmd(nil, "", "cat", path); err != nil {
 		t.Fatal(err)
 	}
-	webState.ran, webState.browser = true, "Chromium 1.2.3"
-	defer func() { webState.ran = false }()
-	r := b.report([]int{64}, nil, time.Second)
+	b.web.ran, b.web.browser = true, "Chromium 1.2.3"
+	r := b.report(config{rounds: 2, batch: 10000, hidden: []int{64}}, nil, time.Second)
 	for _, want := range []string{
 		"| (e) | browser: Go over 1 Web Worker vs TF.js wasm, 1 thread | 64 | 0.50× |",
 		"| (e) | browser: Go over 4 Web Workers vs TF.js wasm, 1 thread | 64 | 1.25× | ahead (> 1×) with workers on a 4-core machine",

@@ -19,7 +19,7 @@ type Model struct {
 	Name    string // the manifest's name, e.g. "moons-ot"
 	Dataset string
 	Path    sampler.Path
-	Field   sampler.Field // a sampler.DivField as well, for the learned density
+	Field   sampler.Field // of any dimension; a sampler.DivField as well for the learned density
 	// TMin and TMax are the times to integrate between; a zero TMax means Path.TMax().
 	TMin, TMax float64
 	// Mean and Std, when set, map the network's space to data space:
@@ -29,22 +29,23 @@ type Model struct {
 
 // DecodeModel turns the bytes of a model file into a model named name (the manifest's
 // name), taking its dataset from the file's metadata when it names a known dataset of
-// the model's dimension. Any dimension decodes; [Model.Plottable] says whether the
-// explorer's pictures can draw it.
+// the model's dimension. Any dimension and any kind of network the weights package
+// builds ([weights.File.Field]) decodes; [Model.Plottable] says whether the explorer's
+// pictures can draw it.
 func DecodeModel(name, ds string, b []byte) (*Model, error) {
 	f, err := weights.DecodeBytes(b)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid model file: %w", err)
 	}
-	mlp, path, err := f.Model()
+	net, path, err := f.Field()
 	if err != nil {
 		return nil, err
 	}
 	m := &Model{
-		Name: name, Dataset: ds, Path: path, Field: mlp,
+		Name: name, Dataset: ds, Path: path, Field: net,
 		TMin: f.Meta.Path.TMin, TMax: f.Meta.Path.TMax,
 	}
-	if dn := f.Meta.Data.Name; dn != "" && dataset.Dim(dn) == mlp.Dim() {
+	if dn := f.Meta.Data.Name; dn != "" && dataset.Dim(dn) == net.Dim() {
 		m.Dataset = dn
 	}
 	if nz := f.Meta.Data.Normalization; nz != nil {

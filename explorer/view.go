@@ -62,8 +62,9 @@ func Split(w, h float64, n int, gap float64) []Rect {
 }
 
 // extent is the half-width of a square around the origin that holds nearly all the
-// points: the 99th percentile of max(|x|, |y|), padded by 10 %. It looks at no more
-// than 1,000 points.
+// points (d values each, of which the first two are the plane's x and y): the 99th
+// percentile of max(|x|, |y|), padded by 10 %. It looks at no more than 1,000 points;
+// points of one dimension have none (0).
 func extent(pts []float32, d int) float64 {
 	n := len(pts) / d
 	if n == 0 || d < 2 {

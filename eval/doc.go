@@ -9,6 +9,9 @@
 // datasets that draw a fixed number of points per mode (see metrics.W2IIDFloor), where
 // W2 / i.i.d. floor is the figure that can reach 1.
 //
+// W2 is exact, so n is at most MaxN (metrics.MaxN): the matching needs an n×n matrix and
+// up to n³ time. A sampling solve that diverges is a DivergedError, not a NaN figure.
+//
 // Evaluate does one model with one solver; report.Sweep runs a model over solvers and
 // NFE budgets, which is what the paths-and-solvers comparison (make results) is made of.
 package eval

@@ -55,7 +55,7 @@ type Spec interface {
 	Tensors() []TensorSpec
 	// Build makes the network from its tensors' values, by name: each tensor Tensors
 	// lists, holding the product of its shape in values, row-major (the caller checks
-	// that). It may keep the slices.
+	// that), finite. It may keep the slices, so the caller must not change them after.
 	Build(tensors map[string][]float32) (sampler.Field, error)
 	// String describes the network in a few words, for messages: "3→64→64→2 silu".
 	String() string

@@ -321,8 +321,8 @@ func (f *File) Params() (weights, biases [][]float32, err error) {
 }
 
 // Field builds the velocity network, of whatever kind, and the probability path from
-// the file alone. The network keeps the file's tensor data (it does not copy it).
-// For an MLP, the Field is the *[sampler.MLP] that [File.Model] gives.
+// the file alone. Each call builds a new network (a Field need not be safe for
+// concurrent use). For an MLP, the Field is a *[sampler.MLP], as [File.Model] gives.
 func (f *File) Field() (sampler.Field, sampler.Path, error) {
 	path, spec, err := f.check()
 	if err != nil {

@@ -292,8 +292,9 @@ func (a act) apply(dst, z []float32) {
 	}
 }
 
-// derive writes act(z) into dst and act'(z) into deriv (both as long as z), for
-// activations whose derivative the kernels do not fuse (all but SiLU).
+// derive writes act(z) into dst and act'(z) into deriv (both as long as z). The layers
+// call it for ReLU and tanh, whose derivatives the kernels do not fuse; for SiLU it
+// computes what gemmGo's epiSiLUDeriv does.
 func (a act) derive(dst, deriv, z []float32) {
 	dst = dst[:len(z)]
 	deriv = deriv[:len(z)]

@@ -387,6 +387,7 @@ func (m *MLP) divergence(ws *workspace, groups int, div []float32) {
 	kp0, np := m.layers[0].kp, m.layers[len(m.layers)-1].np
 	clear(div)
 	for k := 0; k < m.spec.Dim; k++ {
+		// The tangent e_k: one-hot feature k in every row.
 		t0 := ws.t[0][:groups*kp0*groupRows]
 		clear(t0)
 		for g := 0; g < groups; g++ {

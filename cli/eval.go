@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sync"
-	"time"
 
 	"github.com/flowmatch/flowmatch/eval"
 	"github.com/flowmatch/flowmatch/progress"
@@ -109,62 +107,22 @@ func runEval(env Env) error {
 }
 
 // stageBar draws eval's stages as a progress bar on a terminal (nothing elsewhere).
-// progress.Bar redraws only when told something and drops what it is told within its
-// throttle, so a stage that follows another quickly would keep showing the previous
-// one, and a long W2 would freeze the elapsed time and ETA: a ticker redraws the
-// current stage every half second.
 type stageBar struct {
-	w    io.Writer
-	mu   sync.Mutex
-	bar  *progress.Bar
-	desc string
-	stop chan struct{}
+	w   io.Writer
+	bar *progress.Bar
 }
 
 func (s *stageBar) update(done, total int, next string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if done == 0 {
 		s.bar = progress.New(s.w, int64(total), progress.Options{Desc: "eval: " + next, Unit: "stages"})
-		if s.bar == nil {
-			return
-		}
-		s.stop = make(chan struct{})
-		go s.tick(s.stop)
 	}
 	s.bar.Set(int64(done))
 	if next != "" {
-		s.desc = "eval: " + next
-		s.bar.Describe(s.desc)
+		s.bar.Describe("eval: " + next)
 	}
 }
 
-func (s *stageBar) tick(stop chan struct{}) {
-	t := time.NewTicker(500 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			s.mu.Lock()
-			if s.stop == stop { // not finished while this tick waited for the lock
-				s.bar.Describe(s.desc)
-			}
-			s.mu.Unlock()
-		}
-	}
-}
-
-func (s *stageBar) finish() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stop != nil {
-		close(s.stop)
-		s.stop = nil
-	}
-	s.bar.Finish()
-}
+func (s *stageBar) finish() { s.bar.Finish() }
 
 // gigabytes writes a byte count for a message: 80 GB, 288 MB.
 func gigabytes(b float64) string {

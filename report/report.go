@@ -150,7 +150,7 @@ func Run(opt Options) (*Results, error) {
 	}
 
 	res := &Results{SweepFloor: map[string]float64{}, SweepN: opt.SweepN, Target: opt.Target}
-	var bar *liveBar
+	var bar *progress.Bar
 	skip := func(file, part string, err error) {
 		reason := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
 		res.Skipped = append(res.Skipped, Skipped{File: file, Part: part, Reason: reason})
@@ -181,7 +181,7 @@ func Run(opt Options) (*Results, error) {
 		loaded = append(loaded, m)
 	}
 	total := len(loaded) + plan(loaded).units()
-	bar = newLiveBar(opt.Stderr, int64(total), progress.Options{Desc: "report", Unit: "runs"})
+	bar = progress.New(opt.Stderr, int64(total), progress.Options{Desc: "report", Unit: "runs"})
 	defer bar.Finish()
 
 	for _, m := range loaded {

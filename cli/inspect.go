@@ -29,7 +29,8 @@ type inspectJSON struct {
 	Size       int64              `json:"size"`
 	Format     string             `json:"format"`
 	Version    int                `json:"format_version"`
-	Model      sampler.MLPSpec    `json:"model"`
+	Arch       string             `json:"arch"`
+	Model      any                `json:"model"` // the arch's spec (a sampler.MLPSpec for "mlp")
 	Path       weights.PathInfo   `json:"path"`
 	Data       weights.DataInfo   `json:"data"`
 	Provenance weights.Provenance `json:"provenance"`
@@ -64,8 +65,12 @@ func runInspect(env Env) error {
 		size = st.Size()
 	}
 	m := f.Meta
-	info := inspectJSON{File: name, Size: size, Format: weights.FormatName, Version: weights.FormatVersion,
-		Model: m.Model, Path: m.Path, Data: m.Data, Provenance: m.Provenance, Extra: m.Extra, Params: f.NumParams()}
+	var spec any = m.Model
+	if m.Arch != weights.ArchMLP && m.Net != nil {
+		spec = m.Net
+	}
+	info := inspectJSON{File: name, Size: size, Format: weights.FormatName, Version: m.Version(), Arch: m.Arch,
+		Model: spec, Path: m.Path, Data: m.Data, Provenance: m.Provenance, Extra: m.Extra, Params: f.NumParams()}
 	for _, t := range f.Tensors {
 		info.Tensors = append(info.Tensors, tensorJSON{t.Name, t.DType, t.Shape, len(t.Data) * t.DType.Size()})
 	}
@@ -83,17 +88,11 @@ func printInspect(out io.Writer, in *inspectJSON) {
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }
 	row("file", "%s (%s bytes)", in.File, commas(int(in.Size)))
 	row("format", "%s version %d (safetensors)", in.Format, in.Version)
-	mo := in.Model
-	widths := []string{strconv.Itoa(mo.InputDim())}
-	for _, h := range mo.Hidden {
-		widths = append(widths, strconv.Itoa(h))
+	if mo, ok := in.Model.(sampler.MLPSpec); ok {
+		printMLP(row, mo)
+	} else {
+		row("model", "%s; %s parameters", in.Arch, commas(in.Params))
 	}
-	widths = append(widths, strconv.Itoa(mo.Dim))
-	tm := mo.Time.Kind
-	if mo.Time.Kind == sampler.TimeFourier {
-		tm = fmt.Sprintf("fourier, %d frequencies", mo.Time.Freqs)
-	}
-	row("model", "MLP %s, %s, time features %s; %s parameters", strings.Join(widths, "→"), mo.Activation, tm, commas(mo.NumParams()))
 	p := in.Path
 	var params []string
 	switch p.Name {
@@ -205,4 +204,17 @@ func commas(n int) string {
 		return "-" + s
 	}
 	return s
+}
+
+func printMLP(row func(k, format string, a ...any), mo sampler.MLPSpec) {
+	widths := []string{strconv.Itoa(mo.InputDim())}
+	for _, h := range mo.Hidden {
+		widths = append(widths, strconv.Itoa(h))
+	}
+	widths = append(widths, strconv.Itoa(mo.Dim))
+	tm := mo.Time.Kind
+	if mo.Time.Kind == sampler.TimeFourier {
+		tm = fmt.Sprintf("fourier, %d frequencies", mo.Time.Freqs)
+	}
+	row("model", "MLP %s, %s, time features %s; %s parameters", strings.Join(widths, "→"), mo.Activation, tm, commas(mo.NumParams()))
 }

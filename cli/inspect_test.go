@@ -47,9 +47,15 @@ func TestInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var info inspectJSON
+	var info struct {
+		inspectJSON
+		Model sampler.MLPSpec `json:"model"` // an MLP's spec, for arch "mlp"
+	}
 	if err := json.Unmarshal([]byte(stdout), &info); err != nil {
 		t.Fatalf("-json output: %v\n%s", err, stdout)
+	}
+	if info.Arch != weights.ArchMLP || info.Version != 1 {
+		t.Errorf("-json: arch %q, format_version %d; want mlp, 1", info.Arch, info.Version)
 	}
 	if info.Params != 8*8+8+3*8+3 || len(info.Tensors) != 4 || info.Tensors[0].DType != weights.F16 ||
 		info.Tensors[0].Bytes != 2*8*8 || info.Path.Name != "ve" || info.Path.SigmaMax != 10 || info.Model.Time.Freqs != 2 {

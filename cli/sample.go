@@ -90,7 +90,7 @@ func runSample(env Env) error {
 	if err != nil {
 		return err
 	}
-	d := f.Meta.Model.Dim
+	d := f.Meta.Data.Dim
 	if *n > maxSampleValues/d {
 		return Usagef("-n %d is too many: at most %d samples of dimension %d", *n, maxSampleValues/d, d)
 	}

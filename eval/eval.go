@@ -149,7 +149,7 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 	if name == "" {
 		return nil, errors.New("eval: the model file names no dataset to compare with")
 	}
-	d := f.Meta.Model.Dim
+	d := f.Meta.Data.Dim
 	if dd := dataset.Dim(name); dd != d {
 		return nil, fmt.Errorf("eval: model has dim %d but dataset %q has dim %d", d, name, dd)
 	}

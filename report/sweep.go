@@ -41,7 +41,7 @@ func Sweep(f *weights.File, n int, seed uint64, tick func()) ([]Point, error) {
 		if err != nil {
 			return fmt.Errorf("report: %s %s: %w", name, so.Method, err)
 		}
-		w, err := metrics.W2(x, data, f.Meta.Model.Dim)
+		w, err := metrics.W2(x, data, f.Meta.Data.Dim)
 		if err != nil {
 			return fmt.Errorf("report: %s %s: %w", name, so.Method, err)
 		}

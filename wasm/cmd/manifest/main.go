@@ -40,8 +40,8 @@ func run(dir, def string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if f.Meta.Model.Dim != 2 {
-			fmt.Fprintf(os.Stderr, "manifest: skipping %s: dimension %d (the explorer shows 2-D models)\n", path, f.Meta.Model.Dim)
+		if f.Meta.Data.Dim != 2 {
+			fmt.Fprintf(os.Stderr, "manifest: skipping %s: dimension %d (the explorer shows 2-D models)\n", path, f.Meta.Data.Dim)
 			continue
 		}
 		base := filepath.Base(path)

@@ -210,7 +210,7 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 			return nil, fmt.Errorf("eval: %w", err)
 		}
 	}
-	res.W2Floor, res.W2FloorStd = meanStd(ws)
+	res.W2Floor, res.W2FloorStd = metrics.MeanStd(ws)
 	res.W2Ratio = res.W2 / res.W2Floor
 	iidRNG, pickRNG := stream(5), stream(6)
 	iidSample := func(n int) ([]float32, error) { return dataset.Sample(name, n, iidRNG) }
@@ -221,7 +221,7 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 			return nil, fmt.Errorf("eval: %w", err)
 		}
 	}
-	res.W2IIDFloor, res.W2IIDFloorStd = meanStd(ws)
+	res.W2IIDFloor, res.W2IIDFloorStd = metrics.MeanStd(ws)
 	res.W2IIDRatio = res.W2 / res.W2IIDFloor
 	step("MMD")
 	if res.MMD, err = metrics.MMD(gen, data, d, opt.Bandwidths); err != nil {
@@ -241,24 +241,6 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 	}
 	step("")
 	return res, nil
-}
-
-// meanStd is the mean and sample standard deviation of xs (0 for one value), summed
-// in the order metrics' floors sum them, so that one repetition per call reproduces
-// their figures to the bit.
-func meanStd(xs []float64) (mean, std float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	var ss float64
-	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(ss / float64(len(xs)-1))
 }
 
 // NLL is the mean negative log-likelihood, in nats, of the points x (n×d, data space)

@@ -68,6 +68,6 @@ func W2IIDFloor(sample Sampler, d, n, reps int, rng *rand.Rand) (mean, std float
 			return 0, 0, fmt.Errorf("metrics: W2IIDFloor: rep %d: %w", r, err)
 		}
 	}
-	mean, std = meanStd(ws)
+	mean, std = MeanStd(ws)
 	return mean, std, nil
 }

@@ -145,11 +145,14 @@ func W2Floor(sample Sampler, d, n, reps int) (mean, std float64, err error) {
 			return 0, 0, fmt.Errorf("metrics: W2Floor: rep %d: %w", r, err)
 		}
 	}
-	mean, std = meanStd(ws)
+	mean, std = MeanStd(ws)
 	return mean, std, nil
 }
 
-func meanStd(xs []float64) (mean, std float64) {
+// MeanStd is the mean and sample standard deviation of xs (0 for one value), summed in
+// order, as the floors here report them: callers that repeat a floor themselves use it
+// to reproduce those figures to the bit.
+func MeanStd(xs []float64) (mean, std float64) {
 	for _, x := range xs {
 		mean += x
 	}

@@ -3,8 +3,10 @@ package cli
 // Commands returns the pure-Go subcommands. Each area adds its entry here.
 func Commands() []Command {
 	return []Command{
+		encodeCommand(),
 		evalCommand(),
 		inspectCommand(),
+		loglikCommand(),
 		sampleCommand(),
 		serveCommand(),
 		reportCommand(),

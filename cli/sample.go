@@ -200,9 +200,14 @@ type solverFlags struct {
 }
 
 func addSolverFlags(fs *flag.FlagSet) *solverFlags {
+	return addSolverFlagsWith(fs, sampler.Midpoint, 20)
+}
+
+// addSolverFlagsWith is addSolverFlags with other defaults for -solver and -nfe.
+func addSolverFlagsWith(fs *flag.FlagSet, solver string, nfe int) *solverFlags {
 	return &solverFlags{
-		solver: fs.String("solver", sampler.Midpoint, "ODE solver: "+strings.Join(sampler.Methods(), ", ")),
-		nfe:    fs.Int("nfe", 20, "network evaluations for a fixed-step solver: a whole number of steps (euler 1 a step, midpoint and heun 2, rk4 4)"),
+		solver: fs.String("solver", solver, "ODE solver: "+strings.Join(sampler.Methods(), ", ")),
+		nfe:    fs.Int("nfe", nfe, "network evaluations for a fixed-step solver: a whole number of steps (euler 1 a step, midpoint and heun 2, rk4 4)"),
 		rtol:   fs.Float64("rtol", 1e-5, "relative tolerance (dopri5 only)"),
 		atol:   fs.Float64("atol", 1e-5, "absolute tolerance (dopri5 only)"),
 	}

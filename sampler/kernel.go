@@ -289,12 +289,21 @@ func (a act) apply(dst, z []float32) {
 		for i, v := range z {
 			dst[i] = float32(math.Tanh(float64(v)))
 		}
+	case actSELU:
+		for i, v := range z {
+			dst[i] = float32(selu(float64(v)))
+		}
+	case actGELU:
+		for i, v := range z {
+			dst[i] = float32(gelu(float64(v)))
+		}
 	}
 }
 
 // derive writes act(z) into dst and act'(z) into deriv (both as long as z). The layers
-// call it for ReLU and tanh, whose derivatives the kernels do not fuse; for SiLU it
-// computes what gemmGo's epiSiLUDeriv does.
+// call it for ReLU, tanh, SELU and GELU, whose derivatives the kernels do not fuse; for
+// SiLU it computes what gemmGo's epiSiLUDeriv does. At SELU's kink, z = 0, it takes
+// the left derivative λ·α, as PyTorch's backward does.
 func (a act) derive(dst, deriv, z []float32) {
 	dst = dst[:len(z)]
 	deriv = deriv[:len(z)]
@@ -316,5 +325,38 @@ func (a act) derive(dst, deriv, z []float32) {
 			dst[i] = th
 			deriv[i] = 1 - th*th
 		}
+	case actSELU:
+		for i, v := range z {
+			z := float64(v)
+			dst[i] = float32(selu(z))
+			deriv[i] = seluScale
+			if !(z > 0) {
+				deriv[i] = float32(seluScale * seluAlpha * math.Exp(z))
+			}
+		}
+	case actGELU:
+		for i, v := range z {
+			z := float64(v)
+			dst[i] = float32(gelu(z))
+			deriv[i] = float32(0.5*(1+math.Erf(z*math.Sqrt2/2)) + z*math.Exp(-z*z/2)/math.Sqrt(2*math.Pi))
+		}
 	}
 }
+
+// SELU's constants, as PyTorch defines them (Klambauer et al., 2017).
+const (
+	seluAlpha = 1.6732632423543772848170429916717
+	seluScale = 1.0507009873554804934193349852946
+)
+
+// selu is PyTorch's SELU, λ·z for z > 0 and λ·α·(e^z − 1) otherwise, in float64; the
+// layers round it to float32. NaN stays NaN.
+func selu(z float64) float64 {
+	if z > 0 {
+		return seluScale * z
+	}
+	return seluScale * seluAlpha * math.Expm1(z)
+}
+
+// gelu is PyTorch's exact GELU, z·Φ(z) = z/2·(1 + erf(z/√2)), in float64.
+func gelu(z float64) float64 { return 0.5 * z * (1 + math.Erf(z*math.Sqrt2/2)) }

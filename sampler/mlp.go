@@ -61,7 +61,16 @@ const (
 	ActSiLU = "silu" // z·σ(z), the default
 	ActReLU = "relu"
 	ActTanh = "tanh"
+	// ActSELU is PyTorch's nn.SELU: λ·z for z > 0, λ·α·(e^z − 1) otherwise, with
+	// α = 1.6732632423543772 and λ = 1.0507009873554805.
+	ActSELU = "selu"
+	// ActGELU is PyTorch's nn.GELU() (approximate="none"): z·Φ(z) = z/2·(1 + erf(z/√2)),
+	// the exact form, not the tanh approximation.
+	ActGELU = "gelu"
 )
+
+// Activations lists the activation names [MLPSpec] accepts.
+func Activations() []string { return []string{ActSiLU, ActReLU, ActTanh, ActSELU, ActGELU} }
 
 // MLPSpec is the shape of the velocity network v_θ(x, t): the input is x (Dim values)
 // followed by the time features; then Linear(in, Hidden[0]), activation, …,
@@ -446,6 +455,8 @@ const (
 	actSiLU act = iota
 	actReLU
 	actTanh
+	actSELU
+	actGELU
 )
 
 func activation(name string) (act, error) {
@@ -456,6 +467,10 @@ func activation(name string) (act, error) {
 		return actReLU, nil
 	case ActTanh:
 		return actTanh, nil
+	case ActSELU:
+		return actSELU, nil
+	case ActGELU:
+		return actGELU, nil
 	}
-	return 0, errors.New("unknown activation " + fmt.Sprintf("%q", name) + " (want silu, relu or tanh)")
+	return 0, errors.New("unknown activation " + fmt.Sprintf("%q", name) + " (want silu, relu, tanh, selu or gelu)")
 }

@@ -5,6 +5,7 @@ func Commands() []Command {
 	return []Command{
 		encodeCommand(),
 		evalCommand(),
+		importCommand(),
 		inspectCommand(),
 		loglikCommand(),
 		sampleCommand(),

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/flowmatch/flowmatch/cli"
@@ -77,33 +79,75 @@ func TestOutputAndCheckpointSymlinks(t *testing.T) {
 }
 
 // A checkpoint is never written to a device or FIFO (it could not be read back), and a
-// model written to one (-o /dev/null) keeps it a device; with -ckpt-every 0 such a run
-// keeps no checkpoint and needs none.
+// model written to one is written through it, which stays what it was; with
+// -ckpt-every 0 such a run keeps no checkpoint and needs none. (A FIFO in a temporary
+// folder stands for /dev/null or /dev/stdout, which a broken build run as root would
+// replace with a regular file.)
 func TestNonRegularOutputs(t *testing.T) {
-	if _, err := os.Stat("/dev/null"); err != nil {
-		t.Skip("no /dev/null")
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	isFIFO := func() {
+		t.Helper()
+		if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+			t.Fatalf("the FIFO was replaced: %v %v", fi.Mode(), err)
+		}
 	}
 	cfg := small(t, 20)
-	cfg.Ckpt, cfg.CkptEvery = "/dev/null", 10
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "-ckpt /dev/null is not a regular file") {
-		t.Errorf("-ckpt /dev/null: %v", err)
+	cfg.Ckpt, cfg.CkptEvery = fifo, 10
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "-ckpt "+fifo+" is not a regular file") {
+		t.Errorf("-ckpt FIFO: %v", err)
 	}
 	cfg = small(t, 20)
-	cfg.Out, cfg.CkptEvery = "/dev/null", 10
+	cfg.Out, cfg.CkptEvery = fifo, 10
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "-ckpt FILE, or -ckpt-every 0") {
-		t.Errorf("-o /dev/null with checkpoints beside it: %v", err)
+		t.Errorf("-o FIFO with checkpoints beside it: %v", err)
+	}
+	// A reader that is there at once, so that opening the FIFO for writing does not block.
+	r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ck := &checkpoint{hdr: ckptHeader{NParams: 1}, P: []float32{1}, E: []float32{1}, M: []float32{0}, V: []float32{0}}
-	if err := writeCheckpoint("/dev/null", ck); err == nil || !strings.Contains(err.Error(), "not a regular file") {
-		t.Errorf("checkpoint to /dev/null: %v", err)
+	err = writeCheckpoint(fifo, ck)
+	r.Close()
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("checkpoint to a FIFO: %v", err)
 	}
+	isFIFO()
+
+	// The model goes through the FIFO to its reader, and is verified from the bytes.
+	got := make(chan []byte, 1)
+	go func() {
+		f, err := os.Open(fifo) // blocks until the run opens it for writing
+		if err != nil {
+			got <- nil
+			return
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		got <- b
+	}()
 	cfg = small(t, 20)
-	cfg.Out, cfg.CkptEvery = "/dev/null", 0
-	if _, err := Run(context.Background(), cfg, Options{}); err != nil {
-		t.Fatalf("-o /dev/null -ckpt-every 0: %v", err)
+	cfg.Out, cfg.CkptEvery = fifo, 0
+	res, err := Run(context.Background(), cfg, Options{})
+	if err != nil {
+		// Unblock the reader if the run never opened the FIFO.
+		if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+		t.Fatalf("-o FIFO -ckpt-every 0: %v", err)
 	}
-	if fi, err := os.Stat("/dev/null"); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		t.Fatalf("/dev/null is no longer a device: %v %v", fi.Mode(), err)
+	isFIFO()
+	if res.VerifyScale == 0 {
+		t.Error("the model written to a FIFO was not verified")
+	}
+	if _, err := weights.DecodeBytes(<-got); err != nil {
+		t.Fatalf("what came out of the FIFO: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(fifo)); len(entries) != 1 {
+		t.Errorf("left beside the FIFO: %v", entries)
 	}
 }
 

@@ -54,6 +54,12 @@ func TestBadFlags(t *testing.T) {
 	out := filepath.Join(dir, "m.safetensors")
 	ro := filepath.Join(dir, "ro")
 	os.Mkdir(ro, 0o555)
+	// A FIFO stands for a device such as /dev/null, which a broken build run as root
+	// would replace with a regular file.
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -104,8 +110,8 @@ func TestBadFlags(t *testing.T) {
 		{"ve parameter on vp", []string{"-path", "vp", "-sigma-max", "5", "-o", out}, "-sigma-max applies to -path ve only"},
 		{"eps on ot", []string{"-eps", "0.01", "-o", out}, "-eps applies to -path vp and ve only"},
 		{"bad eps", []string{"-path", "vp", "-eps", "2", "-o", out}, "eps 2"},
-		{"checkpoint to a device", []string{"-ckpt", "/dev/null", "-o", out}, "-ckpt /dev/null is not a regular file"},
-		{"checkpoint beside a device", []string{"-o", "/dev/null"}, "-ckpt FILE, or -ckpt-every 0"},
+		{"checkpoint to a FIFO", []string{"-ckpt", fifo, "-o", out}, "-ckpt " + fifo + " is not a regular file"},
+		{"checkpoint beside a FIFO", []string{"-o", fifo}, "-ckpt FILE, or -ckpt-every 0"},
 		{"checkpoint is a folder", []string{"-ckpt", dir, "-o", out}, "-ckpt: " + dir + " is a folder"},
 		{"checkpoint folder missing", []string{"-ckpt", filepath.Join(dir, "nope", "c"), "-o", out}, "-ckpt: cannot write"},
 		{"checkpoint is the model", []string{"-ckpt", out, "-o", out}, "is the -o file"},

@@ -77,9 +77,9 @@ func presetNames() []string {
 // importFlags are import's flags as parsed.
 type importFlags struct {
 	preset, layers, act, time, order, path, data, mean, std, dtype, out *string
-	freqs                                                              *int
-	flip                                                               *bool
-	sigmaMin, sigmaMax, betaMin, betaMax, eps, tMin, tMax              *float64
+	freqs                                                               *int
+	flip                                                                *bool
+	sigmaMin, sigmaMax, betaMin, betaMax, eps, tMin, tMax               *float64
 }
 
 func addImportFlags(fs *flag.FlagSet) *importFlags {
@@ -431,18 +431,18 @@ func (p *importPlan) gather(st *safetensorsFile, layers []string) (ws, bs [][]fl
 		prevOut = w.shape[0]
 		outs = append(outs, prevOut)
 	}
+	for _, n := range st.names {
+		if !used[n] {
+			return nil, nil, Usagef("tensor %q is not in the layers -layers names (%s): the file holds another network; name every Linear layer, in order, with -layers",
+				n, strings.Join(layers, ","))
+		}
+	}
 	d := prevOut
 	p.spec.Dim, p.spec.Hidden = d, outs[:len(outs)-1]
 	first := st.entries[layers[0]+".weight"]
 	if in, want := first.shape[1], p.spec.InputDim(); in != want {
 		return nil, nil, Usagef("tensor %q: shape %v takes %d inputs, want %d: %d data coordinates (the outputs of %s) + %s%s",
 			first.name, first.shape, in, want, d, layers[len(layers)-1], timeFeatures(p.spec.Time), noTimeHint(in, d))
-	}
-	for _, n := range st.names {
-		if !used[n] {
-			return nil, nil, Usagef("tensor %q is not in the layers -layers names (%s): the file holds another network; name every Linear layer, in order, with -layers",
-				n, strings.Join(layers, ","))
-		}
 	}
 	if n := p.data.Name; n != "" && dataset.Dim(n) != d {
 		return nil, nil, Usagef("-data %s is %d-dimensional, but the network's output (%s) has %d coordinates", n, dataset.Dim(n), layers[len(layers)-1], d)

@@ -54,15 +54,21 @@ func sampleProgress(set func(int64), n int, t0, t1 float64) func(float64, []floa
 }
 
 func runSample(env Env) error {
-	fs := NewFlagSet(env, "sample", "-model FILE [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-seed S] [-o OUT.csv]")
+	fs := NewFlagSet(env, "sample", "-model FILE [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-seed S] [-o OUT.csv|OUT.png] [-trajectories T.csv|T.png [-paths K]] [-size PX] [-density]")
 	model := fs.String("model", "", "model `FILE` (.safetensors)")
 	n := fs.Int("n", 1000, "number of samples")
 	sf := addSolverFlags(fs)
 	seed := fs.Uint64("seed", 1, "random seed for the source noise")
-	out := fs.String("o", "-", "output CSV `file`; - for stdout")
+	out := fs.String("o", "-", "output CSV `file`; - for stdout; a name ending in .png draws the samples instead (the first two coordinates)")
+	traj := fs.String("trajectories", "", "also write the paths of the first -paths samples, every solver step, to `file`: CSV t,id,x0,x1,… or, for a name ending in .png, a picture")
+	paths := fs.Int("paths", 50, "particles whose paths -trajectories records (at most -n)")
+	size := fs.Int("size", defaultPictureSize, fmt.Sprintf("width and height of a PNG in `pixels` (%d to %d)", minPictureSize, maxPictureSize))
+	density := fs.Bool("density", false, "shade the data's density behind a PNG (toy datasets only)")
 	if err := Parse(fs, env.Args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	// Check every flag before any work.
 	switch {
 	case *model == "":
@@ -78,11 +84,38 @@ func runSample(env Env) error {
 	if err != nil {
 		return err
 	}
+	pngOut := *out != "-" && isPNG(*out)
+	pngTraj := *traj != "" && *traj != "-" && isPNG(*traj)
+	switch {
+	case set["trajectories"] && *traj == "":
+		return Usagef("-trajectories is empty (a .csv or .png file, or - for stdout)")
+	case *traj == "-" && *out == "-":
+		return Usagef("-trajectories - and -o - would both write to stdout: give one of them a file")
+	case *traj != "" && *traj != "-" && *traj == *out:
+		return Usagef("-o and -trajectories are the same file %s", *out)
+	case set["paths"] && *traj == "":
+		return Usagef("-paths applies to -trajectories only")
+	case *paths < 1:
+		return Usagef("-paths must be at least 1 (got %d)", *paths)
+	case (set["size"] || *density) && !pngOut && !pngTraj:
+		flagName := "-size"
+		if *density {
+			flagName = "-density"
+		}
+		return Usagef("%s applies to pictures only: -o FILE.png or -trajectories FILE.png", flagName)
+	case *size < minPictureSize || *size > maxPictureSize:
+		return Usagef("-size must be %d to %d pixels (got %d)", minPictureSize, maxPictureSize, *size)
+	}
 
 	// A folder, a missing folder or a read-only one fails now, not after the work.
 	if *out != "-" {
 		if err := outfile.Check(*out); err != nil {
 			return Usagef("-o: %v", err)
+		}
+	}
+	if *traj != "" {
+		if err := checkOutput("-trajectories", *traj); err != nil {
+			return err
 		}
 	}
 
@@ -94,9 +127,42 @@ func runSample(env Env) error {
 	if *n > maxSampleValues/d {
 		return Usagef("-n %d is too many: at most %d samples of dimension %d", *n, maxSampleValues/d, d)
 	}
+	style := pictureStyle{size: *size}
+	if *density {
+		if err := checkDensity(f); err != nil {
+			return err
+		}
+		if style.density, err = newDensityMap(f.Meta.Data.Name); err != nil {
+			return err
+		}
+	}
+	var rec *trajectories
+	if *traj != "" {
+		k := min(*paths, *n)
+		states := opt.Steps + 1
+		if opt.Method == sampler.Dopri5 {
+			states = dopri5MaxSteps + 1
+		}
+		if k*d > maxTrajectoryValues/states {
+			return Usagef("-paths %d is too many to record: %d paths of dimension %d over up to %d states pass the %d values -trajectories keeps (at most %d paths here)",
+				*paths, k, d, states, maxTrajectoryValues, max(1, maxTrajectoryValues/states/d))
+		}
+		rec = &trajectories{k: k, d: d, data: f.Meta.Data}
+	}
 	bar := progress.New(env.Stderr, int64(*n), progress.Options{Desc: "sampling", Unit: "samples", Force: forceProgress})
 	if bar != nil {
 		opt.OnStep = sampleProgress(bar.Set, *n, f.Meta.Path.TMin, f.Meta.Path.TMax)
+	}
+	if rec != nil {
+		// Recording reads the solver's state and changes nothing: the samples are those
+		// of a run without it, bit for bit.
+		onBar := opt.OnStep
+		opt.OnStep = func(t float64, x []float32) {
+			if onBar != nil {
+				onBar(t, x)
+			}
+			rec.onStep(t, x)
+		}
 	}
 	start := time.Now()
 	x, st, err := f.Sample(*n, sampleRNG(*seed), opt)
@@ -110,35 +176,51 @@ func runSample(env Env) error {
 			return fmt.Errorf("sample %d, coordinate %d is %v: the solve diverged (try more steps or another solver)", i/d, i%d, v)
 		}
 	}
-	if *out == "-" {
-		if err := writeCSV(env.Stdout, x, d); err != nil {
-			return fmt.Errorf("writing stdout: %w", err)
+	how := describeSolve(opt, st)
+	style.caption = fmt.Sprintf("%s path, %s, NFE %d, seed %d", f.Meta.Path.Name, how, st.NFE, *seed)
+	if err := writeSamples(env, *out, pngOut, x, d, dataName(f), style); err != nil {
+		return err
+	}
+	if rec != nil {
+		var err error
+		if pngTraj {
+			err = drawTrajectories(*traj, rec, dataName(f), style)
+		} else {
+			err = writeOutput(env, "-trajectories", *traj, func(w io.Writer) error { return writeTrajectoriesCSV(w, rec) })
 		}
-	} else {
-		w, err := outfile.Create(*out)
 		if err != nil {
-			return Usagef("-o: %v", err)
-		}
-		defer w.Abort() // keeps an existing file as it was when anything below fails
-		if err := writeCSV(w, x, d); err != nil {
-			return fmt.Errorf("writing %s: %w", *out, unwrapPath(err))
-		}
-		if err := w.Commit(); err != nil {
 			return err
 		}
 	}
 
-	how := fmt.Sprintf("%s, %d steps", opt.Method, st.Steps)
-	if opt.Method == sampler.Dopri5 {
-		how = fmt.Sprintf("dopri5 (rtol %g, atol %g), %d steps, %d rejected", opt.RTol, opt.ATol, st.Steps, st.Rejected)
-	}
-	name := f.Meta.Data.Name
-	if name == "" {
-		name = "unnamed data"
-	}
 	fmt.Fprintf(env.Stderr, "flowmatch sample: %d samples of %s (dim %d, path %s, t %g→%g), %s, NFE %d, %s\n",
-		*n, name, d, f.Meta.Path.Name, f.Meta.Path.TMin, f.Meta.Path.TMax, how, st.NFE, elapsed.Round(10*time.Microsecond))
+		*n, dataName(f), d, f.Meta.Path.Name, f.Meta.Path.TMin, f.Meta.Path.TMax, how, st.NFE, elapsed.Round(10*time.Microsecond))
 	return nil
+}
+
+// dopri5MaxSteps is the solver's default step limit, which sample leaves as it is.
+const dopri5MaxSteps = 10_000
+
+// writeSamples writes the samples to out: CSV to stdout or a file, or a picture.
+func writeSamples(env Env, out string, png bool, x []float32, d int, name string, style pictureStyle) error {
+	if png {
+		return drawSamples(out, x, d, name, style)
+	}
+	if out == "-" {
+		if err := writeCSV(env.Stdout, x, d); err != nil {
+			return fmt.Errorf("writing stdout: %w", err)
+		}
+		return nil
+	}
+	w, err := outfile.Create(out)
+	if err != nil {
+		return Usagef("-o: %v", err)
+	}
+	defer w.Abort() // keeps an existing file as it was when anything below fails
+	if err := writeCSV(w, x, d); err != nil {
+		return fmt.Errorf("writing %s: %w", out, unwrapPath(err))
+	}
+	return w.Commit()
 }
 
 // readModel reads the model file at path. Each way it can fail (a missing file, a

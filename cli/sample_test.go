@@ -274,3 +274,117 @@ func TestSampleProgress(t *testing.T) {
 		}
 	}
 }
+
+// sampleStates is what sample -trajectories records for one run: the number of states
+// and, per state, the first k samples.
+func readTrajectories(t *testing.T, s string, k, d int) (ts []float64, states [][]float32) {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(s)).ReadAll()
+	if err != nil {
+		t.Fatalf("trajectories are not CSV: %v", err)
+	}
+	want := []string{"t", "id"}
+	for j := 0; j < d; j++ {
+		want = append(want, "x"+strconv.Itoa(j))
+	}
+	if !slices.Equal(recs[0], want) {
+		t.Fatalf("header %v, want %v", recs[0], want)
+	}
+	if (len(recs)-1)%k != 0 {
+		t.Fatalf("%d rows for %d paths", len(recs)-1, k)
+	}
+	for r, rec := range recs[1:] {
+		s, i := r/k, r%k
+		if rec[1] != strconv.Itoa(i) {
+			t.Fatalf("row %d: id %s, want %d", r+2, rec[1], i)
+		}
+		tv, err := strconv.ParseFloat(rec[0], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			ts = append(ts, tv)
+			states = append(states, nil)
+		} else if tv != ts[s] {
+			t.Fatalf("row %d: t %v within state at t %v", r+2, tv, ts[s])
+		}
+		for _, c := range rec[2:] {
+			v, err := strconv.ParseFloat(c, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			states[s] = append(states[s], float32(v))
+		}
+	}
+	return ts, states
+}
+
+// TestSampleTrajectories: -trajectories records every solver step of the first -paths
+// samples, from the noise (in the data's units) to the samples themselves, and leaves the
+// samples bit for bit what they are without it, with the progress bar on or off.
+func TestSampleTrajectories(t *testing.T) {
+	dir := t.TempDir()
+	model := testModel(t, dir)
+	f, err := weights.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, k = 40, 7
+	for _, c := range []struct {
+		args   []string
+		states int // 0: adaptive
+	}{
+		{[]string{"-solver", "euler", "-nfe", "5"}, 6},
+		{[]string{"-solver", "midpoint", "-nfe", "8"}, 5},
+		{[]string{"-solver", "heun", "-nfe", "8"}, 5},
+		{[]string{"-solver", "rk4", "-nfe", "12"}, 4},
+		{[]string{"-solver", "dopri5", "-rtol", "1e-6", "-atol", "1e-6"}, 0},
+	} {
+		for _, bar := range []bool{false, true} {
+			forceProgress = bar
+			plain := filepath.Join(dir, "plain.csv")
+			base := append([]string{"sample", "-model", model, "-n", strconv.Itoa(n), "-seed", "9"}, c.args...)
+			if code, _, stderr := fmRun(append(base, "-o", plain)...); code != 0 {
+				t.Fatalf("%v: exit %d: %s", c.args, code, stderr)
+			}
+			out, traj := filepath.Join(dir, "out.csv"), filepath.Join(dir, "traj.csv")
+			code, stdout, stderr := fmRun(append(base, "-o", out, "-trajectories", traj, "-paths", strconv.Itoa(k))...)
+			forceProgress = false
+			if code != 0 || stdout != "" {
+				t.Fatalf("%v: exit %d, stdout %q: %s", c.args, code, stdout, stderr)
+			}
+			want, _ := os.ReadFile(plain)
+			got, _ := os.ReadFile(out)
+			if string(got) != string(want) {
+				t.Fatalf("%v (bar %v): the samples with -trajectories differ from those without", c.args, bar)
+			}
+			b, _ := os.ReadFile(traj)
+			ts, states := readTrajectories(t, string(b), k, 2)
+			if c.states > 0 && len(states) != c.states {
+				t.Errorf("%v: %d states, want %d (every step and the start)", c.args, len(states), c.states)
+			}
+			if len(states) < 2 || ts[0] != f.Meta.Path.TMin || ts[len(ts)-1] != f.Meta.Path.TMax || !slices.IsSorted(ts) {
+				t.Errorf("%v: times %v, want %g up to %g", c.args, ts, f.Meta.Path.TMin, f.Meta.Path.TMax)
+			}
+			// The first state is the noise in the data's units, the last the samples.
+			z := sampleNoise(t, f, n, 9)[:k*2]
+			f.Meta.Data.ToData(z)
+			samples := readFloats(t, string(want), n, 2)[:k*2]
+			if !slices.Equal(states[0], z) {
+				t.Errorf("%v: the first state %v is not the noise %v", c.args, states[0], z)
+			}
+			if !slices.Equal(states[len(states)-1], samples) {
+				t.Errorf("%v: the last state %v is not the samples %v", c.args, states[len(states)-1], samples)
+			}
+		}
+	}
+
+	// -paths above -n records every sample; the trajectories may go to stdout.
+	code, stdout, stderr := fmRun("sample", "-model", model, "-n", "3", "-nfe", "4", "-o", filepath.Join(dir, "s.csv"), "-trajectories", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, states := readTrajectories(t, stdout, 3, 2); len(states) != 3 || len(states[0]) != 6 {
+		t.Errorf("-paths 50 -n 3: %d states of %d values, want 3 of 6", len(states), len(states[0]))
+	}
+}

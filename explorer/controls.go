@@ -213,7 +213,7 @@ func (a *App) Set(name, value string) error {
 	if err := c.set(a, &s, value); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	if err := checkMemory(s); err != nil {
+	if err := checkMemory(s, a.pointDim(s)); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return a.apply(s)
@@ -237,9 +237,11 @@ func paramOrder(table []control) []string {
 // refused in words instead of running the page out of memory.
 const MaxTrajectoryBytes = 256 << 20
 
-func checkMemory(s Settings) error {
+// checkMemory refuses settings whose kept trajectories would take more than
+// MaxTrajectoryBytes: dim float32 values a particle a step, in each panel.
+func checkMemory(s Settings, dim int) error {
 	bytes := func(solver string, nfe int) int {
-		return s.Particles * 2 * 4 * (StepsFor(solver, nfe) + 1)
+		return s.Particles * dim * 4 * (StepsFor(solver, nfe) + 1)
 	}
 	total := bytes(s.Solver, s.NFE)
 	switch s.Compare {
@@ -253,6 +255,19 @@ func checkMemory(s Settings) error {
 			s.Particles, total>>20, MaxTrajectoryBytes>>20)
 	}
 	return nil
+}
+
+// pointDim is the dimension of the points that settings s would integrate: that of a
+// loaded model of s's dataset (its models share it), PlotDim before one is loaded.
+func (a *App) pointDim(s Settings) int {
+	if a.man != nil {
+		for _, e := range a.man.Models {
+			if sl := a.models[e.Name]; e.Dataset == s.Dataset && sl != nil && sl.model != nil && sl.model.Field != nil {
+				return sl.model.Dim()
+			}
+		}
+	}
+	return PlotDim
 }
 
 // Cycle moves a control to its next (dir > 0) or previous option, wrapping around;

@@ -9,9 +9,10 @@
 
 TEST_STEPS += test-web
 
-# Where make www takes the models from, and which one the page shows first.
+# Where make www takes the models from, and which one the page shows first (empty: the
+# explorer's rule, explorer.DefaultModel, the same as the desktop program's).
 WWW_MODELS_FROM ?= weights
-WWW_DEFAULT_MODEL ?= moons-ot
+WWW_DEFAULT_MODEL ?=
 # Screenshots of the end-to-end tests.
 E2E_OUT ?= build/e2e
 
@@ -28,7 +29,7 @@ www:
 		echo "    no models in $(WWW_MODELS_FROM)/ yet: the page will say so (train them with make zoo)"; \
 	else \
 		cp "$${files[@]}" www/models/ && \
-		(cd wasm && $(GO) run ./cmd/manifest -dir ../www/models -default $(WWW_DEFAULT_MODEL)); \
+		(cd wasm && $(GO) run ./cmd/manifest -dir ../www/models -default '$(WWW_DEFAULT_MODEL)'); \
 	fi
 	@for f in main.wasm worker.wasm; do raw=$$(stat -c %s www/$$f); gz=$$(gzip -9 -c www/$$f | wc -c); \
 	echo "    $$f: $$raw bytes raw, $$gz bytes gzipped (gzip -9)"; done

@@ -16,15 +16,17 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 )
 
-// host is the browser side: models fetched relative to the page, settings from the
+// jsHost is the browser's host: models fetched relative to the page, settings from the
 // query string, and window.flowmatch, the bridge the page's controls and tests use.
-type host struct {
+type jsHost struct {
 	query   url.Values
 	workers explorer.ModelPool // the Web Workers (pool_js.go); nil: everything is computed in the page
 }
 
-func newHost() *host {
-	h := &host{query: url.Values{}}
+var _ host = (*jsHost)(nil)
+
+func newHost() *jsHost {
+	h := &jsHost{query: url.Values{}}
 	if q, err := url.ParseQuery(strings.TrimPrefix(js.Global().Get("location").Get("search").String(), "?")); err == nil {
 		h.query = q
 	}
@@ -34,7 +36,7 @@ func newHost() *host {
 
 // workerCount is how many Web Workers to start: ?workers=N (0 computes in the page),
 // by default one per core the browser reports, at most maxWorkers.
-func (h *host) workerCount() int {
+func (h *jsHost) workerCount() int {
 	if v := h.query.Get("workers"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -51,7 +53,7 @@ func (h *host) workerCount() int {
 }
 
 // pool is the app's Pool: the workers, or none.
-func (h *host) pool() explorer.Pool { return h.workers }
+func (h *jsHost) pool() explorer.Pool { return h.workers }
 
 // fetch gets a file relative to the page, blocking the calling goroutine (never call it
 // from a JavaScript callback).
@@ -90,7 +92,7 @@ func fetch(path string) ([]byte, error) {
 	return r.b, r.err
 }
 
-func (h *host) manifest() (*explorer.Manifest, error) {
+func (h *jsHost) manifest() (*explorer.Manifest, error) {
 	b, err := fetch("models/manifest.json")
 	if err != nil {
 		return nil, fmt.Errorf("the model list is missing (%v); build the site with make www", err)
@@ -98,7 +100,7 @@ func (h *host) manifest() (*explorer.Manifest, error) {
 	return explorer.ParseManifest(b)
 }
 
-func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
+func (h *jsHost) load(e explorer.Entry) (*explorer.Model, error) {
 	b, err := fetch("models/" + e.File)
 	if err != nil {
 		return nil, err
@@ -106,7 +108,7 @@ func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
 	return explorer.DecodeShared(h.workers, e, b)
 }
 
-func (h *host) params() map[string]string {
+func (h *jsHost) params() map[string]string {
 	out := map[string]string{}
 	for _, name := range paramOrder {
 		if v := h.query.Get(name); v != "" {
@@ -116,9 +118,9 @@ func (h *host) params() map[string]string {
 	return out
 }
 
-func (h *host) canvasUI() bool { return h.query.Get("ui") == "canvas" }
+func (h *jsHost) canvasUI() bool { return h.query.Get("ui") == "canvas" }
 
-func (h *host) warn(s string) {
+func (h *jsHost) warn(s string) {
 	js.Global().Get("console").Call("warn", "flowmatch: "+s)
 }
 
@@ -201,7 +203,7 @@ func installBridge(g *Game, firstFrameAt *float64) {
 }
 
 // attach installs window.flowmatch and tells the page when the first frame is drawn.
-func (h *host) attach(g *Game) {
+func (h *jsHost) attach(g *Game) {
 	app := g.app
 	perf := js.Global().Get("performance")
 	var firstFrameAt float64

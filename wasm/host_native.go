@@ -20,9 +20,9 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 )
 
-// host is the desktop side: models from a folder, settings from flags, the controls
-// drawn on the canvas, and a screenshot mode for tests.
-type host struct {
+// nativeHost is the desktop's host: models from a folder, settings from flags, the
+// controls drawn on the canvas, and a screenshot mode for tests.
+type nativeHost struct {
 	dir      string
 	set      map[string]string
 	shot     string
@@ -32,7 +32,9 @@ type host struct {
 	workers  explorer.ModelPool // a GoPool; nil: integrate only within each frame's budget
 }
 
-func newHost() *host {
+var _ host = (*nativeHost)(nil)
+
+func newHost() *nativeHost {
 	// preflight has handled -h, a bad command line and a missing display already.
 	f, err := desktopflags.Parse(os.Args[1:])
 	if err == nil {
@@ -47,7 +49,7 @@ func newHost() *host {
 		fmt.Fprintf(os.Stderr, "flowmatch-explorer: %v\n", err)
 		os.Exit(2)
 	}
-	h := &host{dir: f.Models, set: f.Settings, shot: f.Shot, shotWait: f.ShotTimeout, settle: f.Settle, noUI: f.NoUI}
+	h := &nativeHost{dir: f.Models, set: f.Settings, shot: f.Shot, shotWait: f.ShotTimeout, settle: f.Settle, noUI: f.NoUI}
 	if h.dir == "" {
 		h.dir = findModels()
 	}
@@ -69,7 +71,7 @@ func findModels() string {
 	for _, r := range roots {
 		for _, sub := range []string{"www/models", "weights"} {
 			d := filepath.Join(r, sub)
-			if m, _ := filepath.Glob(filepath.Join(d, "*.safetensors")); len(m) > 0 {
+			if m, _ := filepath.Glob(filepath.Join(d, "*"+explorer.ModelExt)); len(m) > 0 {
 				return d
 			}
 		}
@@ -77,25 +79,25 @@ func findModels() string {
 	return "weights"
 }
 
-func (h *host) manifest() (*explorer.Manifest, error) {
+// manifest is the folder's manifest.json when it has one (make www writes it), else
+// the list the same builder makes from the folder's model files; files it leaves out
+// are logged.
+func (h *nativeHost) manifest() (*explorer.Manifest, error) {
 	b, err := os.ReadFile(filepath.Join(h.dir, "manifest.json"))
 	if err == nil {
 		return explorer.ParseManifest(b)
 	}
-	files, _ := filepath.Glob(filepath.Join(h.dir, "*.safetensors"))
-	m := explorer.ManifestFromFiles(files, "")
+	m, skipped := explorer.ManifestFromFS(os.DirFS(h.dir), "")
+	for _, s := range skipped {
+		h.warn(fmt.Sprintf("skipping %s: %v", filepath.Join(h.dir, s.File), s.Err))
+	}
 	if len(m.Models) == 0 {
 		return nil, fmt.Errorf("no models in %s: run make www or make train-defaults, or pass -models DIR", h.dir)
-	}
-	for _, e := range m.Models {
-		if e.Name == "moons-ot" {
-			m.Default = e.Name
-		}
 	}
 	return m, nil
 }
 
-func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
+func (h *nativeHost) load(e explorer.Entry) (*explorer.Model, error) {
 	b, err := os.ReadFile(filepath.Join(h.dir, filepath.FromSlash(e.File)))
 	if err != nil {
 		return nil, err
@@ -103,16 +105,16 @@ func (h *host) load(e explorer.Entry) (*explorer.Model, error) {
 	return explorer.DecodeShared(h.workers, e, b)
 }
 
-func (h *host) params() map[string]string { return h.set }
-func (h *host) canvasUI() bool            { return !h.noUI }
+func (h *nativeHost) params() map[string]string { return h.set }
+func (h *nativeHost) canvasUI() bool            { return !h.noUI }
 
 // pool is the app's Pool: goroutines (the sampler spreads each batch over the cores
 // itself), or none.
-func (h *host) pool() explorer.Pool { return h.workers }
+func (h *nativeHost) pool() explorer.Pool { return h.workers }
 
-func (h *host) warn(s string) { log.Print(s) }
+func (h *nativeHost) warn(s string) { log.Print(s) }
 
-func (h *host) attach(g *Game) {
+func (h *nativeHost) attach(g *Game) {
 	if h.settle {
 		g.app.Settle()
 		if _, ok := h.set["t"]; !ok {

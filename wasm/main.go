@@ -24,7 +24,7 @@ import (
 var paramOrder = explorer.ParamOrder()
 
 func main() {
-	h := newHost()
+	var h host = newHost()
 	man, err := h.manifest()
 	app := explorer.New(explorer.Config{Load: h.load, Data: sampleData, Pool: h.pool()}, man, explorer.DefaultSettings(), err)
 	params := h.params()

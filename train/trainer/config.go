@@ -15,10 +15,11 @@ import (
 	"github.com/flowmatch/flowmatch/weights"
 )
 
-// Couplings of noise and data within a batch.
+// Couplings of noise and data within a batch, named as model files record them
+// (weights.Couplings).
 const (
-	CouplingIndependent = "independent" // I-CFM: x0 and x1 drawn independently
-	CouplingOT          = "ot"          // OT-CFM: x0 paired to x1 by an exact assignment per batch
+	CouplingIndependent = weights.CouplingIndependent // I-CFM: x0 and x1 drawn independently
+	CouplingOT          = weights.CouplingOT          // OT-CFM: x0 paired to x1 by an exact assignment per batch
 )
 
 // Config is one training run. The zero value is not usable; start from Default.

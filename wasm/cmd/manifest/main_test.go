@@ -73,3 +73,29 @@ func TestManifest(t *testing.T) {
 		t.Errorf("empty folder: %v", err)
 	}
 }
+
+// Without -default the explorer's rule picks the model shown first; a file named
+// against the convention is listed by its metadata.
+func TestManifestDefaultRule(t *testing.T) {
+	dir := t.TempDir()
+	writeModel(t, filepath.Join(dir, "moons-vp.safetensors"), "moons", "vp", 2)
+	writeModel(t, filepath.Join(dir, explorer.DefaultModel+".safetensors"), "moons", "ot", 2)
+	writeCoupled(t, filepath.Join(dir, "my-model.safetensors"), "rings", "vp", 2, "ot")
+	if err := run(dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := explorer.ParseManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Default != explorer.DefaultModel || len(m.Models) != 3 {
+		t.Errorf("manifest %+v", m)
+	}
+	if e, ok := m.FindCoupling("rings", "vp", explorer.CouplingOT); !ok || e.Name != "my-model" {
+		t.Errorf("rings: %+v", m.Models)
+	}
+}

@@ -60,7 +60,7 @@ func readPoints(r io.Reader, name string, d, maxValues int) ([]float32, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, Usagef("%s:%d: column %d: %v", name, pe.Line, pe.Column, pe.Err)
+				return nil, Usagef("%s:%d, byte %d: %v", name, pe.Line, pe.Column, pe.Err)
 			}
 			return nil, Usagef("reading %s: %v", name, unwrapPath(err))
 		}

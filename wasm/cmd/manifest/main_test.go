@@ -34,14 +34,10 @@ func writeCoupled(t *testing.T, path, dataset, pathName string, dim int, couplin
 	}
 }
 
-func TestManifest(t *testing.T) {
-	dir := t.TempDir()
-	writeModel(t, filepath.Join(dir, "moons-ot.safetensors"), "moons", "ot", 2)
-	writeModel(t, filepath.Join(dir, "moons-vp.safetensors"), "moons", "vp", 2)
-	writeModel(t, filepath.Join(dir, "rings-ot.safetensors"), "rings", "ot", 2)
-	writeModel(t, filepath.Join(dir, "mnist-ot.safetensors"), "mnist", "ot", 784) // skipped: not 2-D
-	writeCoupled(t, filepath.Join(dir, "moons-ot-otcfm.safetensors"), "moons", "ot", 2, "ot")
-	if err := run(dir, "moons-vp"); err != nil {
+// runAndRead runs the tool on dir with the default def and reads back what it wrote.
+func runAndRead(t *testing.T, dir, def string) *explorer.Manifest {
+	t.Helper()
+	if err := run(dir, def); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
@@ -52,6 +48,17 @@ func TestManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+func TestManifest(t *testing.T) {
+	dir := t.TempDir()
+	writeModel(t, filepath.Join(dir, "moons-ot.safetensors"), "moons", "ot", 2)
+	writeModel(t, filepath.Join(dir, "moons-vp.safetensors"), "moons", "vp", 2)
+	writeModel(t, filepath.Join(dir, "rings-ot.safetensors"), "rings", "ot", 2)
+	writeModel(t, filepath.Join(dir, "mnist-ot.safetensors"), "mnist", "ot", 784) // skipped: not 2-D
+	writeCoupled(t, filepath.Join(dir, "moons-ot-otcfm.safetensors"), "moons", "ot", 2, "ot")
+	m := runAndRead(t, dir, "moons-vp")
 	if m.Default != "moons-vp" || len(m.Models) != 4 || strings.Join(m.Paths("moons"), ",") != "ot,vp" ||
 		strings.Join(m.Couplings("moons", "ot"), ",") != "independent,ot" {
 		t.Errorf("manifest: %+v", m)
@@ -81,17 +88,7 @@ func TestManifestDefaultRule(t *testing.T) {
 	writeModel(t, filepath.Join(dir, "moons-vp.safetensors"), "moons", "vp", 2)
 	writeModel(t, filepath.Join(dir, explorer.DefaultModel+".safetensors"), "moons", "ot", 2)
 	writeCoupled(t, filepath.Join(dir, "my-model.safetensors"), "rings", "vp", 2, "ot")
-	if err := run(dir, ""); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := explorer.ParseManifest(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := runAndRead(t, dir, "")
 	if m.Default != explorer.DefaultModel || len(m.Models) != 3 {
 		t.Errorf("manifest %+v", m)
 	}

@@ -22,7 +22,7 @@ import (
 func sampleCommand() Command {
 	return Command{
 		Name:    "sample",
-		Summary: "draw samples from a model file and write them as CSV",
+		Summary: "draw samples from a model file as CSV or a PNG picture, with their trajectories if asked",
 		Run:     runSample,
 	}
 }

@@ -147,3 +147,30 @@ func TestEncodeCore(t *testing.T) {
 		}
 	}
 }
+
+// TestPointsProgress: with the bar on (as on a terminal), encode and loglik draw it on
+// stderr and give the same output as without it.
+func TestPointsProgress(t *testing.T) {
+	dir := t.TempDir()
+	model := testModel(t, dir)
+	in := filepath.Join(dir, "pts.csv")
+	os.WriteFile(in, []byte("1,2\n-3,0.5\n0,0\n"), 0o644)
+	for _, c := range []struct{ cmd, desc string }{{"encode", "encoding"}, {"loglik", "log-likelihood"}} {
+		for _, solver := range [][]string{{"-solver", "rk4", "-nfe", "8"}, {"-solver", "dopri5"}} {
+			args := append([]string{c.cmd, "-model", model, "-in", in}, solver...)
+			code, want, stderr := fmRun(args...)
+			if code != 0 || strings.Contains(stderr, "points/") {
+				t.Fatalf("%s: exit %d, stderr %q (a bar off a terminal?)", c.cmd, code, stderr)
+			}
+			forceProgress = true
+			code, got, stderr := fmRun(args...)
+			forceProgress = false
+			if code != 0 || got != want {
+				t.Errorf("%s %v: exit %d; output with the bar differs", c.cmd, solver, code)
+			}
+			if !strings.Contains(stderr, c.desc) || !strings.Contains(stderr, "/3, ") || !strings.Contains(stderr, "points/") {
+				t.Errorf("%s %v: no bar on stderr: %q", c.cmd, solver, stderr)
+			}
+		}
+	}
+}

@@ -120,3 +120,45 @@ func TestBoxSquare(t *testing.T) {
 		t.Errorf("square %v does not hold the box", s)
 	}
 }
+
+// TestPicturesOddInput: one point, points all alike, far-away points: a picture, never a
+// panic.
+func TestPicturesOddInput(t *testing.T) {
+	dir := t.TempDir()
+	density, err := newDensityMap("moons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		x []float32
+		d int
+	}{
+		{[]float32{1, 2}, 2},
+		{[]float32{0.5}, 1},
+		{[]float32{3, 3, 3, 3}, 1},
+		{[]float32{1, 1, 1, 1, 1, 1}, 2},
+		{[]float32{1e30, -1e30, -1e30, 1e30}, 2},
+		{[]float32{3e38, 3e38, -3e38, -3e38}, 2},
+		{[]float32{0, 0, 0, 1e-30, 1e-30, 1e-30}, 3},
+		{[]float32{-3e38, 3e38}, 1},
+	} {
+		for _, st := range []pictureStyle{{size: 100}, {size: 150, density: density, caption: "a caption"}} {
+			if c.d != 2 && st.density != nil {
+				continue
+			}
+			file := filepath.Join(dir, "s.png")
+			if err := drawSamples(file, c.x, c.d, "odd", st); err != nil {
+				t.Errorf("case %d: samples: %v", i, err)
+			}
+			n := len(c.x) / c.d
+			tr := &trajectories{k: n, d: c.d, t: []float64{0, 1}, x: [][]float32{c.x, c.x}}
+			if err := drawTrajectories(file, tr, "odd", st); err != nil {
+				t.Errorf("case %d: trajectories: %v", i, err)
+			}
+			tr.t, tr.x = tr.t[:1], tr.x[:1]
+			if err := drawTrajectories(file, tr, "odd", st); err != nil {
+				t.Errorf("case %d: one state: %v", i, err)
+			}
+		}
+	}
+}

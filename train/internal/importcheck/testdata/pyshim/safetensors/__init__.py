@@ -1,0 +1,1 @@
+"""Stand-in for the safetensors package (see ../README.md): save_file only."""

@@ -1,0 +1,1 @@
+"""Stand-in for TorchCFM (see ../README.md): torchcfm.models.MLP only."""

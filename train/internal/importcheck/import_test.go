@@ -51,7 +51,7 @@ func runPy(t *testing.T, args ...string) string {
 	if old := os.Getenv("PYTHONPATH"); old != "" {
 		pp = old + string(os.PathListSeparator) + shim
 	}
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+pp, "OMP_NUM_THREADS=1")
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+pp, "OMP_NUM_THREADS=1", "PYTHONDONTWRITEBYTECODE=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", py, strings.Join(args, " "), err, out)

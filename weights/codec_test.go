@@ -332,7 +332,7 @@ func testDecodeErrors(t *testing.T, good, g16 []byte, hasArch bool) {
 		{"model not JSON", edit(`"model":"{`, `"model":"{{`), `metadata "model" (arch "mlp"): invalid character`},
 		{"model dim 0", edit(`\"dim\":2,\"hidden\"`, `\"dim\":0,\"hidden\"`), `metadata "model": sampler: mlp: dim 0 outside`},
 		{"model unknown field", edit(`\"hidden\":[3]`, `\"hidden\":[3],\"cond\":1`), `metadata "model" (arch "mlp"): json: unknown field "cond"`},
-		{"model bad activation", edit(`\"activation\":\"silu\"`, `\"activation\":\"gelu\"`), `unknown activation "gelu"`},
+		{"model bad activation", edit(`\"activation\":\"silu\"`, `\"activation\":\"mish\"`), `unknown activation "mish"`},
 		{"model width huge", edit(`\"hidden\":[3]`, `\"hidden\":[1000000]`), `hidden layer 0 has width 1000000`},
 		{"no path", edit(`"path":`, `"pat":`), `no "path" key`},
 		{"unknown path", edit(`\"name\":\"ot\"`, `\"name\":\"sb\"`), `metadata "path": sampler: unknown path "sb"`},

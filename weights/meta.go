@@ -346,72 +346,19 @@ func (m *Meta) marshal() (map[string]string, error) {
 // must be one this reader knows, and at least the version its contents need.
 func unmarshalMeta(md map[string]string) (Meta, error) {
 	var m Meta
-	if md == nil {
-		return m, errf("header has no __metadata__: not a flowmatch file")
+	version, err := formatVersion(md)
+	if err != nil {
+		return m, err
 	}
-	if f, ok := md[KeyFormat]; !ok || f != FormatName {
-		if !ok {
-			return m, errf("__metadata__ has no %q key: not a flowmatch file", KeyFormat)
-		}
-		return m, errf("__metadata__ %q is %q, want %q: not a flowmatch file", KeyFormat, f, FormatName)
+	spec, err := m.unmarshalModel(md)
+	if err != nil {
+		return m, err
 	}
-	v, ok := md[KeyVersion]
-	if !ok {
-		return m, errf("__metadata__ has no %q key", KeyVersion)
+	if err := m.unmarshalPath(md); err != nil {
+		return m, err
 	}
-	var version int
-	switch v {
-	case "1":
-		version = 1
-	case "2":
-		version = 2
-	default:
-		return m, errf("format version %q not supported (this reader knows versions %d and %d)", v, FormatVersion, LatestFormatVersion)
-	}
-	m.Arch = ArchMLP
-	if a, ok := md[KeyArch]; ok {
-		m.Arch = a
-	}
-	spec := newSpec(m.Arch)
-	if spec == nil {
-		return m, unknownArch(m.Arch)
-	}
-	model, ok := md[KeyModel]
-	if !ok {
-		return m, errf("__metadata__ has no %q key", KeyModel)
-	}
-	if err := strictJSON(model, spec); err != nil {
-		return m, errf("metadata %q (arch %q): %v", KeyModel, m.Arch, err)
-	}
-	m.setSpec(spec)
-	path, ok := md[KeyPath]
-	if !ok {
-		return m, errf("__metadata__ has no %q key", KeyPath)
-	}
-	m.Path.TMax = math.NaN() // to tell "absent" from 0
-	if err := strictJSON(path, &m.Path); err != nil {
-		return m, errf("metadata %q: %v", KeyPath, err)
-	}
-	if math.IsNaN(m.Path.TMax) {
-		// Absent: the whole range the path allows.
-		m.Path.TMax = 1
-		if p, err := sampler.NewPath(m.Path.PathSpec); err == nil {
-			m.Path.TMax = p.TMax()
-		}
-	}
-	m.Data.Dim = spec.Dim()
-	if data, ok := md[KeyData]; ok {
-		m.Data.Dim = 0
-		if err := strictJSON(data, &m.Data); err != nil {
-			return m, errf("metadata %q: %v", KeyData, err)
-		}
-		// An empty list is as good as none, and is written as none.
-		if len(m.Data.Shape) == 0 {
-			m.Data.Shape = nil
-		}
-		if len(m.Data.Classes) == 0 {
-			m.Data.Classes = nil
-		}
+	if err := m.unmarshalData(md, spec.Dim()); err != nil {
+		return m, err
 	}
 	if need, what := m.needs(); version < need {
 		return m, errf("format version %d, but %s needs version %d", version, what, need)
@@ -430,6 +377,91 @@ func unmarshalMeta(md map[string]string) (Meta, error) {
 		}
 	}
 	return m, nil
+}
+
+// formatVersion checks that md is a flowmatch file and returns its format version.
+func formatVersion(md map[string]string) (int, error) {
+	if md == nil {
+		return 0, errf("header has no __metadata__: not a flowmatch file")
+	}
+	if f, ok := md[KeyFormat]; !ok || f != FormatName {
+		if !ok {
+			return 0, errf("__metadata__ has no %q key: not a flowmatch file", KeyFormat)
+		}
+		return 0, errf("__metadata__ %q is %q, want %q: not a flowmatch file", KeyFormat, f, FormatName)
+	}
+	v, ok := md[KeyVersion]
+	if !ok {
+		return 0, errf("__metadata__ has no %q key", KeyVersion)
+	}
+	switch v {
+	case "1":
+		return 1, nil
+	case "2":
+		return 2, nil
+	}
+	return 0, errf("format version %q not supported (this reader knows versions %d and %d)", v, FormatVersion, LatestFormatVersion)
+}
+
+// unmarshalModel reads the arch (an MLP when absent) and its spec.
+func (m *Meta) unmarshalModel(md map[string]string) (Spec, error) {
+	m.Arch = ArchMLP
+	if a, ok := md[KeyArch]; ok {
+		m.Arch = a
+	}
+	spec := newSpec(m.Arch)
+	if spec == nil {
+		return nil, unknownArch(m.Arch)
+	}
+	model, ok := md[KeyModel]
+	if !ok {
+		return nil, errf("__metadata__ has no %q key", KeyModel)
+	}
+	if err := strictJSON(model, spec); err != nil {
+		return nil, errf("metadata %q (arch %q): %v", KeyModel, m.Arch, err)
+	}
+	m.setSpec(spec)
+	return spec, nil
+}
+
+// unmarshalPath reads the path; an absent t_max is the whole range the path allows.
+func (m *Meta) unmarshalPath(md map[string]string) error {
+	path, ok := md[KeyPath]
+	if !ok {
+		return errf("__metadata__ has no %q key", KeyPath)
+	}
+	m.Path.TMax = math.NaN() // to tell "absent" from 0
+	if err := strictJSON(path, &m.Path); err != nil {
+		return errf("metadata %q: %v", KeyPath, err)
+	}
+	if math.IsNaN(m.Path.TMax) {
+		m.Path.TMax = 1
+		if p, err := sampler.NewPath(m.Path.PathSpec); err == nil {
+			m.Path.TMax = p.TMax()
+		}
+	}
+	return nil
+}
+
+// unmarshalData reads the data info, if any; without it the data has the model's dim.
+func (m *Meta) unmarshalData(md map[string]string, dim int) error {
+	m.Data.Dim = dim
+	data, ok := md[KeyData]
+	if !ok {
+		return nil
+	}
+	m.Data.Dim = 0
+	if err := strictJSON(data, &m.Data); err != nil {
+		return errf("metadata %q: %v", KeyData, err)
+	}
+	// An empty list is as good as none, and is written as none.
+	if len(m.Data.Shape) == 0 {
+		m.Data.Shape = nil
+	}
+	if len(m.Data.Classes) == 0 {
+		m.Data.Classes = nil
+	}
+	return nil
 }
 
 // strictJSON decodes s, one JSON value with no unknown fields, into v.

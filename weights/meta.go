@@ -302,6 +302,9 @@ func (m *Meta) needs() (int, string) {
 		return 2, fmt.Sprintf("%s \"shape\"", KeyData)
 	case len(m.Data.Classes) > 0:
 		return 2, fmt.Sprintf("%s \"classes\"", KeyData)
+	case m.arch() == ArchMLP && (m.Model.Activation == "selu" || m.Model.Activation == "gelu"):
+		// Readers of version 1 know silu, relu and tanh only.
+		return 2, fmt.Sprintf("activation %q", m.Model.Activation)
 	}
 	return 1, ""
 }
@@ -382,7 +385,7 @@ func unmarshalMeta(md map[string]string) (Meta, error) {
 // formatVersion checks that md is a flowmatch file and returns its format version.
 func formatVersion(md map[string]string) (int, error) {
 	if md == nil {
-		return 0, errf("header has no __metadata__: not a flowmatch file")
+		return 0, errf("header has no __metadata__: not a flowmatch file (a PyTorch state_dict? flowmatch import turns an MLP's into one)")
 	}
 	if f, ok := md[KeyFormat]; !ok || f != FormatName {
 		if !ok {

@@ -24,11 +24,13 @@ build-train: setup-gotch
 	cd train && $(GO) build -o ../bin/flowmatch ./cmd/flowmatch
 
 test-train: setup-gotch
-	@echo "==> go vet + go test (train module: gotch setup, trainer, export, resume, CLI)"
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep "install ok installed" >/dev/null || \
+		{ echo "==> installing python3-torch (the PyTorch import check compares velocities with PyTorch's)"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-torch >/dev/null; }
+	@echo "==> go vet + go test (train module: gotch setup, trainer, export, resume, CLI, import from PyTorch)"
 	@echo "    (the first build compiles gotch's C++ wrappers: about 3-4 minutes on 2 cores)"
 	@test -z "$$(cd train && gofmt -l .)" || { echo "gofmt needed in train/:"; cd train && gofmt -l .; exit 1; }
 	cd train && $(GO) vet ./...
-	cd train && $(GO) test -count=1 -timeout 60m ./...
+	cd train && FLOWMATCH_REQUIRE_TORCH=1 $(GO) test -count=1 -timeout 60m ./...
 
 # Training steps/s against PyTorch eager on the same libtorch, measured in one run.
 PYTORCH_BENCH ?= $(abspath ../shared/bench/pytorch_train.py)

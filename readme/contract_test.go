@@ -77,6 +77,14 @@ bin/flowmatch report -models "$SCRATCH/models" -o "$SCRATCH/results" -sweep-n 50
 	{shown: "flowmatch serve", run: `bin/flowmatch serve -h`},
 	{shown: "go build ./cmd/flowmatch",
 		run: `go build -o "$SCRATCH/flowmatch" ./cmd/flowmatch && ! "$SCRATCH/flowmatch" train 2>"$SCRATCH/err" && cat "$SCRATCH/err" && grep -q "make build" "$SCRATCH/err"`},
+	{shown: "bin/flowmatch import -preset torchcfm -data moons moons-cfm.safetensors -o moons-cfm-flowmatch.safetensors",
+		// The README's five Python lines, run with stand-ins for the safetensors and torchcfm
+		// packages (PyPI is not reachable here; installed packages win over them).
+		run: `root=$PWD && sed -n '/^from safetensors.torch import save_file$/,/^save_file(/p' README.md > "$SCRATCH/export.py" && test "$(wc -l < "$SCRATCH/export.py")" = 5 &&
+cd "$SCRATCH" && PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$root/train/internal/importcheck/testdata/pyshim" PYTHONDONTWRITEBYTECODE=1 ${FLOWMATCH_PYTHON:-/usr/bin/python3} export.py &&
+"$root/bin/flowmatch" import -preset torchcfm -data moons moons-cfm.safetensors -o moons-cfm-flowmatch.safetensors &&
+"$root/bin/flowmatch" sample -model moons-cfm-flowmatch.safetensors -n 10 -o - >/dev/null`},
+	{shown: "import [-preset P] IN.safetensors -o OUT.safetensors", run: `bin/flowmatch import -h | grep -- -flip-time`},
 	{shown: "flowmatch help <command>", run: `bin/flowmatch help sample | grep "usage: flowmatch sample"`},
 	{shown: "bin/flowmatch <command> -h",
 		run: `for c in $(bin/flowmatch -h | awk '/^commands:/{on=1; next} on && NF {print $1}'); do bin/flowmatch $c -h >/dev/null || { echo "$c -h failed"; exit 1; }; done`},

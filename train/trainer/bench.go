@@ -1,12 +1,12 @@
 package trainer
 
 import (
-	"math/rand/v2"
 	"runtime"
 	"time"
 
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/flowmatch/flowmatch/recipe"
 	"github.com/flowmatch/flowmatch/train/internal/tt"
 )
 
@@ -45,25 +45,24 @@ func Bench(cfg Config, warmup, steps int) (BenchResult, error) {
 		return r, err
 	}
 	defer e.free()
-	p := initParams(e.shapes, cfg.Seed)
+	p := recipe.InitParams(e.shapes, cfg.Seed)
 	e.write(e.P, p)
 	e.write(e.E, p)
-	pcg := rand.NewPCG(cfg.Seed, streamData)
-	b, err := newBatcher(&cfg, rand.New(pcg))
+	b, err := recipe.NewStream(cfg.data(), cfg.Seed)
 	if err != nil {
 		return r, err
 	}
-	pf := startPrefetch(b, pcg, warmup+steps)
-	defer pf.stop()
+	pf := b.Prefetch(warmup + steps)
+	defer pf.Stop()
 	step := func(s int) (float64, error) {
-		bt := pf.next()
-		if bt.err != nil {
-			return 0, bt.err
+		bt := pf.Next()
+		if bt.Err != nil {
+			return 0, bt.Err
 		}
 		x, u := e.inputs()
-		copy(x, bt.x)
-		copy(u, bt.u)
-		pf.release(bt)
+		copy(x, bt.X)
+		copy(u, bt.U)
+		pf.Release(bt)
 		return stepOnce(e, &cfg, s)
 	}
 	for s := 0; s < warmup; s++ {

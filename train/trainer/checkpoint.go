@@ -49,7 +49,7 @@ type ckptHeader struct {
 // Steps is recorded (the -steps of the run that wrote the checkpoint) but not compared:
 // extending a run is common. A run resumed with the same -steps ends bit for bit where
 // an uninterrupted one would; with another -steps the warmup and cosine schedule
-// continues for the new total (lrAt), from the step the checkpoint holds.
+// continues for the new total (recipe.Schedule), from the step the checkpoint holds.
 type runKey struct {
 	Data        string                `json:"data"`
 	Path        sampler.PathSpec      `json:"path"`

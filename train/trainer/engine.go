@@ -2,8 +2,8 @@ package trainer
 
 import (
 	"fmt"
-	"math"
 
+	"github.com/flowmatch/flowmatch/recipe"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/train/internal/tt"
 )
@@ -52,90 +52,103 @@ type views struct {
 // missing buffer: a nil handle passed on to libtorch crashes the process.
 func newEngine(spec sampler.MLPSpec, batch int, dev tt.Device) (*engine, error) {
 	e := &engine{dev: dev, spec: spec, shapes: spec.LayerShapes(), batch: batch}
-	for _, sh := range e.shapes {
-		e.n += sh[0]*sh[1] + sh[0]
-	}
-	c := &e.c
-	failed := func() error {
-		if c.Err == nil {
-			return nil
-		}
-		err := fmt.Errorf("trainer: allocating the buffers of batch %d and %d parameters on %s: %w", batch, e.n, devName(dev), c.Err)
-		e.free()
-		return err
-	}
-	// zeros allocates and keeps a buffer; after a failure it allocates nothing more.
-	zeros := func(d tt.Device, shape ...int64) tt.T {
-		if c.Err != nil {
-			return nil
-		}
-		t := c.Zeros(d, shape...)
-		e.owned = append(e.owned, t)
-		return t
-	}
-	scalar := func(d tt.Device) tt.T {
-		if c.Err != nil {
-			return nil
-		}
-		t := c.Scalar(d)
-		e.owned = append(e.owned, t)
-		return t
-	}
+	e.n = recipe.NumParams(e.shapes)
 	n := int64(e.n)
-	e.P = zeros(dev, n)
-	e.G = zeros(dev, n)
-	e.M = zeros(dev, n)
-	e.V = zeros(dev, n)
-	e.E = zeros(dev, n)
-	e.tmp = zeros(dev, n)
-	if err := failed(); err != nil {
+	e.P = e.zeros(dev, n)
+	e.G = e.zeros(dev, n)
+	e.M = e.zeros(dev, n)
+	e.V = e.zeros(dev, n)
+	e.E = e.zeros(dev, n)
+	e.tmp = e.zeros(dev, n)
+	if err := e.failed(); err != nil {
 		return nil, err
 	}
 	e.pv = e.makeViews(e.P)
 	e.ev = e.makeViews(e.E)
 	e.gv = e.makeViews(e.G)
+	e.allocLayers()
+	if err := e.failed(); err != nil {
+		return nil, err
+	}
+	e.allocRest()
+	if err := e.failed(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
 
-	B := int64(batch)
-	L := len(e.shapes)
-	e.X = zeros(dev, B, int64(spec.InputDim()))
-	e.U = zeros(dev, B, int64(spec.Dim))
-	e.OUT = zeros(dev, B, int64(spec.Dim))
+// allocLayers allocates the batch's buffers: input, target, output, and the
+// pre-activations, activations and their gradients of every layer.
+func (e *engine) allocLayers() {
+	dev, B, L := e.dev, int64(e.batch), len(e.shapes)
+	e.X = e.zeros(dev, B, int64(e.spec.InputDim()))
+	e.U = e.zeros(dev, B, int64(e.spec.Dim))
+	e.OUT = e.zeros(dev, B, int64(e.spec.Dim))
 	e.in = append(e.in, e.X)
 	for l := 0; l < L-1; l++ {
 		h := int64(e.shapes[l][0])
-		e.H = append(e.H, zeros(dev, B, h))
-		e.A = append(e.A, zeros(dev, B, h))
-		e.GH = append(e.GH, zeros(dev, B, h))
-		e.GA = append(e.GA, zeros(dev, B, h))
+		e.H = append(e.H, e.zeros(dev, B, h))
+		e.A = append(e.A, e.zeros(dev, B, h))
+		e.GH = append(e.GH, e.zeros(dev, B, h))
+		e.GA = append(e.GA, e.zeros(dev, B, h))
 		e.in = append(e.in, e.A[l])
 	}
-	e.GH = append(e.GH, zeros(dev, B, int64(spec.Dim)))
-	if err := failed(); err != nil {
-		return nil, err
-	}
-	for l := 0; l < L; l++ {
+	e.GH = append(e.GH, e.zeros(dev, B, int64(e.spec.Dim)))
+}
+
+// allocRest makes the transposed gradient views, the loss and norm scalars, and the
+// CPU staging buffers of a CUDA run (on CPU, the device buffers themselves).
+func (e *engine) allocRest() {
+	c, dev, B := &e.c, e.dev, int64(e.batch)
+	for l := range e.shapes {
 		t := c.Tr(e.GH[l])
 		e.owned = append(e.owned, t)
 		e.GHT = append(e.GHT, t)
 	}
-	e.LOSS = scalar(dev)
-	e.NORM = scalar(dev)
+	e.LOSS = e.newScalar(dev)
+	e.NORM = e.newScalar(dev)
 	if dev == tt.CPU {
 		e.hostX, e.hostU, e.hostLoss, e.hostNorm = e.X, e.U, e.LOSS, e.NORM
 	} else {
-		e.hostX = zeros(tt.CPU, B, int64(spec.InputDim()))
-		e.hostU = zeros(tt.CPU, B, int64(spec.Dim))
-		e.hostLoss = scalar(tt.CPU)
-		e.hostNorm = scalar(tt.CPU)
+		e.hostX = e.zeros(tt.CPU, B, int64(e.spec.InputDim()))
+		e.hostU = e.zeros(tt.CPU, B, int64(e.spec.Dim))
+		e.hostLoss = e.newScalar(tt.CPU)
+		e.hostNorm = e.newScalar(tt.CPU)
 	}
 	e.hostFlat = e.tmp
 	if dev != tt.CPU {
-		e.hostFlat = zeros(tt.CPU, n)
+		e.hostFlat = e.zeros(tt.CPU, int64(e.n))
 	}
-	if err := failed(); err != nil {
-		return nil, err
+}
+
+// zeros allocates and keeps a buffer; after a failure it allocates nothing more.
+func (e *engine) zeros(d tt.Device, shape ...int64) tt.T {
+	if e.c.Err != nil {
+		return nil
 	}
-	return e, nil
+	t := e.c.Zeros(d, shape...)
+	e.owned = append(e.owned, t)
+	return t
+}
+
+// newScalar allocates and keeps a 0-dim buffer, like zeros.
+func (e *engine) newScalar(d tt.Device) tt.T {
+	if e.c.Err != nil {
+		return nil
+	}
+	t := e.c.Scalar(d)
+	e.owned = append(e.owned, t)
+	return t
+}
+
+// failed reports an allocation failure, after releasing whatever was allocated.
+func (e *engine) failed() error {
+	if e.c.Err == nil {
+		return nil
+	}
+	err := fmt.Errorf("trainer: allocating the buffers of batch %d and %d parameters on %s: %w", e.batch, e.n, devName(e.dev), e.c.Err)
+	e.free()
+	return err
 }
 
 func devName(dev tt.Device) string {
@@ -241,35 +254,29 @@ func (e *engine) gradNorm() float64 {
 }
 
 // adamw applies one AdamW step (step is 1-based) with learning rate lr to P, after
-// scaling the gradient by gscale (the clipping factor). The update is PyTorch's AdamW:
-//
-//	P ← P·(1 − lr·wd)
-//	M ← β1·M + (1−β1)·g,  V ← β2·V + (1−β2)·g²
-//	P ← P − lr/(1−β1ᵗ) · M / (√V/√(1−β2ᵗ) + ε)
-//
-// with the last line computed as P − [lr·√(1−β2ᵗ)/(1−β1ᵗ)] · M / (√V + ε·√(1−β2ᵗ)).
-func (e *engine) adamw(step int, lr, gscale float64, cfg *Config) {
+// scaling the gradient by gscale (the clipping factor): recipe.AdamW's update, as out=
+// kernels on the flat vectors, whose float32 operations recipe.AdamW.Update repeats
+// in the same order.
+func (e *engine) adamw(step int, lr, gscale float64, opt recipe.AdamW) {
 	c := &e.c
 	if gscale != 1 {
 		c.Scale_(e.G, gscale)
 	}
-	if cfg.WeightDecay > 0 {
-		c.Scale_(e.P, 1-lr*cfg.WeightDecay)
+	decay, stepSize, eps := opt.Coeffs(step, lr)
+	if opt.WeightDecay > 0 {
+		c.Scale_(e.P, decay)
 	}
-	b1, b2 := cfg.Beta1, cfg.Beta2
-	c.Lerp_(e.M, e.G, 1-b1)
+	c.Lerp_(e.M, e.G, 1-opt.Beta1)
 	c.Mul(e.tmp, e.G, e.G)
-	c.Lerp_(e.V, e.tmp, 1-b2)
-	bc1 := 1 - math.Pow(b1, float64(step))
-	bc2 := 1 - math.Pow(b2, float64(step))
+	c.Lerp_(e.V, e.tmp, 1-opt.Beta2)
 	c.Sqrt(e.tmp, e.V)
-	c.Shift_(e.tmp, cfg.AdamEps*math.Sqrt(bc2))
+	c.Shift_(e.tmp, eps)
 	c.Div(e.tmp, e.M, e.tmp)
-	c.Scale_(e.tmp, -lr*math.Sqrt(bc2)/bc1)
+	c.Scale_(e.tmp, -stepSize)
 	c.Add_(e.P, e.tmp)
 }
 
-// emaUpdate moves E towards P: E ← E + (1−decay)·(P − E).
+// emaUpdate moves E towards P: E ← E + (1−decay)·(P − E) (recipe.EMAUpdate).
 func (e *engine) emaUpdate(decay float64) {
 	e.c.Lerp_(e.E, e.P, 1-decay)
 }
@@ -298,11 +305,8 @@ func (e *engine) write(flat tt.T, src []float32) {
 // of x at times ts, and returns the output rows. len(x) = batch·dim.
 func (e *engine) velocity(v views, x []float32, ts []float64) []float32 {
 	hx, _ := e.inputs()
-	d, in := e.spec.Dim, e.spec.InputDim()
-	for i := 0; i < e.batch; i++ {
-		copy(hx[i*in:i*in+d], x[i*d:(i+1)*d])
-		e.spec.Time.Features(hx[i*in+d:(i+1)*in], ts[i])
-	}
+	d := e.spec.Dim
+	recipe.Inputs(hx, x, ts, e.spec.Time)
 	e.upload()
 	e.forward(v)
 	out := make([]float32, e.batch*d)
@@ -313,29 +317,6 @@ func (e *engine) velocity(v views, x []float32, ts []float64) []float32 {
 		copy(out, tt.Floats(e.OUT, len(out)))
 	}
 	return out
-}
-
-// unflatten splits a flat parameter vector into PyTorch-layout weights and biases.
-func unflatten(shapes [][2]int, flat []float32) (ws, bs [][]float32) {
-	off := 0
-	for _, sh := range shapes {
-		out, in := sh[0], sh[1]
-		ws = append(ws, append([]float32(nil), flat[off:off+out*in]...))
-		off += out * in
-		bs = append(bs, append([]float32(nil), flat[off:off+out]...))
-		off += out
-	}
-	return ws, bs
-}
-
-// flatten is unflatten's inverse.
-func flatten(ws, bs [][]float32) []float32 {
-	var flat []float32
-	for l := range ws {
-		flat = append(flat, ws[l]...)
-		flat = append(flat, bs[l]...)
-	}
-	return flat
 }
 
 // err wraps the context's first error.

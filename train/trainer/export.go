@@ -12,6 +12,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/flowmatch/flowmatch/outfile"
+	"github.com/flowmatch/flowmatch/recipe"
 	"github.com/flowmatch/flowmatch/weights"
 )
 
@@ -32,7 +33,7 @@ func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) e
 	if err := e.err(); err != nil {
 		return err
 	}
-	ws, bs := unflatten(e.shapes, flat)
+	ws, bs := recipe.Unflatten(e.shapes, flat)
 	spec := cfg.Spec()
 	conf, _ := json.Marshal(keyOf(cfg))
 	cmd := cfg.Command
@@ -84,6 +85,9 @@ func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) e
 	return nil
 }
 
+// streamVerify is the random stream (recipe.StreamData's sibling) of verify's batches.
+const streamVerify = 0x7665726966790003
+
 // verify reads cfg.Out back (or, when it is no regular file, such as /dev/stdout,
 // decodes the bytes written to it) and compares the sampler's velocity with libtorch's
 // on a batch of path points at a few times, with libtorch running the file's decoded
@@ -108,9 +112,8 @@ func verify(e *engine, cfg *Config, data []byte) (maxErr, scale float64, err err
 		return 0, 0, fmt.Errorf("verify: %w", err)
 	}
 	// G, the gradient buffer, is free now: load the file's parameters into it.
-	e.write(e.G, flatten(ws, bs))
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7665726966790003))
-	b, err := newBatcher(cfg, rng)
+	e.write(e.G, recipe.Flatten(ws, bs))
+	b, err := recipe.NewBatcher(cfg.data(), rand.NewPCG(cfg.Seed, streamVerify))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -119,7 +122,8 @@ func verify(e *engine, cfg *Config, data []byte) (maxErr, scale float64, err err
 	ts := make([]float64, e.batch)
 	for _, frac := range []float64{0, 0.25, 0.5, 0.75, 1} {
 		t := frac * path.TMax()
-		if err := b.draw(); err != nil {
+		p, err := b.Draw()
+		if err != nil {
 			return 0, 0, err
 		}
 		for i := range ts {
@@ -129,7 +133,7 @@ func verify(e *engine, cfg *Config, data []byte) (maxErr, scale float64, err err
 		c := path.Coeffs(t)
 		x := make([]float32, e.batch*d)
 		for i := range x {
-			x[i] = float32(c.A*float64(b.x1[i]) + c.B*float64(b.x0[i]))
+			x[i] = float32(c.A*float64(p.X1[i]) + c.B*float64(p.X0[i]))
 		}
 		tv := e.velocity(e.gv, x, ts)
 		if err := e.err(); err != nil {

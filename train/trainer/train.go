@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"time"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/flowmatch/flowmatch/cli"
 	"github.com/flowmatch/flowmatch/outfile"
+	"github.com/flowmatch/flowmatch/recipe"
 	"github.com/flowmatch/flowmatch/train/internal/tt"
 )
 
@@ -65,258 +64,308 @@ type Result struct {
 // set, and on Resume a checkpoint of other settings or past cfg.Steps. It holds a lock
 // on cfg.Out and on the checkpoint while it runs, so that a second run on either fails
 // at once.
+//
+// Its stages: setup (checks, locks, the checkpoint to continue), resumeOrInit (the
+// state at the first step), loop (the steps) and finish (export, checkpoint).
 func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	log := opt.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	dev, devName, err := resolveDevice(cfg.Device)
+	r, err := setup(cfg, opt)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMemory(&cfg, dev); err != nil {
-		return nil, &cli.UsageError{Err: err}
-	}
-	ckTarget, ckOn, err := cfg.checkpointTarget()
-	if err != nil {
-		return nil, err
-	}
-	if out, err := outfile.Resolve(cfg.Out); err == nil && out.Regular {
-		unlock, err := lockFile(out.Path, "-o")
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
-	}
-	ckPath := cfg.CkptPath()
-	var ck *checkpoint
-	if ckOn {
-		unlock, err := lockFile(ckTarget.Path, "-ckpt")
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
-		if ck, err = openCheckpoint(&cfg, log); err != nil {
-			return nil, err
-		}
-	}
+	defer r.unlock()
 
 	// libtorch reports errors in a thread-local: keep every call on one OS thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	spec := cfg.Spec()
-	e, err := newEngine(spec, cfg.Batch, dev)
+	e, err := newEngine(r.cfg.Spec(), r.cfg.Batch, r.dev)
 	if err != nil {
 		return nil, err
 	}
 	defer e.free()
-	if ck != nil && ck.hdr.NParams != e.n {
-		return nil, fmt.Errorf("checkpoint %s has %d parameters, the model %d", ckPath, ck.hdr.NParams, e.n)
+	r.e = e
+	if err := r.resumeOrInit(); err != nil {
+		return nil, err
 	}
-	if ckOn && cfg.Restart {
-		if err := os.Remove(ckTarget.Path); err == nil {
-			log.Info("discarded the old checkpoint (-restart)", "checkpoint", ckPath)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("-restart: %w", err)
-		}
+	pf := r.stream.Prefetch(r.cfg.Steps - r.start)
+	defer pf.Stop()
+	if err := r.loop(ctx, pf); err != nil {
+		return nil, err
 	}
+	return r.finish()
+}
 
-	pcg := rand.NewPCG(cfg.Seed, streamData)
-	rng := rand.New(pcg)
-	res := &Result{Device: devName, RSS: map[int]int64{}}
-	var lossEMA, elapsed float64
-	start := 0
-	if ck != nil {
-		if err := pcg.UnmarshalBinary(ck.hdr.RNG); err != nil {
-			return nil, fmt.Errorf("checkpoint %s: rng state: %w", ckPath, err)
+// run is the state of one Run, shared by its stages.
+type run struct {
+	cfg     Config
+	opt     Options
+	log     *slog.Logger
+	dev     tt.Device
+	ckOn    bool        // the run keeps a checkpoint
+	ckPath  string      // cfg.CkptPath()
+	ckFile  string      // the checkpoint file, symlinks resolved
+	ck      *checkpoint // the checkpoint resumed from, or nil
+	unlocks []func()    // release the locks, last first
+
+	e      *engine
+	stream *recipe.Batcher
+	res    *Result
+
+	start    int       // the step this process starts at
+	lossEMA  float64   // the smoothed loss (recipe.SmoothLoss)
+	elapsed  float64   // training seconds before this process (from the checkpoint)
+	rngState []byte    // the data stream's state after the last batch trained on
+	lastCkpt int       // step of the last checkpoint on disk, or −1
+	t0       time.Time // when this process started stepping
+}
+
+// setup checks cfg, resolves the device and the checkpoint, refuses what cannot run,
+// takes the locks, and reads the checkpoint to continue, if any.
+func setup(cfg Config, opt Options) (*run, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &run{cfg: cfg, opt: opt, log: opt.Log, ckPath: cfg.CkptPath(), lastCkpt: -1}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	dev, devName, err := resolveDevice(cfg.Device)
+	if err != nil {
+		return nil, err
+	}
+	r.dev, r.res = dev, &Result{Device: devName, RSS: map[int]int64{}}
+	if err := checkMemory(&r.cfg, dev); err != nil {
+		return nil, &cli.UsageError{Err: err}
+	}
+	ckTarget, ckOn, err := r.cfg.checkpointTarget()
+	if err != nil {
+		return nil, err
+	}
+	r.ckOn, r.ckFile = ckOn, ckTarget.Path
+	if out, err := outfile.Resolve(cfg.Out); err == nil && out.Regular {
+		if err := r.lock(out.Path, "-o"); err != nil {
+			return nil, err
 		}
-		e.write(e.P, ck.P)
-		e.write(e.E, ck.E)
-		e.write(e.M, ck.M)
-		e.write(e.V, ck.V)
-		start, lossEMA, elapsed = ck.hdr.Step, ck.hdr.LossEMA, ck.hdr.Seconds
-		res.LastLoss = ck.hdr.Loss
-		if was := ck.hdr.Run.Steps; was != 0 && was != cfg.Steps {
-			log.Info("resuming with another -steps: the learning-rate schedule continues for the new total",
-				"checkpoint", ckPath, "step", start, "was", was, "of", cfg.Steps)
-		} else {
-			log.Info("resuming", "checkpoint", ckPath, "step", start, "of", cfg.Steps)
+	}
+	if ckOn {
+		if err := r.lock(ckTarget.Path, "-ckpt"); err != nil {
+			return nil, err
+		}
+		if r.ck, err = openCheckpoint(&r.cfg, r.log); err != nil {
+			r.unlock()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// lock takes the lock on file (named flag in errors), or releases the locks taken so
+// far and fails.
+func (r *run) lock(file, flag string) error {
+	unlock, err := lockFile(file, flag)
+	if err != nil {
+		r.unlock()
+		return err
+	}
+	r.unlocks = append(r.unlocks, unlock)
+	return nil
+}
+
+// unlock releases the run's locks, last first.
+func (r *run) unlock() {
+	for i := len(r.unlocks) - 1; i >= 0; i-- {
+		r.unlocks[i]()
+	}
+	r.unlocks = nil
+}
+
+// resumeOrInit puts the engine and the data stream at the run's first step: the
+// checkpoint's (parameters, EMA, Adam moments, stream state, step, smoothed loss), or
+// step 0 with the initial weights. With Restart it first removes the old checkpoint.
+func (r *run) resumeOrInit() error {
+	e, ck := r.e, r.ck
+	if ck != nil && ck.hdr.NParams != e.n {
+		return fmt.Errorf("checkpoint %s has %d parameters, the model %d", r.ckPath, ck.hdr.NParams, e.n)
+	}
+	if r.ckOn && r.cfg.Restart {
+		if err := os.Remove(r.ckFile); err == nil {
+			r.log.Info("discarded the old checkpoint (-restart)", "checkpoint", r.ckPath)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("-restart: %w", err)
+		}
+	}
+	stream, err := recipe.NewStream(r.cfg.data(), r.cfg.Seed)
+	if err != nil {
+		return err
+	}
+	r.stream = stream
+	if ck != nil {
+		if err := r.resume(); err != nil {
+			return err
 		}
 	} else {
-		p := initParams(e.shapes, cfg.Seed)
+		p := recipe.InitParams(e.shapes, r.cfg.Seed)
 		e.write(e.P, p)
 		e.write(e.E, p)
 	}
 	if err := e.err(); err != nil {
-		return nil, err
+		return err
 	}
-	res.StartStep = start
+	r.res.StartStep = r.start
+	r.rngState, err = r.stream.State()
+	return err
+}
 
-	b, err := newBatcher(&cfg, rng)
-	if err != nil {
-		return nil, err
+// resume loads the checkpoint r.ck.
+func (r *run) resume() error {
+	e, ck := r.e, r.ck
+	if err := r.stream.SetState(ck.hdr.RNG); err != nil {
+		return fmt.Errorf("checkpoint %s: rng state: %w", r.ckPath, err)
 	}
+	e.write(e.P, ck.P)
+	e.write(e.E, ck.E)
+	e.write(e.M, ck.M)
+	e.write(e.V, ck.V)
+	r.start, r.lossEMA, r.elapsed = ck.hdr.Step, ck.hdr.LossEMA, ck.hdr.Seconds
+	r.res.LastLoss = ck.hdr.Loss
+	r.lastCkpt = r.start
+	if was := ck.hdr.Run.Steps; was != 0 && was != r.cfg.Steps {
+		r.log.Info("resuming with another -steps: the learning-rate schedule continues for the new total",
+			"checkpoint", r.ckPath, "step", r.start, "was", was, "of", r.cfg.Steps)
+	} else {
+		r.log.Info("resuming", "checkpoint", r.ckPath, "step", r.start, "of", r.cfg.Steps)
+	}
+	return nil
+}
 
-	var t0 time.Time // when this process started stepping
-	// The data stream's state after the last batch trained on (batches are drawn ahead).
-	rngState, err := pcg.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	pf := startPrefetch(b, pcg, cfg.Steps-start)
-	defer pf.stop()
-	saveCkpt := func(step int, loss float64) error {
-		ck := &checkpoint{P: make([]float32, e.n), E: make([]float32, e.n), M: make([]float32, e.n), V: make([]float32, e.n)}
-		e.read(ck.P, e.P)
-		e.read(ck.E, e.E)
-		e.read(ck.M, e.M)
-		e.read(ck.V, e.V)
-		if err := e.err(); err != nil {
-			return err
-		}
-		ck.hdr = ckptHeader{Run: keyOf(&cfg), Step: step, NParams: e.n, RNG: rngState, LossEMA: lossEMA, Loss: loss,
-			Seconds: elapsed + time.Since(t0).Seconds()}
-		return writeCheckpoint(ckPath, ck)
-	}
-	lastCkpt := -1
-	if ck != nil {
-		lastCkpt = start
-	}
-
-	prog := newProgress(opt.Progress, log, cfg, start)
+// loop trains from r.start to cfg.Steps on the prefetched batches, writing the
+// checkpoints that fall due. It ends early with an error on interruption (ctx),
+// divergence or Options.StopAfter.
+func (r *run) loop(ctx context.Context, pf *recipe.Prefetcher) error {
+	cfg, e := &r.cfg, r.e
+	sched := cfg.schedule()
+	prog := newProgress(r.opt.Progress, r.log, r.cfg, r.start)
+	defer prog.finish() // on an error; a no-op after the explicit calls
 	calls0 := e.c.Calls
-	t0 = time.Now()
-	step := start
+	r.t0 = time.Now()
+	step := r.start
 	for ; step < cfg.Steps; step++ {
 		if err := ctx.Err(); err != nil {
 			prog.finish()
-			if !ckOn {
-				return nil, fmt.Errorf("interrupted at step %d of %d; no checkpoint (-o %s is not a regular file and -ckpt-every is 0)", step, cfg.Steps, cfg.Out)
-			}
-			if step > start || ck == nil {
-				if err := saveCkpt(step, res.LastLoss); err != nil {
-					return nil, err
-				}
-			}
-			return nil, fmt.Errorf("interrupted at step %d of %d; checkpoint %s written; continue with -resume", step, cfg.Steps, ckPath)
+			return r.interrupted(step)
 		}
-		bt := pf.next()
-		if bt == nil || bt.err != nil {
-			prog.finish()
-			if bt == nil {
-				return nil, errors.New("trainer: batch producer stopped")
-			}
-			return nil, bt.err
-		}
-		x, u := e.inputs()
-		copy(x, bt.x)
-		copy(u, bt.u)
-		rngState = bt.rng
-		pf.release(bt)
-		loss, err := stepOnce(e, &cfg, step)
+		loss, err := r.step(pf, step)
 		if err != nil {
-			prog.finish()
-			if lastCkpt >= 0 {
-				err = fmt.Errorf("%w; the last good checkpoint (step %d) is kept at %s", err, lastCkpt, ckPath)
-			} else if errors.Is(err, errDiverged) {
-				err = fmt.Errorf("%w; no checkpoint was written yet", err)
-			}
-			return nil, err
-		}
-		res.LastLoss = loss
-		if step == start {
-			res.FirstLoss = loss
-		}
-		if step == 0 {
-			lossEMA = loss
-		} else {
-			lossEMA = 0.99*lossEMA + 0.01*loss
+			return err
 		}
 		done := step + 1
 		if done%1000 == 0 {
-			res.RSS[done] = rss()
+			r.res.RSS[done] = rss()
 		}
-		prog.update(done, lossEMA, lrAt(&cfg, step))
-		if ckOn && cfg.CkptEvery > 0 && done%cfg.CkptEvery == 0 && done < cfg.Steps {
-			if err := saveCkpt(done, loss); err != nil {
-				return nil, err
+		prog.update(done, r.lossEMA, sched.At(step))
+		if r.ckOn && cfg.CkptEvery > 0 && done%cfg.CkptEvery == 0 && done < cfg.Steps {
+			if err := r.saveCheckpoint(done, loss); err != nil {
+				return err
 			}
-			lastCkpt = done
+			r.lastCkpt = done
 		}
-		if opt.StopAfter > 0 && done == opt.StopAfter && done < cfg.Steps {
-			prog.finish()
-			return nil, ErrStopped
+		if r.opt.StopAfter > 0 && done == r.opt.StopAfter && done < cfg.Steps {
+			return ErrStopped
 		}
 	}
 	prog.finish()
-	res.Seconds = time.Since(t0).Seconds()
+	res := r.res
+	res.Seconds = time.Since(r.t0).Seconds()
 	res.Steps = cfg.Steps
-	res.Loss = lossEMA
-	if n := step - start; n > 0 {
+	res.Loss = r.lossEMA
+	if n := step - r.start; n > 0 {
 		res.StepsPerSec = float64(n) / res.Seconds
 		res.CallsPerStep = float64(e.c.Calls-calls0) / float64(n)
 	}
-	if err := export(e, &cfg, res, elapsed+res.Seconds, opt); err != nil {
+	return nil
+}
+
+// step trains step `step` (0-based) on the next prefetched batch and returns its loss.
+func (r *run) step(pf *recipe.Prefetcher, step int) (float64, error) {
+	e := r.e
+	bt := pf.Next()
+	if bt == nil || bt.Err != nil {
+		if bt == nil {
+			return 0, errors.New("trainer: batch producer stopped")
+		}
+		return 0, bt.Err
+	}
+	x, u := e.inputs()
+	copy(x, bt.X)
+	copy(u, bt.U)
+	r.rngState = bt.State
+	pf.Release(bt)
+	loss, err := stepOnce(e, &r.cfg, step)
+	if err != nil {
+		if r.lastCkpt >= 0 {
+			err = fmt.Errorf("%w; the last good checkpoint (step %d) is kept at %s", err, r.lastCkpt, r.ckPath)
+		} else if errors.Is(err, errDiverged) {
+			err = fmt.Errorf("%w; no checkpoint was written yet", err)
+		}
+		return 0, err
+	}
+	r.res.LastLoss = loss
+	if step == r.start {
+		r.res.FirstLoss = loss
+	}
+	r.lossEMA = recipe.SmoothLoss(r.lossEMA, loss, step)
+	return loss, nil
+}
+
+// interrupted ends a run stopped at step by its context: it writes a checkpoint to
+// continue from (unless the run keeps none, or it has not moved since resuming) and
+// says how to continue.
+func (r *run) interrupted(step int) error {
+	cfg := &r.cfg
+	if !r.ckOn {
+		return fmt.Errorf("interrupted at step %d of %d; no checkpoint (-o %s is not a regular file and -ckpt-every is 0)", step, cfg.Steps, cfg.Out)
+	}
+	if step > r.start || r.ck == nil {
+		if err := r.saveCheckpoint(step, r.res.LastLoss); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("interrupted at step %d of %d; checkpoint %s written; continue with -resume", step, cfg.Steps, r.ckPath)
+}
+
+// saveCheckpoint writes the state after `step` steps, whose last loss was loss.
+func (r *run) saveCheckpoint(step int, loss float64) error {
+	e := r.e
+	ck := &checkpoint{P: make([]float32, e.n), E: make([]float32, e.n), M: make([]float32, e.n), V: make([]float32, e.n)}
+	e.read(ck.P, e.P)
+	e.read(ck.E, e.E)
+	e.read(ck.M, e.M)
+	e.read(ck.V, e.V)
+	if err := e.err(); err != nil {
+		return err
+	}
+	ck.hdr = ckptHeader{Run: keyOf(&r.cfg), Step: step, NParams: e.n, RNG: r.rngState, LossEMA: r.lossEMA, Loss: loss,
+		Seconds: r.elapsed + time.Since(r.t0).Seconds()}
+	return writeCheckpoint(r.ckPath, ck)
+}
+
+// finish exports the model, then keeps the final checkpoint (KeepCkpt) or removes it.
+func (r *run) finish() (*Result, error) {
+	cfg, res := &r.cfg, r.res
+	if err := export(r.e, cfg, res, r.elapsed+res.Seconds, r.opt); err != nil {
 		return nil, err
 	}
-	if ckOn && cfg.KeepCkpt {
-		if err := saveCkpt(cfg.Steps, res.LastLoss); err != nil {
+	if r.ckOn && cfg.KeepCkpt {
+		if err := r.saveCheckpoint(cfg.Steps, res.LastLoss); err != nil {
 			return nil, err
 		}
-		res.Checkpoint = ckPath
-	} else if ckOn {
-		os.Remove(ckTarget.Path)
+		res.Checkpoint = r.ckPath
+	} else if r.ckOn {
+		os.Remove(r.ckFile)
 	}
-	log.Info("wrote model", "file", cfg.Out, "steps", cfg.Steps, "loss", fmt.Sprintf("%.4f", res.Loss),
-		"steps_per_s", fmt.Sprintf("%.1f", res.StepsPerSec), "device", devName)
+	r.log.Info("wrote model", "file", cfg.Out, "steps", cfg.Steps, "loss", fmt.Sprintf("%.4f", res.Loss),
+		"steps_per_s", fmt.Sprintf("%.1f", res.StepsPerSec), "device", res.Device)
 	return res, nil
-}
-
-// Random streams: one PCG per purpose, all from the seed.
-const (
-	streamData = 0x646174610001 // batches
-	streamInit = 0x696e69740002 // initial weights
-)
-
-// initParams draws PyTorch's default nn.Linear initialisation: weights and biases
-// uniform in ±1/√fan_in (kaiming_uniform_ with a = √5 gives exactly that bound for the
-// weights). gotch v0.9.1's default draws N(0, 1) weights instead, whatever the fan-in.
-func initParams(shapes [][2]int, seed uint64) []float32 {
-	rng := rand.New(rand.NewPCG(seed, streamInit))
-	var flat []float32
-	for _, sh := range shapes {
-		out, in := sh[0], sh[1]
-		bound := 1 / math.Sqrt(float64(in))
-		for i := 0; i < out*in+out; i++ {
-			flat = append(flat, float32(bound*(2*rng.Float64()-1)))
-		}
-	}
-	return flat
-}
-
-// lrAt is the learning rate of step s (0-based): linear warmup from LR/Warmup to LR
-// over Warmup steps, then a cosine from LR down to LR·MinLRFrac at the last step.
-func lrAt(c *Config, s int) float64 {
-	if s < c.Warmup {
-		return c.LR * float64(s+1) / float64(c.Warmup)
-	}
-	n := c.Steps - c.Warmup
-	if n <= 1 {
-		return c.LR
-	}
-	p := float64(s-c.Warmup) / float64(n-1)
-	lo := c.LR * c.MinLRFrac
-	return lo + 0.5*(c.LR-lo)*(1+math.Cos(math.Pi*p))
-}
-
-// emaDecay ramps the EMA decay up over the first steps (min(decay, (1+s)/(10+s))), so
-// that the average is not dominated by the random initialisation on short runs.
-func emaDecay(decay float64, s int) float64 {
-	return math.Min(decay, float64(1+s)/float64(10+s))
 }
 
 func resolveDevice(d string) (tt.Device, string, error) {
@@ -408,7 +457,8 @@ func (p *progress) finish() {
 var errDiverged = errors.New("training diverged")
 
 // stepOnce runs training step `step` (0-based) on the batch in e.inputs(): forward,
-// backward, clip, AdamW, EMA. It returns the batch's loss (before the update).
+// backward, clip, AdamW, EMA, with the recipe's rules. It returns the batch's loss
+// (before the update).
 func stepOnce(e *engine, cfg *Config, step int) (float64, error) {
 	e.upload()
 	loss := e.lossAndGrad()
@@ -416,6 +466,7 @@ func stepOnce(e *engine, cfg *Config, step int) (float64, error) {
 	if err := e.err(); err != nil {
 		return 0, err
 	}
+	lr := cfg.schedule().At(step)
 	if !tt.Finite(loss) || !tt.Finite(norm) {
 		what := fmt.Sprintf("loss is %v", loss)
 		if tt.Finite(loss) {
@@ -425,18 +476,11 @@ func stepOnce(e *engine, cfg *Config, step int) (float64, error) {
 		if cfg.Clip == 0 {
 			hint = "try a lower -lr, or -clip 1 to clip the gradient norm (clipping is off)"
 		}
-		return 0, fmt.Errorf("%w at step %d: %s (lr %.3g); %s", errDiverged, step+1, what, lrAt(cfg, step), hint)
+		return 0, fmt.Errorf("%w at step %d: %s (lr %.3g); %s", errDiverged, step+1, what, lr, hint)
 	}
-	gscale := 1.0
-	if cfg.Clip > 0 {
-		if c := cfg.Clip / (norm + 1e-6); c < 1 {
-			gscale = c
-		}
-	}
-	lr := lrAt(cfg, step)
-	e.adamw(step+1, lr, gscale, cfg)
+	e.adamw(step+1, lr, recipe.ClipScale(norm, cfg.Clip), cfg.adamw())
 	if cfg.EMA > 0 {
-		e.emaUpdate(emaDecay(cfg.EMA, step))
+		e.emaUpdate(recipe.EMADecay(cfg.EMA, step))
 	} else {
 		e.c.Copy_(e.E, e.P)
 	}

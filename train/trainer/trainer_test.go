@@ -15,6 +15,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/flowmatch/flowmatch/cli"
+	"github.com/flowmatch/flowmatch/recipe"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/train/internal/quality"
 	"github.com/flowmatch/flowmatch/train/internal/tt"
@@ -40,86 +41,6 @@ func small(t *testing.T, steps int) Config {
 	return c
 }
 
-// The trainer's regression pairs are the sampler's: the network input rows are
-// [A·x1 + B·x0, features(t)] and the targets DA·x1 + DB·x0 with the sampler's own
-// Coeffs and Features, for every path and time embedding, and OT pairing is a
-// permutation of the data.
-func TestBatchMatchesSampler(t *testing.T) {
-	for _, tc := range []struct {
-		path     sampler.PathSpec
-		time     sampler.TimeEmbedding
-		coupling string
-	}{
-		{sampler.PathSpec{Name: "ot"}, sampler.TimeEmbedding{Kind: "raw"}, CouplingIndependent},
-		{sampler.PathSpec{Name: "ot", SigmaMin: 0.01}, sampler.TimeEmbedding{Kind: "fourier", Freqs: 3}, CouplingOT},
-		{sampler.PathSpec{Name: "vp"}, sampler.TimeEmbedding{Kind: "raw"}, CouplingIndependent},
-		{sampler.PathSpec{Name: "ve"}, sampler.TimeEmbedding{Kind: "fourier", Freqs: 2}, CouplingOT},
-	} {
-		cfg := Default()
-		cfg.Path, cfg.Time, cfg.Coupling, cfg.Batch = tc.path, tc.time, tc.coupling, 64
-		spec := cfg.Spec()
-		b, err := newBatcher(&cfg, rand.New(rand.NewPCG(3, 4)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, d := spec.InputDim(), spec.Dim
-		x := make([]float32, cfg.Batch*in)
-		u := make([]float32, cfg.Batch*d)
-		if err := b.next(x, u); err != nil {
-			t.Fatal(err)
-		}
-		path, _ := sampler.NewPath(cfg.Path)
-		feat := make([]float32, spec.Time.Size())
-		for i := 0; i < cfg.Batch; i++ {
-			ti := b.t[i]
-			if ti < 0 || ti > path.TMax() {
-				t.Fatalf("%v: t = %g outside [0, %g]", tc.path, ti, path.TMax())
-			}
-			c := path.Coeffs(ti)
-			for j := 0; j < d; j++ {
-				x1, x0 := float64(b.x1[i*d+j]), float64(b.x0[i*d+j])
-				if want := float32(c.A*x1 + c.B*x0); x[i*in+j] != want {
-					t.Fatalf("%v: x_t[%d][%d] = %v, sampler gives %v", tc.path, i, j, x[i*in+j], want)
-				}
-				if want := float32(c.DA*x1 + c.DB*x0); u[i*d+j] != want {
-					t.Fatalf("%v: u_t[%d][%d] = %v, sampler gives %v", tc.path, i, j, u[i*d+j], want)
-				}
-			}
-			spec.Time.Features(feat, ti)
-			for k, f := range feat {
-				if x[i*in+d+k] != f {
-					t.Fatalf("%v: time feature %d of row %d = %v, sampler gives %v", tc.path, k, i, x[i*in+d+k], f)
-				}
-			}
-		}
-	}
-}
-
-// OT coupling pairs noise and data by the cheapest assignment: never worse than the
-// order they were drawn in.
-func TestOTCouplingLowersCost(t *testing.T) {
-	cfg := Default()
-	cfg.Batch = 256
-	cost := func(b *batcher) float64 {
-		s := 0.0
-		for i := range b.x0 {
-			d := float64(b.x0[i] - b.x1[i])
-			s += d * d
-		}
-		return s
-	}
-	cfg.Coupling = CouplingIndependent
-	bi, _ := newBatcher(&cfg, rand.New(rand.NewPCG(9, 9)))
-	bi.draw()
-	cfg.Coupling = CouplingOT
-	bo, _ := newBatcher(&cfg, rand.New(rand.NewPCG(9, 9)))
-	bo.draw()
-	ci, co := cost(bi), cost(bo)
-	if !(co < 0.7*ci) {
-		t.Fatalf("OT pairing cost %g, independent %g: expected a large reduction", co, ci)
-	}
-}
-
 // The hand-written backward pass equals libtorch autograd on the same network.
 func TestGradientMatchesAutograd(t *testing.T) {
 	runtime.LockOSThread()
@@ -131,7 +52,7 @@ func TestGradientMatchesAutograd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.free()
-	p := initParams(e.shapes, 5)
+	p := recipe.InitParams(e.shapes, 5)
 	e.write(e.P, p)
 	rng := rand.New(rand.NewPCG(1, 2))
 	x, u := e.inputs()
@@ -150,7 +71,7 @@ func TestGradientMatchesAutograd(t *testing.T) {
 	}
 
 	// The same network with gotch's autograd.
-	ws, bs := unflatten(e.shapes, p)
+	ws, bs := recipe.Unflatten(e.shapes, p)
 	h := ts.MustOfSlice(xs).MustView([]int64{B, int64(spec.InputDim())}, true)
 	var params []*ts.Tensor
 	for l, sh := range e.shapes {
@@ -217,7 +138,7 @@ func TestAdamWMatchesReference(t *testing.T) {
 	e.write(e.M, m)
 	e.write(e.V, v)
 	const step, lr, gscale = 3, 1e-2, 0.5
-	e.adamw(step, lr, gscale, &cfg)
+	e.adamw(step, lr, gscale, cfg.adamw())
 	got := make([]float32, n)
 	e.read(got, e.P)
 	b1, b2, eps := cfg.Beta1, cfg.Beta2, cfg.AdamEps
@@ -231,47 +152,6 @@ func TestAdamWMatchesReference(t *testing.T) {
 		if math.Abs(float64(got[i])-want) > 1e-6*math.Max(1, math.Abs(want)) {
 			t.Fatalf("param %d after AdamW: %v, reference %v", i, got[i], want)
 		}
-	}
-}
-
-// The initialisation is PyTorch's nn.Linear default: U(±1/√fan_in) for weights and
-// biases, not gotch's N(0, 1).
-func TestInitBounds(t *testing.T) {
-	shapes := [][2]int{{256, 3}, {256, 256}, {2, 256}}
-	p := initParams(shapes, 1)
-	off := 0
-	for _, sh := range shapes {
-		bound := 1 / math.Sqrt(float64(sh[1]))
-		k := sh[0]*sh[1] + sh[0]
-		var sum2 float64
-		for _, v := range p[off : off+k] {
-			if math.Abs(float64(v)) > bound {
-				t.Fatalf("layer %v: value %v beyond ±%v", sh, v, bound)
-			}
-			sum2 += float64(v) * float64(v)
-		}
-		// Var of U(−a, a) is a²/3.
-		if got, want := sum2/float64(k), bound*bound/3; math.Abs(got-want) > 0.1*want {
-			t.Fatalf("layer %v: variance %g, want %g", sh, got, want)
-		}
-		off += k
-	}
-}
-
-func TestLRSchedule(t *testing.T) {
-	c := Default()
-	c.Steps, c.Warmup, c.LR, c.MinLRFrac = 100, 10, 1, 0.1
-	if got := lrAt(&c, 0); got != 0.1 {
-		t.Errorf("lr(0) = %g, want 0.1", got)
-	}
-	if got := lrAt(&c, 9); got != 1 {
-		t.Errorf("lr(9) = %g, want 1", got)
-	}
-	if got := lrAt(&c, 10); got != 1 {
-		t.Errorf("lr(10) = %g, want 1 (cosine start)", got)
-	}
-	if got := lrAt(&c, 99); math.Abs(got-0.1) > 1e-12 {
-		t.Errorf("lr(99) = %g, want 0.1 (cosine end)", got)
 	}
 }
 

@@ -182,8 +182,19 @@ func samePath(a, b string) bool {
 	return err1 == nil && err2 == nil && aa == ab
 }
 
-// validateTraining checks the settings that training itself needs.
+// validateTraining checks the settings that training itself needs, in this order:
+// the data, the network, the optimiser, then storage and device.
 func (c *Config) validateTraining() error {
+	for _, check := range []func() error{c.validateData, c.validateNetwork, c.validateOptimiser, c.validateStorage} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateData checks the dataset, the path and its parameters, and the coupling.
+func (c *Config) validateData() error {
 	if dataset.Dim(c.Data) == 0 {
 		return fmt.Errorf("unknown dataset %q (want one of %s)", c.Data, strings.Join(dataset.Names(), ", "))
 	}
@@ -211,6 +222,12 @@ func (c *Config) validateTraining() error {
 	default:
 		return fmt.Errorf("unknown coupling %q (want %s or %s)", c.Coupling, CouplingIndependent, CouplingOT)
 	}
+	return nil
+}
+
+// validateNetwork checks the network's shape, the steps and the batch (and the OT group
+// within it).
+func (c *Config) validateNetwork() error {
 	if c.Activation != sampler.ActSiLU {
 		return fmt.Errorf("activation %q: the trainer implements only %q", c.Activation, sampler.ActSiLU)
 	}
@@ -234,6 +251,11 @@ func (c *Config) validateTraining() error {
 	if c.Coupling == CouplingOT && (c.OTGroup < 1 || c.OTGroup > 4096) {
 		return fmt.Errorf("-ot-group must be in [1, 4096] (got %d)", c.OTGroup)
 	}
+	return nil
+}
+
+// validateOptimiser checks the schedule, AdamW, clipping, EMA and checkpoint interval.
+func (c *Config) validateOptimiser() error {
 	fin := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	switch {
 	case !fin(c.LR) || c.LR <= 0:
@@ -255,6 +277,11 @@ func (c *Config) validateTraining() error {
 	case c.CkptEvery < 0:
 		return fmt.Errorf("-ckpt-every must not be negative (got %d)", c.CkptEvery)
 	}
+	return nil
+}
+
+// validateStorage checks the stored dtype and the device.
+func (c *Config) validateStorage() error {
 	switch c.DType {
 	case weights.F32, weights.F16, weights.BF16:
 	default:

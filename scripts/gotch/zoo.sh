@@ -36,19 +36,32 @@ MODELS=(
 name() { if [[ $3 == ot ]]; then echo "$1-$2-otcfm"; else echo "$1-$2"; fi; }
 
 want=("$@")
+interrupted=0
+trap 'interrupted=1' INT
 for m in "${MODELS[@]}"; do
 	read -r data path coupling <<<"$m"
 	name=$(name "$data" "$path" "$coupling")
 	if ((${#want[@]})) && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
 	echo "==> zoo: $name"
 	mkdir -p build/zoo
-	# A run stopped by a signal writes a checkpoint and exits 1: continue it (-resume).
+	# A run stopped by a signal writes a checkpoint and exits 1: continue it (-resume),
+	# up to 5 tries. Exit status 2 is a usage error, such as a checkpoint left by a run
+	# of other flags: no retry can mend it, so stop at once. So does an interrupt
+	# (Ctrl-C) of this script, which the trainer's exit 1 must not hide.
 	for try in 1 2 3 4 5; do
-		if "$BIN" train -data "$data" -path "$path" -coupling "$coupling" "${COMMON[@]}" -ckpt "build/zoo/$name.ckpt" -o "weights/$name.safetensors"; then
-			break
+		rc=0
+		"$BIN" train -data "$data" -path "$path" -coupling "$coupling" "${COMMON[@]}" -ckpt "build/zoo/$name.ckpt" -o "weights/$name.safetensors" || rc=$?
+		if ((interrupted)); then
+			echo "zoo: interrupted during $name (its checkpoint, if any, is build/zoo/$name.ckpt: make zoo continues it)" >&2
+			exit 130
 		fi
-		[[ -f build/zoo/$name.ckpt && $try -lt 5 ]] || { echo "zoo: $name failed" >&2; exit 1; }
-		echo "==> zoo: $name interrupted; resuming from build/zoo/$name.ckpt"
+		((rc == 0)) && break
+		if ((rc == 2)); then
+			echo "zoo: $name: usage error (exit 2, the message above says what); not retrying. If the checkpoint build/zoo/$name.ckpt is of other flags, delete it to start $name over." >&2
+			exit 2
+		fi
+		[[ -f build/zoo/$name.ckpt && $try -lt 5 ]] || { echo "zoo: $name failed (exit $rc)" >&2; exit 1; }
+		echo "==> zoo: $name stopped (exit $rc); resuming from build/zoo/$name.ckpt (try $((try + 1)) of 5)"
 	done
 done
 

@@ -210,7 +210,7 @@ func drawSamples(path string, x []float32, d int, name string, st pictureStyle) 
 		what += fmt.Sprintf(" (the first %s drawn)", thousands(shown))
 	}
 	if d == 1 {
-		vals := make(plotter.Values, n)
+		vals := make(plotter.Values, shown)
 		for i := range vals {
 			vals[i] = float64(x[i])
 		}

@@ -139,6 +139,7 @@ func TestRobustPointsCommands(t *testing.T) {
 		{[]string{"sample", "-model", filepath.Join(dir, "nope.safetensors"), "-trajectories", folder}, "-trajectories: " + folder + " is a folder"},
 		{s("-trajectories", filepath.Join(missing, "t.png")), "-trajectories: cannot write"},
 		{s("-o", folder+"/"), "-o: " + folder + "/ is a folder"},
+		{s("-solver", "euler", "-nfe", "9223372036854775807", "-trajectories", filepath.Join(dir, "t.csv")), "-trajectories cannot record 9223372036854775808 states of dimension 2"},
 		{[]string{"sample", "-model", model, "-n", "5000", "-solver", "dopri5", "-trajectories", filepath.Join(dir, "t.csv"), "-paths", "5000"}, "-paths 5000 is too many to record"},
 		{[]string{"sample", "-model", model, "-n", "100000", "-solver", "euler", "-nfe", "1000", "-trajectories", filepath.Join(dir, "t.csv"), "-paths", "100000"}, "at most 16760 paths here"},
 	}

@@ -139,13 +139,16 @@ func runSample(env Env) error {
 	var rec *trajectories
 	if *traj != "" {
 		k := min(*paths, *n)
-		states := opt.Steps + 1
+		states := float64(opt.Steps) + 1 // a float: -nfe may be near the largest int
 		if opt.Method == sampler.Dopri5 {
 			states = dopri5MaxSteps + 1
 		}
-		if k*d > maxTrajectoryValues/states {
-			return Usagef("-paths %d is too many to record: %d paths of dimension %d over up to %d states pass the %d values -trajectories keeps (at most %d paths here)",
-				*paths, k, d, states, maxTrajectoryValues, max(1, maxTrajectoryValues/states/d))
+		if perPath := float64(d) * states; perPath > maxTrajectoryValues {
+			return Usagef("-trajectories cannot record %.0f states of dimension %d: it keeps at most %d values (take fewer steps)", states, d, maxTrajectoryValues)
+		}
+		if float64(k)*float64(d)*states > maxTrajectoryValues {
+			return Usagef("-paths %d is too many to record: %d paths of dimension %d over up to %.0f states pass the %d values -trajectories keeps (at most %.0f paths here)",
+				*paths, k, d, states, maxTrajectoryValues, math.Max(1, math.Floor(maxTrajectoryValues/states/float64(d))))
 		}
 		rec = &trajectories{k: k, d: d, data: f.Meta.Data}
 	}

@@ -177,12 +177,13 @@ func checkOutput(flag, path string) error {
 	return nil
 }
 
-// finiteRows returns an error naming the first row of x (n×d) with a value that is not
+// finiteRows returns an error naming the first row of x (n×d, counted from 0 as sample
+// counts them) with a value that is not
 // finite, or nil.
 func finiteRows(x []float32, d int, what string) error {
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("%s %d, coordinate %d is %v: the solve diverged (try more steps or another solver)", what, i/d+1, i%d, v)
+			return fmt.Errorf("%s %d, coordinate %d is %v: the solve diverged (try more steps or another solver)", what, i/d, i%d, v)
 		}
 	}
 	return nil

@@ -178,8 +178,7 @@ func checkOutput(flag, path string) error {
 }
 
 // finiteRows returns an error naming the first row of x (n×d, counted from 0 as sample
-// counts them) with a value that is not
-// finite, or nil.
+// counts them) with a value that is not finite, or nil.
 func finiteRows(x []float32, d int, what string) error {
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {

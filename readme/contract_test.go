@@ -72,7 +72,14 @@ bin/flowmatch report -models "$SCRATCH/models" -o "$SCRATCH/results" -sweep-n 50
 		run: `bin/flowmatch eval -model weights/8gaussians-ot.safetensors -n 300 -json`, timeout: 3 * time.Minute},
 	{shown: "flowmatch eval", run: `bin/flowmatch eval -h`},
 	{shown: "sample -model F -n N -solver S -nfe K -seed S -o OUT.csv",
-		run: `bin/flowmatch sample -model weights/moons-ot.safetensors -n 500 -solver rk4 -nfe 8 -seed 3 -o "$SCRATCH/s.csv" && test "$(wc -l < "$SCRATCH/s.csv")" = 501`},
+		run: `bin/flowmatch sample -model weights/moons-ot.safetensors -n 500 -solver rk4 -nfe 8 -seed 3 -o "$SCRATCH/s.csv" && test "$(wc -l < "$SCRATCH/s.csv")" = 501 &&
+bin/flowmatch sample -model weights/moons-ot.safetensors -n 500 -density -o "$SCRATCH/s.png" -trajectories "$SCRATCH/t.png" && test -s "$SCRATCH/s.png" && test -s "$SCRATCH/t.png"`},
+	{shown: "encode -model F -in POINTS.csv -solver S -nfe K -o NOISE.csv",
+		run: `bin/flowmatch sample -model weights/moons-ot.safetensors -n 200 -solver dopri5 -rtol 1e-7 -atol 1e-7 -o "$SCRATCH/s.csv" &&
+bin/flowmatch encode -model weights/moons-ot.safetensors -in "$SCRATCH/s.csv" -solver dopri5 -rtol 1e-7 -atol 1e-7 -o "$SCRATCH/z.csv" && test "$(wc -l < "$SCRATCH/z.csv")" = 201`},
+	{shown: "loglik -model F -in POINTS.csv [-solver S] [-nfe K] [-div D] -o LL.csv",
+		run: `bin/flowmatch sample -model weights/moons-ot.safetensors -n 200 -o "$SCRATCH/s.csv" &&
+bin/flowmatch loglik -model weights/moons-ot.safetensors -in "$SCRATCH/s.csv" -o "$SCRATCH/ll.csv" && test "$(head -1 "$SCRATCH/ll.csv")" = loglik && test "$(wc -l < "$SCRATCH/ll.csv")" = 201`},
 	{shown: "serve [-addr A] [-dir D]", timeout: 15 * time.Minute, run: "SERVE make www >/dev/null && bin/flowmatch serve -addr 127.0.0.1:0 -dir www"},
 	{shown: "flowmatch serve", run: `bin/flowmatch serve -h`},
 	{shown: "go build ./cmd/flowmatch",

@@ -15,6 +15,12 @@
 // AdamW, linear warmup then cosine decay, global gradient-norm clipping, and an EMA of
 // the weights, which is what gets exported.
 //
+// That recipe, everything but the network's arithmetic, is the root module's package
+// recipe (pure Go): the seeded data stream with its OT pairing and prefetching, the
+// schedules, the initialisation, and the float32 rules of AdamW and the EMA, which
+// recipe performs bit for bit as this package's libtorch kernels do. A trainer without
+// libtorch shares it.
+//
 // # How
 //
 // Every tensor the loop touches is allocated once: parameters, gradients, Adam moments

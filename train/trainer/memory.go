@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowmatch/flowmatch/recipe"
 	"github.com/flowmatch/flowmatch/train/internal/tt"
 )
 
@@ -35,9 +36,9 @@ func memoryNeed(c *Config) (devBatch, devParams, hostBatch, hostParams float64) 
 	devBatch = f32 * B * (in + 3*d + 4*widths)
 	// P, G, M, V, E and a temporary.
 	devParams = f32 * 6 * n
-	// Prefetched batches (input and target rows, three of them), the batcher's x0, x1,
-	// re-paired x1, x_t and u_t, and t in float64.
-	hostBatch = f32*B*(3*(in+d)+5*d) + 8*B
+	// Prefetched batches (input and target rows, recipe.PrefetchDepth + 1 of them), the
+	// batcher's x0, x1, re-paired x1 and x_t, dataset.Sample's fresh x1, and t in float64.
+	hostBatch = f32*B*(float64(recipe.PrefetchDepth+1)*(in+d)+5*d) + 8*B
 	// A checkpoint's four copies and its encoding buffer, the initial parameters.
 	hostParams = f32 * 6 * n
 	return

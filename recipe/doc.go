@@ -31,9 +31,13 @@
 // the stream [StreamInit]), in one flat vector, layer by layer, weight then bias
 // ([Flatten], [Unflatten]). [SmoothLoss] is the loss a trainer reports.
 //
-// The float32 functions ([AdamW.Update], [EMAUpdate]) perform, element by element, the
-// same float32 operations in the same order as the libtorch trainer's kernels on CPU,
-// so given the same gradients they give the same bits.
+// The float32 rules ([AdamW.Update], [EMAUpdate], [MSE]'s gradient) perform, element by
+// element, the float32 operations of the libtorch trainer's CPU kernels in their
+// order, with lerp's multiply-add fused as libtorch's AVX2 and AVX-512 kernels fuse it:
+// given the same gradients they give the same bits (the train module's tests check
+// it). What a pure-Go network computes (its matrix products, the gradient's norm, the
+// loss's sum) rounds differently from libtorch's, so a pure-Go trainer follows the
+// same recipe, not the same bits.
 //
 // Given a seed, a stream's batches are the same on every platform where package
 // dataset's draws are (its tests pin a hash of them).

@@ -58,9 +58,10 @@ func EMADecay(decay float64, s int) float64 {
 }
 
 // EMAUpdate moves the average avg towards the weights p: avg ← avg + (1−decay)·(p − avg),
-// in float32 as libtorch's lerp_ computes it on CPU (see lerp). A trainer with the EMA
-// off (decay 0 in its configuration) copies p into avg instead, so that the average is
-// always what it exports.
+// in float32 with one fused multiply-add, as libtorch's lerp_ computes it on AVX2 and
+// AVX-512 CPUs. A trainer with the EMA off (0 in its configuration) copies p into avg
+// instead, so that the average is always what it exports; EMAUpdate with decay 0 does
+// exactly that.
 func EMAUpdate(avg, p []float32, decay float64) {
 	w := float32(1 - decay)
 	for i := range avg {
@@ -156,8 +157,8 @@ func (a AdamW) Update(p, g, m, v []float32, t int, lr, gscale float64) {
 }
 
 // MSE is the flow matching loss of a batch, mean((out − u)²) over every element, and
-// writes its gradient with respect to out, 2(out − u)/N in float32, into grad (which
-// may be nil). The sum is in float64.
+// writes its gradient with respect to out, 2(out − u)/N in float32 (the libtorch
+// trainer's bits), into grad, which may be nil. The sum is in float64.
 func MSE(grad, out, u []float32) float64 {
 	n := len(out)
 	if n == 0 {

@@ -90,7 +90,8 @@ bin/flowmatch loglik -model weights/moons-ot.safetensors -in "$SCRATCH/s.csv" -o
 		run: `root=$PWD && sed -n '/^from safetensors.torch import save_file$/,/^save_file(/p' README.md > "$SCRATCH/export.py" && test "$(wc -l < "$SCRATCH/export.py")" = 5 &&
 cd "$SCRATCH" && PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$root/train/internal/importcheck/testdata/pyshim" PYTHONDONTWRITEBYTECODE=1 ${FLOWMATCH_PYTHON:-/usr/bin/python3} export.py &&
 "$root/bin/flowmatch" import -preset torchcfm -data moons moons-cfm.safetensors -o moons-cfm-flowmatch.safetensors &&
-"$root/bin/flowmatch" sample -model moons-cfm-flowmatch.safetensors -n 10 -o - >/dev/null`},
+"$root/bin/flowmatch" sample -model moons-cfm-flowmatch.safetensors -n 10 -o - >/dev/null &&
+mkdir site && cp moons-cfm-flowmatch.safetensors site/ && (cd "$root/wasm" && go run ./cmd/manifest -dir "$SCRATCH/site") | grep "1 models"`},
 	{shown: "import [-preset P] IN.safetensors -o OUT.safetensors", run: `bin/flowmatch import -h | grep -- -flip-time`},
 	{shown: "flowmatch help <command>", run: `bin/flowmatch help sample | grep "usage: flowmatch sample"`},
 	{shown: "bin/flowmatch <command> -h",

@@ -55,7 +55,13 @@ func TestOutputAndCheckpointSymlinks(t *testing.T) {
 	if err != nil || ck.hdr.Step != 20 {
 		t.Fatalf("the link's target holds no step-20 checkpoint: %v", err)
 	}
-	before, _ := os.Stat(filepath.Join(store, "run.ckpt"))
+	// Held open, the old file keeps its inode, which the new one then cannot reuse.
+	old, err := os.Open(filepath.Join(store, "run.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	before, _ := old.Stat()
 	cfg.Resume = true
 	if _, err := Run(context.Background(), cfg, Options{NoVerify: true}); err != nil {
 		t.Fatal(err)

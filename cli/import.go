@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -144,7 +143,7 @@ func runImport(env Env) error {
 	if err != nil {
 		return err
 	}
-	f.Meta.Provenance.Command = importCommandLine(env.Args)
+	f.Meta.Provenance.Command = weights.RecordedCommand("import", env.Args)
 	f.Meta.Provenance.Notes = map[string]string{"imported_from": baseName(plan.in), "import_layers": strings.Join(desc.layers, ",")}
 	if err := weights.WriteFile(plan.out, f, plan.dtype); err != nil {
 		var fe *weights.FormatError
@@ -516,41 +515,6 @@ func flipTime(ws, bs [][]float32, e sampler.TimeEmbedding, d int) {
 	}
 }
 
-// importCommandLine is the command as the provenance records it: the program as
-// flowmatch, and every path (the input, -o, any value holding a / or \) reduced to its
-// base name, as FORMAT.md asks.
-func importCommandLine(args []string) string {
-	out := []string{"flowmatch", "import"}
-	pending := false
-	for _, a := range args {
-		switch {
-		case pending:
-			out = append(out, shellQuote(baseName(a)))
-			pending = false
-		case a == "-o" || a == "--o":
-			out = append(out, a)
-			pending = true
-		case strings.HasPrefix(a, "-o=") || strings.HasPrefix(a, "--o="):
-			k := strings.IndexByte(a, '=')
-			out = append(out, shellQuote(a[:k+1]+baseName(a[k+1:])))
-		default:
-			if k := strings.IndexByte(a, '='); k > 0 && strings.HasPrefix(a, "-") {
-				out = append(out, shellQuote(a[:k+1]+reducePath(a[k+1:])))
-			} else {
-				out = append(out, shellQuote(reducePath(a)))
-			}
-		}
-	}
-	return strings.Join(out, " ")
-}
-
-func reducePath(v string) string {
-	if strings.ContainsAny(v, `/\`) {
-		return baseName(v)
-	}
-	return v
-}
-
 // baseName is the last element of path p, whether its separators are / or \.
 func baseName(p string) string {
 	q := strings.TrimRight(p, `/\`)
@@ -558,15 +522,6 @@ func baseName(p string) string {
 		return p
 	}
 	return q[strings.LastIndexAny(q, `/\`)+1:]
-}
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./,:=+@%-]+$`)
-
-func shellQuote(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // safetensorsFile is a plain safetensors file, open for reading: its header, parsed,

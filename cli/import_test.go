@@ -292,7 +292,7 @@ func TestImportMeta(t *testing.T) {
 	if m.Provenance.Command != want {
 		t.Errorf("command %q\nwant    %q", m.Provenance.Command, want)
 	}
-	if got := importCommandLine([]string{"-layers", "net.*", "/home/u/x y.safetensors", "-o=/tmp/a/b.safetensors"}); got !=
+	if got := weights.RecordedCommand("import", []string{"-layers", "net.*", "/home/u/x y.safetensors", "-o=/tmp/a/b.safetensors"}); got !=
 		`flowmatch import -layers 'net.*' 'x y.safetensors' -o=b.safetensors` {
 		t.Errorf("command line %s", got)
 	}

@@ -134,18 +134,3 @@ func runCommand(env cli.Env) error {
 		cfg.Out, cfg.Data, cfg.Path.Name, res.Steps, res.Loss, res.StepsPerSec, res.Device, res.VerifyMaxErr, res.VerifyScale)
 	return nil
 }
-
-// shellJoin quotes args for a POSIX shell where needed.
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && strings.IndexFunc(a, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
-		}) < 0 {
-			q[i] = a
-			continue
-		}
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(q, " ")
-}

@@ -81,7 +81,7 @@ func TestParseFlagsProvenance(t *testing.T) {
 }
 
 // shellSplit splits s into words as a POSIX shell would (quotes and backslashes, no
-// expansions): the inverse of shellJoin.
+// expansions): the inverse of the quoting in weights.RecordedCommand.
 func shellSplit(s string) ([]string, error) {
 	var words []string
 	var w strings.Builder

@@ -1,4 +1,4 @@
-//go:build !purego
+//go:build !purego && !(goexperiment.simd && go1.27)
 
 package sampler
 
@@ -6,7 +6,8 @@ import "unsafe"
 
 //go:generate go run kernel_gen.go
 
-// The WebAssembly kernels, in kernel_wasm.s (written by kernel_gen.go).
+// The WebAssembly kernels, in kernel_wasm.s (written by kernel_gen.go). Built with
+// GOEXPERIMENT=simd by Go 1.27 or later, kernel_simd.go selects the SIMD kernel instead.
 
 //go:noescape
 func gemmWasm(dst, a, w, bias *float32, groups, kp, panels, aStride, dstStride, epi int)

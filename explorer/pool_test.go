@@ -273,6 +273,9 @@ func TestAppUsesPool(t *testing.T) {
 	if hud := a.Scene().HUD; !strings.Contains(hud, "2 workers") {
 		t.Errorf("the HUD %q does not say the workers compute", hud)
 	}
+	if k := Kernel(); k == "" || st.Kernel != k || !strings.Contains(a.Scene().HUD, "kernel "+k) {
+		t.Errorf("kernel %q: the status says %q, the HUD %q", k, st.Kernel, a.Scene().HUD)
+	}
 	// The page computed nothing: the same lane in one place gives the same end.
 	l := a.lanes[0].lane
 	ref, _ := NewLane(l.field, l.method, l.steps, l.t0, l.t1, l.Frame(0))

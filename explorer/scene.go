@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/flowmatch/flowmatch/sampler"
 )
 
 // Scene is what a front end draws for one frame.
@@ -78,8 +80,8 @@ func (a *App) Scene() Scene {
 	return sc
 }
 
-// hud is the heads-up line: the first panel's time, NFE and particles, the frame rate
-// and the workers.
+// hud is the heads-up line: the first panel's time, NFE and particles, the frame rate,
+// the workers and the kernel.
 func (a *App) hud() string {
 	st := a.status(false)
 	s := fmt.Sprintf("t %.3f   NFE %d   particles %d   %.0f fps", st.T, st.NFE, st.Particles, st.FPS)
@@ -91,6 +93,7 @@ func (a *App) hud() string {
 			s += fmt.Sprintf("   %d workers", w)
 		}
 	}
+	s += "   kernel " + Kernel()
 	if !a.clock.Playing {
 		s += "   (paused)"
 	}
@@ -267,6 +270,7 @@ type Status struct {
 	FirstFrameMs float64      `json:"firstFrameMs"` // from start to the first frame with particles; 0 before
 	Loading      bool         `json:"loading"`
 	Workers      int          `json:"workers"` // Web Workers the app may share lanes among (0: none)
+	Kernel       string       `json:"kernel"`  // the network's gemm kernel: [Kernel]
 	Error        string       `json:"error,omitempty"`
 }
 
@@ -292,6 +296,17 @@ func (a *App) Error() string {
 	return ""
 }
 
+// Kernel names the gemm kernel the network runs on in this build, as the status and the
+// HUD report it: sampler.KernelName, except that the scalar WebAssembly kernel ("wasm")
+// is "scalar", beside "simd" for the WebAssembly SIMD one (the page loads one build or
+// the other, see www/README.md); natively "avx2" or "go".
+func Kernel() string {
+	if k := sampler.KernelName(); k != "wasm" {
+		return k
+	}
+	return "scalar"
+}
+
 // Status returns the current snapshot.
 func (a *App) Status() Status { return a.status(true) }
 
@@ -301,8 +316,8 @@ func (a *App) status(withSample bool) Status {
 		FPS: math.Round(tm.fps*10) / 10, Playing: a.clock.Playing, Speed: a.s.Speed, Compare: a.s.Compare,
 		Dataset: a.s.Dataset, Path: a.s.Path, Solver: a.s.Solver, Drops: len(a.drops.list), Frames: tm.frames,
 		FirstFrameMs: float64(tm.firstFrame) / 1e6, Lanes: []LaneStatus{},
-		Workers: a.poolWorkers(),
-		Sample:  [][2]float32{},
+		Workers: a.poolWorkers(), Kernel: Kernel(),
+		Sample: [][2]float32{},
 	}
 	if a.msg.fatal != "" {
 		st.Error = a.msg.fatal

@@ -1,6 +1,7 @@
 # wasm/ and www/: the browser demo (an Ebiten app compiled to WebAssembly), the same app
 # as a desktop program, and their tests.
-#   make www       build the static site in www/ (main.wasm, wasm_exec.js, models/)
+#   make www       build the static site in www/ (main.wasm, worker.wasm, their SIMD builds
+#                  main-simd.wasm and worker-simd.wasm, wasm_exec.js, models/)
 #   make demo      build it and serve it at http://localhost:8080 (flowmatch serve)
 #   make desktop   build bin/flowmatch-explorer (cgo + X11/GL headers)
 # The Ebiten code is its own Go module (wasm/go.mod), so the root module stays cgo-free.
@@ -13,6 +14,10 @@ TEST_STEPS += test-web
 # explorer's rule, explorer.DefaultModel, the same as the desktop program's).
 WWW_MODELS_FROM ?= weights
 WWW_DEFAULT_MODEL ?=
+# The toolchain of the WebAssembly SIMD build (www/main-simd.wasm, www/worker-simd.wasm):
+# sampler's SIMD kernel needs Go 1.27 and GOEXPERIMENT=simd.
+SIMD_TOOLCHAIN ?= go1.27.3
+SIMD_GO ?= go
 # Screenshots of the end-to-end tests.
 E2E_OUT ?= build/e2e
 
@@ -21,7 +26,14 @@ www:
 	cd wasm && GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o ../www/main.wasm .
 	@echo "==> www/worker.wasm: the Web Worker that shares the particles (wasm/worker, started by www/worker.js)"
 	cd wasm && GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o ../www/worker.wasm ./worker
+	@echo "==> www/main-simd.wasm and www/worker-simd.wasm: the same with the WebAssembly SIMD kernel"
+	@echo "    ($(SIMD_GO) with GOTOOLCHAIN=$(SIMD_TOOLCHAIN) GOEXPERIMENT=simd; the page loads them where the browser has SIMD)"
+	cd wasm && GOTOOLCHAIN=$(SIMD_TOOLCHAIN) GOEXPERIMENT=simd GOOS=js GOARCH=wasm $(SIMD_GO) build -trimpath -ldflags="-s -w" -o ../www/main-simd.wasm .
+	cd wasm && GOTOOLCHAIN=$(SIMD_TOOLCHAIN) GOEXPERIMENT=simd GOOS=js GOARCH=wasm $(SIMD_GO) build -trimpath -ldflags="-s -w" -o ../www/worker-simd.wasm ./worker
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
+	@# One wasm_exec.js serves both builds as long as the two toolchains ship the same one.
+	@cmp -s www/wasm_exec.js "$$(GOTOOLCHAIN=$(SIMD_TOOLCHAIN) $(SIMD_GO) env GOROOT)/lib/wasm/wasm_exec.js" || \
+		{ echo "wasm_exec.js of $$($(GO) env GOVERSION) and $(SIMD_TOOLCHAIN) differ: the SIMD build needs its own (see www/README.md)"; exit 1; }
 	@echo "==> www/models/ from $(WWW_MODELS_FROM)/*.safetensors"
 	rm -rf www/models && mkdir -p www/models
 	@shopt -s nullglob; files=($(WWW_MODELS_FROM)/*.safetensors); \
@@ -31,7 +43,7 @@ www:
 		cp "$${files[@]}" www/models/ && \
 		(cd wasm && $(GO) run ./cmd/manifest -dir ../www/models -default '$(WWW_DEFAULT_MODEL)'); \
 	fi
-	@for f in main.wasm worker.wasm; do raw=$$(stat -c %s www/$$f); gz=$$(gzip -9 -c www/$$f | wc -c); \
+	@for f in main.wasm worker.wasm main-simd.wasm worker-simd.wasm; do raw=$$(stat -c %s www/$$f); gz=$$(gzip -9 -c www/$$f | wc -c); \
 	echo "    $$f: $$raw bytes raw, $$gz bytes gzipped (gzip -9)"; done
 
 # make demo DEMO_ADDR=0.0.0.0:8080 serves other machines too; port 0 picks a free one.

@@ -22,4 +22,9 @@
 //   - [LogLikelihood] integrates the continuity equation backwards from t = 1.
 //   - [GaussianTarget] is the exact marginal velocity field for Gaussian data, used to
 //     test everything above against closed forms.
+//
+// The network's layers run on one gemm kernel per build ([KernelName]): AVX2 assembly
+// on amd64, scalar WebAssembly under js/wasm, and, in js/wasm builds with Go 1.27 and
+// GOEXPERIMENT=simd, WebAssembly SIMD (kernel_simd.go, kernel_simd_wasm.s), all
+// bit-identical to the pure-Go kernel.
 package sampler

@@ -25,7 +25,8 @@ import (
 //
 // Which kernel runs (kernelName): on amd64, kernel_amd64.s (AVX2 and FMA, when CPUID and
 // the OS say both are usable); under js/wasm, kernel_wasm.s (scalar WebAssembly, written
-// by kernel_gen.go); elsewhere, or with the build tag purego, gemmGo. The tests check
+// by kernel_gen.go), or kernel_simd_wasm.s (WebAssembly SIMD, written by
+// kernel_simd_gen.go) when built with Go 1.27 and GOEXPERIMENT=simd; elsewhere, or with the build tag purego, gemmGo. The tests check
 // each against a float64 definition and against gemmGo.
 const (
 	groupRows = 24 // rows per group: 3 AVX2 vectors of 8 float32
@@ -35,6 +36,12 @@ const (
 	groupsPerBlock = 4
 	blockRows      = groupRows * groupsPerBlock
 )
+
+// KernelName says which gemm kernel this build runs: "avx2" (kernel_amd64.s), "wasm"
+// (kernel_wasm.s, scalar WebAssembly), "simd" (kernel_simd_wasm.s, WebAssembly SIMD,
+// in GOEXPERIMENT=simd builds with Go 1.27 or later) or "go" (gemmGo). The kernels give
+// bit-identical results; they differ only in speed.
+func KernelName() string { return kernelName }
 
 // Epilogues the kernels fuse into the tile store. The last two serve forward-mode
 // differentiation (JVP, divergence): epiSiLUDeriv also writes SiLU'(z) to aux, and

@@ -48,7 +48,7 @@ func newWorkerPool(n int) explorer.ModelPool {
 					err = fmt.Errorf("%v", r)
 				}
 			}()
-			w.js = ctor.New("worker.js?module")
+			w.js = ctor.New("worker.js?module&kernel=" + explorer.Kernel())
 		}()
 		if err != nil {
 			js.Global().Get("console").Call("warn", "flowmatch: no Web Workers ("+err.Error()+"); computing in the page")
@@ -73,6 +73,16 @@ func newWorkerPool(n int) explorer.ModelPool {
 	}
 	p.shareModule()
 	return p
+}
+
+// workerWasm is the worker build with the page's own kernel: worker-simd.wasm for the
+// WebAssembly SIMD build (main-simd.wasm), worker.wasm for the scalar one. worker.js
+// picks the same one from its kernel parameter when it has to fetch it itself.
+func workerWasm() string {
+	if explorer.Kernel() == "simd" {
+		return "worker-simd.wasm"
+	}
+	return "worker.wasm"
 }
 
 // shareModule compiles worker.wasm once, here, and posts the module to every worker
@@ -107,7 +117,7 @@ func (p *workerPool) shareModule() {
 		onErr.Release()
 		return nil
 	})
-	wa.Call("compileStreaming", js.Global().Call("fetch", "worker.wasm")).Call("then", onOK, onErr)
+	wa.Call("compileStreaming", js.Global().Call("fetch", workerWasm())).Call("then", onOK, onErr)
 }
 
 func (p *workerPool) receive(w *pageWorker, msg js.Value) {

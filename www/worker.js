@@ -5,8 +5,12 @@
 // Started as worker.js?module, it waits for the page to post {type: "module", module}:
 // worker.wasm compiled once by the page for all its workers (module null: fetch it here).
 // Started as worker.js, it fetches and compiles worker.wasm itself.
+// With kernel=simd in its URL (the page's build is main-simd.wasm) it fetches
+// worker-simd.wasm instead: the workers always run the same kernel as the page.
 "use strict";
 importScripts("wasm_exec.js");
+
+var wasmFile = /[?&]kernel=simd\b/.test(self.location.search) ? "worker-simd.wasm" : "worker.wasm";
 
 var pending = [];
 var begun = false;
@@ -18,10 +22,10 @@ function start(module) {
   if (module) {
     started = WebAssembly.instantiate(module, go.importObject);
   } else if (typeof WebAssembly.instantiateStreaming === "function") {
-    started = WebAssembly.instantiateStreaming(fetch("worker.wasm"), go.importObject)
+    started = WebAssembly.instantiateStreaming(fetch(wasmFile), go.importObject)
       .then(function (r) { return r.instance; });
   } else {
-    started = fetch("worker.wasm").then(function (r) { return r.arrayBuffer(); })
+    started = fetch(wasmFile).then(function (r) { return r.arrayBuffer(); })
       .then(function (b) { return WebAssembly.instantiate(b, go.importObject); })
       .then(function (r) { return r.instance; });
   }
@@ -34,7 +38,7 @@ function start(module) {
     pending = null;
     queued.forEach(function (m) { handle(m); });
   }).catch(function (err) {
-    self.postMessage({ type: "fatal", error: "could not start worker.wasm: " + err });
+    self.postMessage({ type: "fatal", error: "could not start " + wasmFile + ": " + err });
   });
 }
 

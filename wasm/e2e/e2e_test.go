@@ -170,6 +170,7 @@ type status struct {
 	DrawCalls    int          `json:"drawCalls"`
 	Error        string       `json:"error"`
 	Workers      int          `json:"workers"`
+	Kernel       string       `json:"kernel"`
 	UpdateMs     float64      `json:"updateMs"`
 	Lanes        []struct {
 		Model     string  `json:"model"`
@@ -290,7 +291,8 @@ func testModel(t *testing.T, path string, pathName string) {
 // copySite copies the site's code (not its models) into a fresh folder.
 func copySite(t *testing.T, src string) string {
 	dst := t.TempDir()
-	for _, name := range []string{"index.html", "app.html", "styles.css", "explorer.js", "main.wasm", "wasm_exec.js", "worker.js", "worker.wasm"} {
+	for _, name := range []string{"index.html", "app.html", "styles.css", "explorer.js", "main.wasm", "wasm_exec.js", "worker.js", "worker.wasm",
+		"main-simd.wasm", "worker-simd.wasm"} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
@@ -376,6 +378,10 @@ func TestBrowser(t *testing.T) {
 		st.FirstFrameMs, time.Since(start).Seconds())
 	if st.FirstFrameMs <= 0 {
 		t.Errorf("firstFrameMs = %g", st.FirstFrameMs)
+	}
+	// Chromium has WebAssembly SIMD: the page loads main-simd.wasm.
+	if st.Kernel != "simd" {
+		t.Errorf("status kernel %q, want simd (main-simd.wasm)", st.Kernel)
 	}
 	if st.Model != model || st.Solver != "midpoint" || st.NFETotal != 40 || st.Path == "" || st.Dataset == "" {
 		t.Errorf("status after load: model %q dataset %q path %q solver %q nfe total %d", st.Model, st.Dataset, st.Path, st.Solver, st.NFETotal)
@@ -523,6 +529,7 @@ func TestBrowserWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(noWorker, "worker.wasm"))
+	os.Remove(filepath.Join(noWorker, "worker-simd.wasm"))
 	model := "moons-ot"
 	if shipped != nil {
 		if _, ok := shipped.Find("moons", "ot"); !ok {
@@ -531,13 +538,16 @@ func TestBrowserWorkers(t *testing.T) {
 	}
 	ctx := browser(t)
 	const n = 6000
-	run := func(site string, workers int) (status, time.Duration) {
+	run := func(site string, workers int, kernel string) (status, time.Duration) {
 		t.Helper()
 		url := serve(t, site)
 		tctx, cancel := chromedp.NewContext(ctx)
 		defer cancel()
 		cons := watchConsole(tctx)
 		q := fmt.Sprintf("%s?model=%s&particles=%d&solver=midpoint&nfe=40&workers=%d", url, model, n, workers)
+		if kernel != "" {
+			q += "&kernel=" + kernel
+		}
 		if err := chromedp.Do(tctx, chromedp.Navigate(q)); err != nil {
 			t.Fatal(err)
 		}
@@ -560,9 +570,21 @@ func TestBrowserWorkers(t *testing.T) {
 		}
 		return st, took
 	}
-	page, tPage := run(dir, 0)
-	shared, tShared := run(dir, 2)
-	broken, tBroken := run(noWorker, 2)
+	page, tPage := run(dir, 0, "")
+	shared, tShared := run(dir, 2, "")
+	broken, tBroken := run(noWorker, 2, "")
+	// The scalar build (?kernel=scalar: main.wasm and worker.wasm) gives the same
+	// particles as the SIMD one, bit for bit.
+	scalar, tScalar := run(dir, 2, "scalar")
+	t.Logf("?kernel=scalar over 2 workers: %.1f s (the SIMD build %.1f s)", tScalar.Seconds(), tShared.Seconds())
+	for name, st := range map[string]status{"default": page, "default, 2 workers": shared, "without worker.wasm": broken} {
+		if st.Kernel != "simd" {
+			t.Errorf("%s: kernel %q, want simd", name, st.Kernel)
+		}
+	}
+	if scalar.Kernel != "scalar" || scalar.Workers != 2 || scalar.Lanes[0].Workers != 2 || scalar.Lanes[0].PoolError != "" {
+		t.Errorf("?kernel=scalar: kernel %q, %d workers, lane %d (%s)", scalar.Kernel, scalar.Workers, scalar.Lanes[0].Workers, scalar.Lanes[0].PoolError)
+	}
 	t.Logf("%d particles, 20 midpoint steps: in the page %.1f s; over 2 workers %.1f s (%.2f× as fast); without worker.wasm %.1f s",
 		n, tPage.Seconds(), tShared.Seconds(), tPage.Seconds()/tShared.Seconds(), tBroken.Seconds())
 	if page.Workers != 0 || page.Lanes[0].Workers != 0 {
@@ -575,7 +597,7 @@ func TestBrowserWorkers(t *testing.T) {
 		t.Errorf("without worker.wasm the lane says it was computed by %d workers", broken.Lanes[0].Workers)
 	}
 	t.Logf("without worker.wasm: %d workers left, lane computed by %d (%s)", broken.Workers, broken.Lanes[0].Workers, broken.Lanes[0].PoolError)
-	for name, st := range map[string]status{"over 2 workers": shared, "without worker.wasm": broken} {
+	for name, st := range map[string]status{"over 2 workers": shared, "without worker.wasm": broken, "scalar build over 2 workers": scalar} {
 		if len(st.Sample) != len(page.Sample) || len(st.Sample) == 0 {
 			t.Fatalf("%s: %d positions, in the page %d", name, len(st.Sample), len(page.Sample))
 		}
@@ -584,6 +606,60 @@ func TestBrowserWorkers(t *testing.T) {
 				t.Fatalf("%s: particle %d ends at %v, in the page at %v", name, i, st.Sample[i], page.Sample[i])
 			}
 		}
+	}
+}
+
+// TestBrowserKernels: the page picks its build by feature test. A browser whose
+// WebAssembly.validate rejects the SIMD test module (played here by replacing validate
+// in every frame) gets the scalar build, and so do its workers, with no console error;
+// ?kernel=simd overrides the test.
+func TestBrowserKernels(t *testing.T) {
+	dir, _ := site(t)
+	url := serve(t, dir)
+	ctx := browser(t)
+	noSIMD := `WebAssembly.validate = function () { return false; };`
+	for _, c := range []struct {
+		name, script, query, want string
+	}{
+		{"default", "", "", "simd"},
+		{"no SIMD", noSIMD, "", "scalar"},
+		{"no SIMD, kernel=simd", noSIMD, "&kernel=simd", "simd"},
+		{"kernel=scalar", "", "&kernel=scalar", "scalar"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tctx, cancel := chromedp.NewContext(ctx)
+			defer cancel()
+			cons := watchConsole(tctx)
+			if c.script != "" {
+				if _, err := chromedp.Call(tctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: c.script}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := chromedp.Do(tctx, chromedp.Navigate(url+"?particles=1000&workers=2"+c.query)); err != nil {
+				t.Fatal(err)
+			}
+			st := waitFor(t, tctx, "the first frames", 2*time.Minute, func(s status) bool { return s.Ready && s.Particles == 1000 && s.Frames > 2 })
+			if st.Kernel != c.want {
+				t.Errorf("kernel %q, want %q", st.Kernel, c.want)
+			}
+			st = waitFor(t, tctx, "the end of the run", 3*time.Minute, func(s status) bool { return s.Done && s.T >= s.TMax && s.TMax > 0 })
+			if st.Workers != 2 || len(st.Lanes) == 0 || st.Lanes[0].Workers != 2 || st.Lanes[0].PoolError != "" {
+				t.Errorf("%d workers, lanes %+v", st.Workers, st.Lanes)
+			}
+			// The page and its workers fetched the one build.
+			got := eval[[]string](t, tctx, `document.getElementById('app').contentWindow.performance.getEntriesByType('resource')
+				.map(e => new URL(e.name).pathname.replace(/^.*\//, '')).filter(n => n.endsWith('.wasm')).sort()`)
+			want := []string{"main.wasm", "worker.wasm"}
+			if c.want == "simd" {
+				want = []string{"main-simd.wasm", "worker-simd.wasm"}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("fetched %v, want %v", got, want)
+			}
+			if errs := cons.Errors(); len(errs) > 0 {
+				t.Errorf("console errors:\n  %s", strings.Join(errs, "\n  "))
+			}
+		})
 	}
 }
 

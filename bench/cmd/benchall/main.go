@@ -59,6 +59,10 @@ type config struct {
 // defaultBatch is the particles of the measurements, unless -batch says otherwise.
 const defaultBatch = 10000
 
+// simdToolchain builds the js/wasm peer with the SIMD kernel, which needs Go 1.27 and
+// GOEXPERIMENT=simd (as make www's SIMD_TOOLCHAIN does).
+const simdToolchain = "go1.27.3"
+
 // parseConfig reads benchall's command line.
 func parseConfig(args []string) (config, error) {
 	var c config
@@ -295,9 +299,10 @@ func (b *bench) prepare(cfg config) (*peers, error) {
 }
 
 // buildGo builds the Go peer, natively and for js/wasm, with the assembly and the
-// pure-Go kernels.
+// pure-Go kernels, and for js/wasm with the SIMD kernel (Go 1.27, GOEXPERIMENT=simd,
+// the toolchain simdToolchain) where that toolchain is at hand (else a note, no row).
 func (b *bench) buildGo(d string) (map[string]string, error) {
-	fmt.Fprintln(b.log, "==> building the Go peers (native and js/wasm, assembly and pure-Go kernels)")
+	fmt.Fprintln(b.log, "==> building the Go peers (native and js/wasm, assembly, SIMD and pure-Go kernels)")
 	type gobin struct{ path, goos, tags string }
 	bins := map[string]gobin{
 		"native":        {filepath.Join(d, "benchgo"), "", ""},
@@ -320,6 +325,14 @@ func (b *bench) buildGo(d string) (map[string]string, error) {
 			return nil, fmt.Errorf("go build %s: %v: %s", name, err, o)
 		}
 		paths[name] = g.path
+	}
+	simd := filepath.Join(d, "benchgo-simd.wasm")
+	c := exec.Command("go", "build", "-o", simd, "./bench/cmd/benchgo")
+	c.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOEXPERIMENT=simd", "GOTOOLCHAIN="+simdToolchain)
+	if o, err := c.CombinedOutput(); err != nil {
+		b.note("no SIMD wasm peer: GOTOOLCHAIN=%s GOEXPERIMENT=simd go build: %v: %s", simdToolchain, err, bytes.TrimSpace(o))
+	} else {
+		paths["wasm-simd"] = simd
 	}
 	return paths, nil
 }
@@ -381,7 +394,10 @@ func (b *bench) forwardNative(cfg config, ps *peers, h int) error {
 // backends.
 func (b *bench) forwardNode(cfg config, ps *peers, h int) error {
 	batch := strconv.Itoa(cfg.batch)
-	for _, name := range []string{"wasm", "wasm-purego"} {
+	for _, name := range []string{"wasm", "wasm-simd", "wasm-purego"} {
+		if ps.goBins[name] == "" {
+			continue // wasm-simd without its toolchain
+		}
 		if err := b.cmd(nil, "", ps.node, ps.execJS, ps.goBins[name], "-model", ps.model(h), "-budget", ps.budgetArg,
 			"-batch", batch, "-peer", "go-wasm"); err != nil {
 			return err
@@ -530,7 +546,8 @@ func reportHeader(p func(string, ...any), cfg config, took time.Duration) {
 	p("Network: MLP (x, t) → v, 3 → H → H → H → 2, SiLU, batch %d, float32. GFLOP/s count 2 flops\n", cfg.batch)
 	p("per weight (multiply-add) per particle, as TF.js's script does. \"asm\" is the sampler's\n")
 	p("default build: AVX2/FMA kernel on amd64 (pure-Go fallback without AVX2), scalar\n")
-	p("WebAssembly kernel under js/wasm; \"purego\" is the portable Go kernel (build tag purego).\n\n")
+	p("WebAssembly kernel under js/wasm; \"simd\" the WebAssembly SIMD kernel (js/wasm built with\n")
+	p("%s and GOEXPERIMENT=simd); \"purego\" is the portable Go kernel (build tag purego).\n\n", simdToolchain)
 }
 
 // ratioSection is the table of ratios, (a) to (e), with the targets.
@@ -583,7 +600,7 @@ func (b *bench) nodeRatioRows(p func(string, ...any), hs []int) {
 			if !ok {
 				continue
 			}
-			for _, k := range []string{"asm", "purego"} {
+			for _, k := range []string{"asm", "simd", "purego"} {
 				g, ok := b.get("go-wasm", k, "forward", h, 1)
 				if !ok {
 					continue
@@ -592,10 +609,7 @@ func (b *bench) nodeRatioRows(p func(string, ...any), hs []int) {
 				if h == 64 && k == "asm" {
 					tgt = fmt.Sprintf("≥ %g× (%s)", peer.target, status(rv(t, g), peer.target))
 				}
-				kn := "wasm kernel"
-				if k == "purego" {
-					kn = "pure-Go kernel"
-				}
+				kn := map[string]string{"asm": "wasm kernel", "simd": "SIMD wasm kernel", "purego": "pure-Go kernel"}[k]
 				p("| (b) | Go wasm (%s) vs %s, 1 thread | %d | %s | %s |\n", kn, peer.name, h, ratio(t, g), tgt)
 			}
 		}

@@ -47,6 +47,8 @@ test-go:
 test-wasm:
 	@echo "==> go test under Node (root module, js/wasm)"
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./sampler/... ./weights/... ./dataset/... ./metrics/...
+	@echo "==> the sampler's tests under Node with the WebAssembly SIMD kernel ($(SIMD_TOOLCHAIN), GOEXPERIMENT=simd)"
+	GOTOOLCHAIN=$(SIMD_TOOLCHAIN) GOEXPERIMENT=simd GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$(GOTOOLCHAIN=$(SIMD_TOOLCHAIN) $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./sampler/...
 
 test: vet test-go test-wasm $(TEST_STEPS)
 	@echo "==> make test: all steps passed"

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flowmatch/flowmatch/outfile"
 	"github.com/flowmatch/flowmatch/progress"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/weights"
@@ -108,10 +107,8 @@ func runSample(env Env) error {
 	}
 
 	// A folder, a missing folder or a read-only one fails now, not after the work.
-	if *out != "-" {
-		if err := outfile.Check(*out); err != nil {
-			return Usagef("-o: %v", err)
-		}
+	if err := checkOutput("-o", *out); err != nil {
+		return err
 	}
 	if *traj != "" {
 		if err := checkOutput("-trajectories", *traj); err != nil {
@@ -141,7 +138,7 @@ func runSample(env Env) error {
 		k := min(*paths, *n)
 		states := float64(opt.Steps) + 1 // a float: -nfe may be near the largest int
 		if opt.Method == sampler.Dopri5 {
-			states = dopri5MaxSteps + 1
+			states = sampler.DefaultMaxSteps + 1 // sample leaves dopri5's step limit as it is
 		}
 		if perPath := float64(d) * states; perPath > maxTrajectoryValues {
 			return Usagef("-trajectories cannot record %.0f states of dimension %d: it keeps at most %d values (take fewer steps)", states, d, maxTrajectoryValues)
@@ -174,10 +171,8 @@ func runSample(env Env) error {
 		return fmt.Errorf("sampling %s: %w", *model, err)
 	}
 	elapsed := time.Since(start)
-	for i, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("sample %d, coordinate %d is %v: the solve diverged (try more steps or another solver)", i/d, i%d, v)
-		}
+	if err := finiteRows(x, d, "sample"); err != nil {
+		return err
 	}
 	how := describeSolve(opt, st)
 	style.caption = fmt.Sprintf("%s path, %s, NFE %d, seed %d", f.Meta.Path.Name, how, st.NFE, *seed)
@@ -201,29 +196,12 @@ func runSample(env Env) error {
 	return nil
 }
 
-// dopri5MaxSteps is the solver's default step limit, which sample leaves as it is.
-const dopri5MaxSteps = 10_000
-
 // writeSamples writes the samples to out: CSV to stdout or a file, or a picture.
 func writeSamples(env Env, out string, png bool, x []float32, d int, name string, style pictureStyle) error {
 	if png {
 		return drawSamples(out, x, d, name, style)
 	}
-	if out == "-" {
-		if err := writeCSV(env.Stdout, x, d); err != nil {
-			return fmt.Errorf("writing stdout: %w", err)
-		}
-		return nil
-	}
-	w, err := outfile.Create(out)
-	if err != nil {
-		return Usagef("-o: %v", err)
-	}
-	defer w.Abort() // keeps an existing file as it was when anything below fails
-	if err := writeCSV(w, x, d); err != nil {
-		return fmt.Errorf("writing %s: %w", out, unwrapPath(err))
-	}
-	return w.Commit()
+	return writeOutput(env, "-o", out, func(w io.Writer) error { return writeCSV(w, x, d) })
 }
 
 // readModel reads the model file at path. Each way it can fail (a missing file, a

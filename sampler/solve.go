@@ -50,7 +50,7 @@ type Options struct {
 	Grid []float64
 
 	// Dopri5 only: relative and absolute tolerances (default 1e-5 each), the most steps
-	// to take before giving up (default 10,000).
+	// to take before giving up (default DefaultMaxSteps).
 	RTol, ATol float64
 	MaxSteps   int
 
@@ -65,6 +65,10 @@ type Stats struct {
 	Steps    int // accepted steps
 	Rejected int // rejected steps (dopri5)
 }
+
+// DefaultMaxSteps is dopri5's step limit (accepted and rejected steps) when
+// Options.MaxSteps is 0.
+const DefaultMaxSteps = 10000
 
 // ErrMaxSteps is returned (wrapped) when dopri5 needs more than MaxSteps steps.
 var ErrMaxSteps = errors.New("step limit reached")
@@ -116,7 +120,7 @@ func NewSolver(opt Options) (*Solver, error) {
 		return nil, fmt.Errorf("sampler: solver: max steps %d must be positive", opt.MaxSteps)
 	}
 	if opt.MaxSteps == 0 {
-		opt.MaxSteps = 10000
+		opt.MaxSteps = DefaultMaxSteps
 	}
 	return &Solver{opt: opt}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/flowmatch/flowmatch/eval"
+	"github.com/flowmatch/flowmatch/metrics"
 	"github.com/flowmatch/flowmatch/progress"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/weights"
@@ -47,7 +48,7 @@ func runEval(env Env) error {
 		return Usagef("-n must be at least 2 (got %d)", *n)
 	case *n > eval.MaxN:
 		return Usagef("-n %d is above %d, the most points eval compares: exact W2 needs an n×n matrix of n²·8 bytes (%s here) and time growing as n³",
-			*n, eval.MaxN, gigabytes(8*float64(*n)*float64(*n)))
+			*n, eval.MaxN, metrics.MatrixSize(*n))
 	case *reps < 1:
 		return Usagef("-reps must be at least 1 (got %d)", *reps)
 	case *nllSteps < 0:
@@ -123,14 +124,6 @@ func (s *stageBar) update(done, total int, next string) {
 }
 
 func (s *stageBar) finish() { s.bar.Finish() }
-
-// gigabytes writes a byte count for a message: 80 GB, 288 MB.
-func gigabytes(b float64) string {
-	if b >= 1e9 {
-		return fmt.Sprintf("%.3g GB", b/1e9)
-	}
-	return fmt.Sprintf("%.3g MB", b/1e6)
-}
 
 var evalHelp = `
 eval samples N points from the model and measures them against N fresh points of the

@@ -26,7 +26,14 @@ var ErrTooLarge = errors.New("too many points for exact assignment")
 // tooLarge is the error for n above MaxN, naming fn and both costs.
 func tooLarge(fn string, n int) error {
 	return fmt.Errorf("metrics: %s: n = %d, above MaxN = %d: %w (the cost matrix takes n²·8 bytes, %s here, and the time grows as n³)",
-		fn, n, MaxN, ErrTooLarge, bytesString(8*float64(n)*float64(n)))
+		fn, n, MaxN, ErrTooLarge, MatrixSize(n))
+}
+
+// MatrixSize is the memory the n×n float64 cost matrix of exact assignment takes, the
+// way people read it: "80 GB" for n = 100,000. Callers that refuse an n above MaxN
+// before asking use it to say why.
+func MatrixSize(n int) string {
+	return bytesString(8 * float64(n) * float64(n))
 }
 
 // bytesString writes a byte count the way people read it: 80 GB, 512 MB.

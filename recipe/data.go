@@ -12,16 +12,23 @@ import (
 
 // Data describes the batches of a run.
 type Data struct {
-	Dataset  string                // dataset name (dataset.Names())
-	Path     sampler.PathSpec      // probability path
-	Coupling string                // weights.CouplingIndependent (I-CFM) or weights.CouplingOT (OT-CFM)
-	OTGroup  int                   // OT coupling: rows per exact assignment (the OT minibatch), capped at Batch
-	Batch    int                   // rows per batch
-	Time     sampler.TimeEmbedding // the network's time features, which the input rows end with
+	Dataset   string                // dataset name (dataset.Names()); with Points, the name recorded for them
+	Points    []float32             // own data, if not nil: n × PointsDim values, row-major, in the network's space
+	PointsDim int                   // the dimension of Points' rows
+	Path      sampler.PathSpec      // probability path
+	Coupling  string                // weights.CouplingIndependent (I-CFM) or weights.CouplingOT (OT-CFM)
+	OTGroup   int                   // OT coupling: rows per exact assignment (the OT minibatch), capped at Batch
+	Batch     int                   // rows per batch
+	Time      sampler.TimeEmbedding // the network's time features, which the input rows end with
 }
 
 // Dim is the dimension of the data points (0 for an unknown dataset).
-func (d Data) Dim() int { return dataset.Dim(d.Dataset) }
+func (d Data) Dim() int {
+	if d.Points != nil {
+		return d.PointsDim
+	}
+	return dataset.Dim(d.Dataset)
+}
 
 // InputDim is the width of the network's input rows: Dim plus the time features.
 func (d Data) InputDim() int { return d.Dim() + d.Time.Size() }
@@ -106,6 +113,8 @@ func NewBatcher(d Data, src *rand.PCG) (*Batcher, error) {
 
 func (d Data) validate() error {
 	switch {
+	case d.Points != nil && (d.PointsDim < 1 || len(d.Points) < d.PointsDim || len(d.Points)%d.PointsDim != 0):
+		return fmt.Errorf("recipe: %d own data values do not make rows of %d", len(d.Points), d.PointsDim)
 	case d.Dim() == 0:
 		return fmt.Errorf("recipe: unknown dataset %q (want one of %s)", d.Dataset, strings.Join(dataset.Names(), ", "))
 	case d.Batch < 1:
@@ -139,7 +148,7 @@ func (b *Batcher) Data() Data { return b.data }
 // then noise, then times; then, with the OT coupling, the pairing (which draws
 // nothing). The slices are the batcher's, valid until the next Draw or Next.
 func (b *Batcher) Draw() (Pairs, error) {
-	x1, err := dataset.Sample(b.data.Dataset, b.n, b.rng)
+	x1, err := b.drawData()
 	if err != nil {
 		return Pairs{}, err
 	}
@@ -156,6 +165,24 @@ func (b *Batcher) Draw() (Pairs, error) {
 		b.pair()
 	}
 	return Pairs{X0: b.x0, X1: b.x1, T: b.t}, nil
+}
+
+// drawData draws Batch data points: from the named dataset, or Batch rows of Points
+// chosen uniformly with replacement. Each call returns a new slice, as
+// dataset.Sample does, since pair swaps x1 with its own buffer.
+func (b *Batcher) drawData() ([]float32, error) {
+	pts := b.data.Points
+	if pts == nil {
+		return dataset.Sample(b.data.Dataset, b.n, b.rng)
+	}
+	d := b.d
+	rows := len(pts) / d
+	x1 := make([]float32, b.n*d)
+	for i := 0; i < b.n; i++ {
+		j := b.rng.IntN(rows)
+		copy(x1[i*d:(i+1)*d], pts[j*d:(j+1)*d])
+	}
+	return x1, nil
 }
 
 // pair re-orders x1 so that within each group of consecutive rows, x0[i] goes with the

@@ -274,3 +274,47 @@ func TestDataErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Own data: every drawn x1 is one of the given rows, draws cover the rows about
+// uniformly, the OT pairing re-orders them like a named dataset's, and rows that do
+// not divide are refused.
+func TestOwnPoints(t *testing.T) {
+	const rows, dim = 5, 3
+	pts := make([]float32, rows*dim)
+	for i := range pts {
+		pts[i] = float32(i)
+	}
+	for _, coupling := range []string{weights.CouplingIndependent, weights.CouplingOT} {
+		d := Data{Dataset: "own", Points: pts, PointsDim: dim, Path: sampler.PathSpec{Name: "ot"},
+			Coupling: coupling, OTGroup: 16, Batch: 2000, Time: sampler.TimeEmbedding{Kind: "raw"}}
+		if d.Dim() != dim || d.InputDim() != dim+1 {
+			t.Fatalf("Dim %d, InputDim %d; want %d, %d", d.Dim(), d.InputDim(), dim, dim+1)
+		}
+		b, err := NewStream(d, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := b.Draw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := make([]int, rows)
+		for i := 0; i < d.Batch; i++ {
+			r := p.X1[i*dim : (i+1)*dim]
+			j := int(r[0]) / dim
+			if j < 0 || j >= rows || !slices.Equal(r, pts[j*dim:(j+1)*dim]) {
+				t.Fatalf("%s: drawn row %v is not a data row", coupling, r)
+			}
+			count[j]++
+		}
+		for j, c := range count { // binomial(2000, 0.2): mean 400, sd 18
+			if c < 300 || c > 500 {
+				t.Errorf("%s: row %d drawn %d times of %d, want about %d", coupling, j, c, d.Batch, d.Batch/rows)
+			}
+		}
+	}
+	bad := Data{Dataset: "own", Points: pts[:7], PointsDim: dim, Coupling: weights.CouplingIndependent, Batch: 4}
+	if _, err := NewStream(bad, 1); err == nil || !strings.Contains(err.Error(), "rows of 3") {
+		t.Fatalf("7 values in rows of 3: err %v", err)
+	}
+}

@@ -1,0 +1,206 @@
+package gotrain
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/flowmatch/flowmatch/recipe"
+	"github.com/flowmatch/flowmatch/sampler"
+)
+
+// Trainer trains one network. Its memory is allocated by New; a step reuses it. It is
+// not safe for concurrent use.
+type Trainer struct {
+	cfg    Config
+	spec   sampler.MLPSpec
+	shapes [][2]int
+	batch  *recipe.Batcher
+	sched  recipe.Schedule
+	opt    recipe.AdamW
+	steps  int
+	loss   float64 // smoothed (recipe.SmoothLoss)
+	last   float64 // the last step's loss
+
+	// Flat vectors in recipe.Flatten's layout: parameters, gradient, Adam's moments,
+	// and the EMA.
+	P, G, M, V, E []float32
+	// Per layer l: in[l] is its input (X, then the hidden activations), z[l] its output
+	// (act[l] for hidden layers, out for the last), deriv[l] SiLU' of a hidden layer's
+	// pre-activation, gz[l] the loss's gradient with respect to its pre-activation.
+	x, u, out []float32
+	in, act   [][]float32
+	deriv, gz [][]float32
+	mm        sampler.MatMul
+}
+
+// New validates cfg, fills in its defaults and initialises the network
+// (recipe.InitParams on the seed), the optimiser and the batch stream.
+func New(cfg Config) (*Trainer, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	spec := cfg.Spec()
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("gotrain: %w", err)
+	}
+	b, err := recipe.NewStream(cfg.Data, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("gotrain: %w", err)
+	}
+	t := &Trainer{cfg: cfg, spec: spec, shapes: spec.LayerShapes(), batch: b,
+		sched: recipe.Schedule{LR: cfg.LR, Warmup: cfg.Warmup, Steps: cfg.Steps, MinLRFrac: cfg.MinLRFrac},
+		opt:   recipe.AdamW{Beta1: cfg.Beta1, Beta2: cfg.Beta2, Eps: cfg.AdamEps, WeightDecay: cfg.WeightDecay}}
+	t.mm.Workers = cfg.Workers
+	t.P = recipe.InitParams(t.shapes, cfg.Seed)
+	n := len(t.P)
+	t.G, t.M, t.V = make([]float32, n), make([]float32, n), make([]float32, n)
+	t.E = append([]float32(nil), t.P...)
+	t.alloc()
+	return t, nil
+}
+
+// alloc makes the batch's buffers.
+func (t *Trainer) alloc() {
+	B, L := t.cfg.Data.Batch, len(t.shapes)
+	t.x = make([]float32, B*t.spec.InputDim())
+	t.u = make([]float32, B*t.spec.Dim)
+	t.out = make([]float32, B*t.spec.Dim)
+	t.in = append(t.in, t.x)
+	for l, sh := range t.shapes {
+		t.gz = append(t.gz, make([]float32, B*sh[0]))
+		if l < L-1 {
+			t.act = append(t.act, make([]float32, B*sh[0]))
+			t.deriv = append(t.deriv, make([]float32, B*sh[0]))
+			t.in = append(t.in, t.act[l])
+		}
+	}
+}
+
+// layer returns views of layer l's weight ([out][in]) and bias in the flat vector p.
+func (t *Trainer) layer(p []float32, l int) (w, b []float32) {
+	off := 0
+	for _, sh := range t.shapes[:l] {
+		off += sh[0]*sh[1] + sh[0]
+	}
+	out, in := t.shapes[l][0], t.shapes[l][1]
+	return p[off : off+out*in], p[off+out*in : off+out*in+out]
+}
+
+// Step takes one optimiser step on the next batch and returns the batch's loss (before
+// the update). A non-finite loss or gradient is an error, and leaves the weights, the
+// optimiser and the step count as they were (the batch is consumed).
+func (t *Trainer) Step() (float64, error) {
+	if err := t.batch.Next(t.x, t.u); err != nil {
+		return 0, fmt.Errorf("gotrain: step %d: %w", t.steps+1, err)
+	}
+	loss := t.lossAndGrad(t.x, t.u)
+	norm := recipe.GradNorm(t.G)
+	s := t.steps
+	lr := t.sched.At(s)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return loss, fmt.Errorf("%w at step %d: loss %v, gradient norm %v (lr %.3g): try a lower learning rate or a longer warmup",
+			errNotFinite, s+1, loss, norm, lr)
+	}
+	t.opt.Update(t.P, t.G, t.M, t.V, s+1, lr, recipe.ClipScale(norm, t.cfg.Clip))
+	recipe.EMAUpdate(t.E, t.P, recipe.EMADecay(t.cfg.EMA, s))
+	t.loss = recipe.SmoothLoss(t.loss, loss, s)
+	t.last = loss
+	t.steps++
+	return loss, nil
+}
+
+// lossAndGrad runs the network with P on the input rows x, returns the MSE against the
+// targets u, and leaves its gradient with respect to P in G.
+func (t *Trainer) lossAndGrad(x, u []float32) float64 {
+	t.in[0] = x
+	t.forward(t.P)
+	L := len(t.shapes)
+	loss := recipe.MSE(t.gz[L-1], t.out, u)
+	t.backward()
+	return loss
+}
+
+// forward computes out from in[0] with the parameters p, keeping each hidden layer's
+// activation and SiLU' for the backward pass.
+func (t *Trainer) forward(p []float32) {
+	B, L := t.cfg.Data.Batch, len(t.shapes)
+	for l, sh := range t.shapes {
+		w, b := t.layer(p, l)
+		o := sampler.MulOpts{Bias: b}
+		dst := t.out
+		if l < L-1 {
+			o.Epi, o.Aux, dst = sampler.EpiSiLUDeriv, t.deriv[l], t.act[l]
+		}
+		t.mm.Mul(dst, t.in[l], w, B, sh[1], sh[0], o)
+	}
+}
+
+// backward writes the gradient of the loss into G from gz[L−1], the loss's gradient
+// with respect to the output, layer by layer from the last, as the libtorch trainer's
+// engine does: dW = gzᵀ·in, db = Σ_rows gz, and, below the first layer,
+// gz[l−1] = (gz·W) ⊙ SiLU'(z[l−1]).
+func (t *Trainer) backward() {
+	B := t.cfg.Data.Batch
+	for l := len(t.shapes) - 1; l >= 0; l-- {
+		out, in := t.shapes[l][0], t.shapes[l][1]
+		gw, gb := t.layer(t.G, l)
+		g := t.gz[l]
+		t.mm.Mul(gw, g, t.in[l], out, B, in, sampler.MulOpts{TransA: true, NoTransB: true})
+		colSums(gb, g, B, out)
+		if l > 0 {
+			w, _ := t.layer(t.P, l)
+			t.mm.Mul(t.gz[l-1], g, w, B, out, in,
+				sampler.MulOpts{NoTransB: true, Epi: sampler.EpiMul, Aux: t.deriv[l-1]})
+		}
+	}
+}
+
+// colSums writes the sums of the columns of g (rows×cols) into dst, in float64.
+func colSums(dst, g []float32, rows, cols int) {
+	// Rows in order, with float64 partial sums per column: dst is small, g is not.
+	var acc [256]float64
+	for c0 := 0; c0 < cols; c0 += len(acc) {
+		n := min(len(acc), cols-c0)
+		a := acc[:n]
+		clear(a)
+		for r := 0; r < rows; r++ {
+			row := g[r*cols+c0 : r*cols+c0+n]
+			for j, v := range row {
+				a[j] += float64(v)
+			}
+		}
+		for j, v := range a {
+			dst[c0+j] = float32(v)
+		}
+	}
+}
+
+// Steps is the number of steps taken.
+func (t *Trainer) Steps() int { return t.steps }
+
+// Loss is the smoothed loss (recipe.SmoothLoss) after the steps taken; 0 before any.
+func (t *Trainer) Loss() float64 { return t.loss }
+
+// LastLoss is the loss of the last step's batch.
+func (t *Trainer) LastLoss() float64 { return t.last }
+
+// Config is the run's configuration, with its defaults filled in.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// Spec is the network's shape.
+func (t *Trainer) Spec() sampler.MLPSpec {
+	s := t.spec
+	s.Hidden = append([]int(nil), s.Hidden...)
+	return s
+}
+
+// EMA returns copies of the exported weights (the EMA; the raw weights when the EMA is
+// off), per layer, in PyTorch's layout (recipe.Unflatten).
+func (t *Trainer) EMA() (ws, bs [][]float32) { return recipe.Unflatten(t.shapes, t.E) }
+
+// Network returns a sampler network on the exported (EMA) weights.
+func (t *Trainer) Network() (*sampler.MLP, error) {
+	ws, bs := t.EMA()
+	return sampler.NewMLP(t.Spec(), ws, bs)
+}

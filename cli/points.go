@@ -1,15 +1,13 @@
 package cli
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 
+	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/outfile"
 )
 
@@ -39,99 +37,19 @@ func openPoints(env Env, path string) (io.Reader, string, func(), error) {
 }
 
 // readPoints reads points of dimension d from r (called name in messages) and returns
-// them n×d, row-major. The first row is a header when none of its cells is a number;
-// it must have d cells too. Blank lines are skipped. At most maxValues values are read
+// them n×d, row-major: a CSV (the first row is a header when none of its cells is a
+// number; it must have d cells too; blank lines are skipped) or a NumPy .npy file, by
+// package dataset's reader, which train -data shares. At most maxValues values are read
 // (maxSampleValues when 0).
 func readPoints(r io.Reader, name string, d, maxValues int) ([]float32, error) {
 	if maxValues <= 0 {
 		maxValues = maxSampleValues
 	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1 // the column count is checked here, with a better message
-	cr.TrimLeadingSpace = true
-	cr.ReuseRecord = true
-	var x []float32
-	first := true
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, Usagef("%s:%d, byte %d: %v", name, pe.Line, pe.Column, pe.Err)
-			}
-			return nil, Usagef("reading %s: %v", name, unwrapPath(err))
-		}
-		line, _ := cr.FieldPos(0)
-		if first {
-			first = false
-			if len(rec) > 0 && strings.HasPrefix(rec[0], "\ufeff") { // a UTF-8 byte-order mark
-				rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
-			}
-			if isHeader(rec) {
-				if len(rec) != d {
-					return nil, Usagef("%s:%d: the header has %d columns, want %d (the model's dimension)", name, line, len(rec), d)
-				}
-				continue
-			}
-		}
-		if len(rec) != d {
-			return nil, Usagef("%s:%d: %d %s, want %d (the model's dimension)", name, line, len(rec), plural(len(rec), "column", "columns"), d)
-		}
-		if len(x)+d > maxValues {
-			return nil, Usagef("%s: more than %d points of dimension %d, the most one run takes", name, maxValues/d, d)
-		}
-		for j, cell := range rec {
-			v, err := parseCell(cell)
-			if err != nil {
-				return nil, Usagef("%s:%d: column %d: %v", name, line, j+1, err)
-			}
-			x = append(x, v)
-		}
-	}
-	if len(x) == 0 {
-		return nil, Usagef("%s holds no points (want one row of %d comma-separated numbers a point)", name, d)
+	x, _, err := dataset.Read(r, name, dataset.ReadOptions{Dim: d, DimWhat: "the model's dimension", MaxValues: maxValues})
+	if err != nil {
+		return nil, Usagef("%v", unwrapPath(err))
 	}
 	return x, nil
-}
-
-// isHeader reports whether no cell of rec is a number.
-func isHeader(rec []string) bool {
-	for _, c := range rec {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(c), 64); err == nil {
-			return false
-		}
-	}
-	return true
-}
-
-// parseCell reads one coordinate: a finite number within float32's range.
-func parseCell(cell string) (float32, error) {
-	s := strings.TrimSpace(cell)
-	if s == "" {
-		return 0, errors.New("empty cell, want a number")
-	}
-	v, err := strconv.ParseFloat(s, 32)
-	var ne *strconv.NumError
-	switch {
-	case errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange):
-		return 0, fmt.Errorf("%s is beyond float32's range (±3.4e38)", shorten(s))
-	case err != nil:
-		return 0, fmt.Errorf("%q is not a number", shorten(s))
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return 0, fmt.Errorf("%s: every coordinate must be finite", s)
-	}
-	return float32(v), nil
-}
-
-// shorten cuts a cell for a message.
-func shorten(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 func plural(n int, one, many string) string {

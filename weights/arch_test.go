@@ -29,8 +29,8 @@ func TestUnknownArch(t *testing.T) {
 func TestVersions(t *testing.T) {
 	plain := goldenFile(t)
 	v2 := goldenV2File(t)
-	if plain.Meta.Version() != FormatVersion || v2.Meta.Version() != LatestFormatVersion {
-		t.Errorf("versions %d and %d, want %d and %d", plain.Meta.Version(), v2.Meta.Version(), FormatVersion, LatestFormatVersion)
+	if plain.Meta.Version() != FormatVersion || v2.Meta.Version() != 2 {
+		t.Errorf("versions %d and %d, want %d and 2", plain.Meta.Version(), v2.Meta.Version(), FormatVersion)
 	}
 	for _, c := range []struct {
 		name string
@@ -41,6 +41,10 @@ func TestVersions(t *testing.T) {
 		{"empty lists", DataInfo{Dim: 2, Shape: []int{}, Classes: []string{}}, 1},
 		{"shape", DataInfo{Dim: 2, Shape: []int{2}}, 2},
 		{"classes", DataInfo{Dim: 2, Classes: []string{"a"}}, 2},
+		{"normalization", DataInfo{Dim: 2, Normalization: &Normalization{Mean: []float64{1, 2}, Std: []float64{3, 4}}}, 1},
+		{"constant coordinate", DataInfo{Dim: 2, Normalization: &Normalization{Mean: []float64{1, 2}, Std: []float64{3, 0}}}, 3},
+		{"source", DataInfo{Dim: 2, Source: Source{Rows: 9}}, 3},
+		{"source and classes", DataInfo{Dim: 2, Source: Source{Rows: 9}, Classes: []string{"a"}}, 3},
 	} {
 		m := Meta{Data: c.data}
 		if v := m.Version(); v != c.want {

@@ -271,6 +271,11 @@ func testDecodeErrors(t *testing.T, good, g16 []byte, hasArch bool) {
 	v2 := func(pairs ...string) []byte {
 		return edit(append([]string{`"format_version":"1"`, `"format_version":"2"`}, pairs...)...)
 	}
+	// v3src gives a version 3 file the data source src (a JSON object, escaped).
+	v3src := func(src string) []byte {
+		return edit(`"format_version":"1"`, `"format_version":"3"`, `\"dim\":2}`, `\"dim\":2,\"source\":`+src+`}`)
+	}
+	const sha = `0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef`
 	const (
 		dataEnd = `\"dim\":2}`
 		mlp     = `"model":"{\"dim\":2,\"hidden\":[3],\"activation\":\"silu\",\"time\":{\"kind\":\"raw\"}}"`
@@ -304,7 +309,7 @@ func testDecodeErrors(t *testing.T, good, g16 []byte, hasArch bool) {
 		{"duplicate tensor", edit(`{"__metadata__"`, `{"layers.0.bias":{"dtype":"F32","shape":[3],"data_offsets":[36,48]},"__metadata__"`), `the JSON header has the key "layers.0.bias" twice`},
 		{"wrong format", edit(`"format":"flowmatch"`, `"format":"other"`), `"format" is "other", want "flowmatch": not a flowmatch file`},
 		{"no format", edit(`"format":"flowmatch",`, ``), `no "format" key: not a flowmatch file`},
-		{"future version", edit(`"format_version":"1"`, `"format_version":"3"`), `format version "3" not supported (this reader knows versions 1 and 2)`},
+		{"future version", edit(`"format_version":"1"`, `"format_version":"4"`), `format version "4" not supported (this reader knows versions 1 to 3)`},
 		{"version not a number", edit(`"format_version":"1"`, `"format_version":"01"`), `format version "01" not supported`},
 		{"unknown arch", withArch(`"unet2"`), `weights: unknown network arch "unet2"`},
 		{"unknown arch, version 2", withArch(`"unet2"`, `"format_version":"1"`, `"format_version":"2"`), `weights: unknown network arch "unet2"`},
@@ -340,7 +345,16 @@ func testDecodeErrors(t *testing.T, good, g16 []byte, hasArch bool) {
 		{"t_min after t_max", edit(`\"t_min\":0`, `\"t_min\":1`), `time range [t_min, t_max] = [1, 1]`},
 		{"data dim", edit(`\"dim\":2}`, `\"dim\":3}`), `metadata "data": dim 3 but the model's dim is 2`},
 		{"normalization length", edit(`\"dim\":2}`, `\"dim\":2,\"normalization\":{\"mean\":[0],\"std\":[1]}}`), `normalization has 1 means and 1 stds, want 2`},
-		{"normalization std 0", edit(`\"dim\":2}`, `\"dim\":2,\"normalization\":{\"mean\":[0,0],\"std\":[1,0]}}`), `normalization coordinate 1: mean 0, std 0`},
+		{"normalization std negative", edit(`"format_version":"1"`, `"format_version":"3"`, `\"dim\":2}`, `\"dim\":2,\"normalization\":{\"mean\":[0,0],\"std\":[1,-1]}}`), `normalization coordinate 1: mean 0, std -1 (want finite, std ≥ 0)`},
+		{"normalization std 0 in version 1", edit(`\"dim\":2}`, `\"dim\":2,\"normalization\":{\"mean\":[0,0],\"std\":[1,0]}}`), `format version 1, but data normalization std 0 needs version 3`},
+		{"source in version 2", v2(`\"dim\":2}`, `\"dim\":2,\"source\":{\"rows\":5,\"holdout\":{\"seed\":1,\"rows\":0}}}`), `format version 2, but data "source" needs version 3`},
+		{"source folder", v3src(`{\"file\":\"home/me/x.csv\",\"rows\":5,\"holdout\":{\"seed\":1,\"rows\":0}}`), `source file "home/me/x.csv", want a file's base name`},
+		{"source dot-dot", v3src(`{\"file\":\"..\",\"rows\":5,\"holdout\":{\"seed\":1,\"rows\":0}}`), `source file ".."`},
+		{"source rows", v3src(`{\"file\":\"x.csv\",\"rows\":-1,\"holdout\":{\"seed\":1,\"rows\":0}}`), `source rows -1, want at least 1`},
+		{"source sha", v3src(`{\"file\":\"x.csv\",\"rows\":5,\"sha256\":\"ABC\",\"holdout\":{\"seed\":1,\"rows\":0}}`), `source sha256 "ABC", want 64 lower-case hex digits`},
+		{"holdout all rows", v3src(`{\"rows\":5,\"sha256\":\"` + sha + `\",\"holdout\":{\"rule\":\"r\",\"seed\":1,\"rows\":5}}`), `holdout rows 5 of 5, want 0 ≤ holdout < rows`},
+		{"holdout without rule", v3src(`{\"rows\":5,\"holdout\":{\"seed\":1,\"rows\":1}}`), `holdout of 1 rows names no rule`},
+		{"source unknown field", v3src(`{\"rows\":5,\"lines\":5,\"holdout\":{\"seed\":1,\"rows\":0}}`), `json: unknown field "lines"`},
 		{"provenance wrong type", edit(`\"seed\":1`, `\"seed\":\"one\"`), `metadata "provenance": json: cannot unmarshal string`},
 		{"unknown dtype", edit(`"dtype":"F32"`, `"dtype":"F64"`), `tensor "layers.0.weight": dtype "F64" not supported`},
 		{"unknown entry field", edit(`"dtype":"F32",`, `"dtype":"F32","extra":1,`), `tensor "layers.0.weight": json: unknown field "extra"`},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/flowmatch/flowmatch/sampler"
@@ -22,9 +23,10 @@ const (
 	// [Meta.Version].
 	FormatVersion = 1
 	// LatestFormatVersion is the newest format version, which this package reads and
-	// writes besides version 1: it adds network kinds other than "mlp" and the data's
-	// shape and classes.
-	LatestFormatVersion = 2
+	// writes besides versions 1 and 2. Version 2 adds network kinds other than "mlp" and
+	// the data's shape and classes; version 3 a user's own data (DataInfo.Source) and a
+	// constant coordinate (a normalization std of 0).
+	LatestFormatVersion = 3
 )
 
 // The keys of __metadata__ that this package reads and writes. Other keys are kept in
@@ -92,6 +94,10 @@ type DataInfo struct {
 	Shape []int `json:"shape,omitempty"`
 	// Normalization, if not nil, maps the network's space to data space.
 	Normalization *Normalization `json:"normalization,omitempty"`
+	// Source, if not zero, says the model was trained on a user's own points, not a
+	// built-in dataset (version 3). Name is then the file's name (or another name that
+	// no built-in dataset has).
+	Source Source `json:"source,omitzero"`
 	// Classes, if not empty, names the data's classes, in the order of their labels
 	// 0, 1, …: distinct, non-empty, at most MaxClasses. The model does not see them (the
 	// format has no conditioning input yet).
@@ -104,11 +110,37 @@ const (
 	MaxClasses   = 1 << 16 // the most classes a DataInfo names
 )
 
+// Source describes a user's own data, read from a file (or drawn in the browser), and
+// the rows of it that training held out, so that evaluation scores the model on rows
+// it never saw: package dataset recomputes them from Holdout's rule and seed
+// (dataset.Holdout), and a file's SHA-256 tells whether it is the same data.
+type Source struct {
+	// File is the file's base name (no folders: files get published), or empty for
+	// data that came from no file.
+	File string `json:"file,omitempty"`
+	// Rows is the number of points in the data, held-out ones included (≥ 1).
+	Rows int `json:"rows"`
+	// SHA256 is the SHA-256 of the file's bytes in lower-case hex, or empty.
+	SHA256  string  `json:"sha256,omitempty"`
+	Holdout Holdout `json:"holdout"`
+}
+
+// Holdout says which rows of a Source were kept out of training: the rule (a name
+// that package dataset gives it, dataset.HoldoutRule) applied with Seed to Source.Rows
+// rows, holding out Rows of them. A zero Holdout held out nothing.
+type Holdout struct {
+	Rule string `json:"rule,omitempty"`
+	Seed uint64 `json:"seed"`
+	Rows int    `json:"rows"` // 0 ≤ Rows < Source.Rows
+}
+
 // Normalization is a per-coordinate affine map from the space the network was
 // trained in to data space: x_data[j] = Mean[j] + Std[j]·x_net[j].
 type Normalization struct {
 	Mean []float64 `json:"mean"`
-	Std  []float64 `json:"std"` // each > 0
+	// Std is each coordinate's scale: > 0, or 0 for a coordinate that is constant in
+	// the data (version 3), which ToData sets to Mean whatever the network gives.
+	Std []float64 `json:"std"`
 }
 
 // ToData maps points x (n×Dim, row-major) from network space to data space in place.
@@ -125,7 +157,8 @@ func (d DataInfo) ToData(x []float32) {
 }
 
 // FromData maps points x (n×Dim) from data space to network space in place, the
-// inverse of ToData.
+// inverse of ToData. A constant coordinate (Std 0) maps to 0, where the network was
+// trained to keep it.
 func (d DataInfo) FromData(x []float32) {
 	nz := d.Normalization
 	if nz == nil || d.Dim < 1 {
@@ -133,20 +166,43 @@ func (d DataInfo) FromData(x []float32) {
 	}
 	for i := range x {
 		j := i % d.Dim
+		if nz.Std[j] == 0 {
+			x[i] = 0
+			continue
+		}
 		x[i] = float32((float64(x[i]) - nz.Mean[j]) / nz.Std[j])
 	}
 }
 
 // LogDetToData is log |det| of the Jacobian of ToData, Σ_j log Std[j] (0 without a
-// normalization): a density in data space is the network space's one minus this, in logs.
+// normalization): a density in data space is the network space's one minus this, in
+// logs. A constant coordinate (Std 0) has no density in data space; its term is left
+// out, so that a data-space density is the network's over that coordinate (at 0) and
+// the other coordinates' in data units.
 func (d DataInfo) LogDetToData() float64 {
 	s := 0.0
 	if nz := d.Normalization; nz != nil {
 		for _, v := range nz.Std {
-			s += math.Log(v)
+			if v > 0 {
+				s += math.Log(v)
+			}
 		}
 	}
 	return s
+}
+
+// ConstantCoords returns the coordinates (from 0) that the normalization keeps
+// constant (Std 0), if any.
+func (d DataInfo) ConstantCoords() []int {
+	var c []int
+	if nz := d.Normalization; nz != nil {
+		for j, v := range nz.Std {
+			if v == 0 {
+				c = append(c, j)
+			}
+		}
+	}
+	return c
 }
 
 // Provenance records how a model was made. Readers show it but never act on it, so
@@ -215,11 +271,14 @@ func (m *Meta) checkRest(dim int) (sampler.Path, error) {
 				KeyData, len(nz.Mean), len(nz.Std), d.Dim)
 		}
 		for j := range nz.Mean {
-			if !finite(nz.Mean[j], nz.Std[j]) || nz.Std[j] <= 0 {
-				return nil, errf("metadata %q: normalization coordinate %d: mean %g, std %g (want finite, std > 0)",
+			if !finite(nz.Mean[j], nz.Std[j]) || nz.Std[j] < 0 {
+				return nil, errf("metadata %q: normalization coordinate %d: mean %g, std %g (want finite, std ≥ 0)",
 					KeyData, j, nz.Mean[j], nz.Std[j])
 			}
 		}
+	}
+	if err := d.checkSource(); err != nil {
+		return nil, err
 	}
 	p := m.Provenance
 	if !finite(p.FinalLoss, p.LR, p.EMA, p.Seconds) {
@@ -263,6 +322,33 @@ func (d *DataInfo) checkShape() error {
 	return nil
 }
 
+// checkSource checks a user's data's record, if any: a base name, rows, a SHA-256 in
+// lower-case hex, and a hold-out that leaves rows to train on.
+func (d *DataInfo) checkSource() error {
+	src := d.Source
+	if src == (Source{}) {
+		return nil
+	}
+	f := src.File
+	if f != "" && (f == "." || f == ".." || strings.ContainsAny(f, "/\\\x00") || !utf8.ValidString(f) || len(f) > 255) {
+		return errf("metadata %q: source file %q, want a file's base name (no folders)", KeyData, f)
+	}
+	if src.Rows < 1 {
+		return errf("metadata %q: source rows %d, want at least 1", KeyData, src.Rows)
+	}
+	if h := src.SHA256; h != "" && (len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "") {
+		return errf("metadata %q: source sha256 %q, want 64 lower-case hex digits", KeyData, h)
+	}
+	ho := src.Holdout
+	switch {
+	case ho.Rows < 0 || ho.Rows >= src.Rows:
+		return errf("metadata %q: holdout rows %d of %d, want 0 ≤ holdout < rows", KeyData, ho.Rows, src.Rows)
+	case ho.Rows > 0 && ho.Rule == "":
+		return errf("metadata %q: holdout of %d rows names no rule", KeyData, ho.Rows)
+	}
+	return nil
+}
+
 // checkClasses checks that class names, if any, are few enough, non-empty, valid UTF-8
 // and distinct.
 func (d *DataInfo) checkClasses() error {
@@ -284,9 +370,10 @@ func (d *DataInfo) checkClasses() error {
 
 // Version is the format version a file with this metadata is written as: 1
 // ([FormatVersion]) for an MLP whose data has no shape or classes, so that every
-// reader since the first reads it; 2 ([LatestFormatVersion]) for anything that needs
-// version 2 (another network kind, a data shape, class names), which version 1 readers
-// refuse as a version they do not know.
+// reader since the first reads it; 2 for anything that needs version 2 (another network
+// kind, a data shape, class names); 3 ([LatestFormatVersion]) for a user's own data
+// (a Source, a constant coordinate). Older readers refuse a newer version as one they
+// do not know.
 func (m *Meta) Version() int {
 	v, _ := m.needs()
 	return v
@@ -296,6 +383,10 @@ func (m *Meta) Version() int {
 // needs it.
 func (m *Meta) needs() (int, string) {
 	switch {
+	case m.Data.Source != (Source{}):
+		return 3, fmt.Sprintf("%s \"source\"", KeyData)
+	case len(m.Data.ConstantCoords()) > 0:
+		return 3, fmt.Sprintf("%s normalization std 0", KeyData)
 	case m.arch() != ArchMLP:
 		return 2, fmt.Sprintf("%s %q", KeyArch, m.arch())
 	case len(m.Data.Shape) > 0:
@@ -402,8 +493,10 @@ func formatVersion(md map[string]string) (int, error) {
 		return 1, nil
 	case "2":
 		return 2, nil
+	case "3":
+		return 3, nil
 	}
-	return 0, errf("format version %q not supported (this reader knows versions %d and %d)", v, FormatVersion, LatestFormatVersion)
+	return 0, errf("format version %q not supported (this reader knows versions %d to %d)", v, FormatVersion, LatestFormatVersion)
 }
 
 // unmarshalModel reads the arch (an MLP when absent) and its spec.

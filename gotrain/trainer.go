@@ -204,3 +204,21 @@ func (t *Trainer) Network() (*sampler.MLP, error) {
 	ws, bs := t.EMA()
 	return sampler.NewMLP(t.Spec(), ws, bs)
 }
+
+// Params returns a copy of the raw (not averaged) weights, in recipe.Flatten's layout.
+func (t *Trainer) Params() []float32 { return append([]float32(nil), t.P...) }
+
+// Gradient writes the gradient of the CFM loss at the current weights into grad
+// (len(Params()) values) for the input rows x (Batch × InputDim, [x_t, features(t)],
+// as recipe.Batcher.Next makes them) and targets u (Batch × Dim), and returns the loss.
+// It changes no weights; it is how tests compare the trainer with autograd.
+func (t *Trainer) Gradient(grad, x, u []float32) (float64, error) {
+	B := t.cfg.Data.Batch
+	if len(grad) != len(t.P) || len(x) != B*t.spec.InputDim() || len(u) != B*t.spec.Dim {
+		return 0, fmt.Errorf("gotrain: Gradient: lengths %d, %d, %d, want %d, %d×%d, %d×%d",
+			len(grad), len(x), len(u), len(t.P), B, t.spec.InputDim(), B, t.spec.Dim)
+	}
+	loss := t.lossAndGrad(x, u)
+	copy(grad, t.G)
+	return loss, nil
+}

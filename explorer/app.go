@@ -45,6 +45,7 @@ type modelSlot struct {
 	err     error
 	pending bool
 	density *DensityGrid
+	local   bool // trained here ("Your data"): the pool's workers do not have its file
 }
 
 // dataSlot is a dataset's true-data sample, drawn once.
@@ -90,6 +91,8 @@ type App struct {
 	msg   messages     // what the screen says besides the panels
 
 	ShowHelp bool // the keyboard help is shown over the panels
+
+	own ownState // the "Your data" mode (ownmode.go)
 
 	timing timing // frame times and the size of a piece of work
 }
@@ -205,8 +208,10 @@ func (a *App) apply(s Settings) error {
 			}
 		}
 	}
+	prev := a.s
 	a.s = s
 	a.clock.Speed = s.Speed
+	a.ownSettings(prev)
 	a.sync()
 	return nil
 }
@@ -214,6 +219,9 @@ func (a *App) apply(s Settings) error {
 // specs are the lanes the settings ask for: one, or two side by side.
 func (a *App) specs() []laneSpec {
 	s := a.s
+	if s.Mode == ModeYours {
+		return a.ownSpecs()
+	}
 	// The chosen coupling where the path has it, else the path's usual model.
 	name := func(path, coupling string) string {
 		if e, ok := a.man.FindCoupling(s.Dataset, path, coupling); ok {
@@ -318,7 +326,7 @@ func (a *App) build(ls *laneState) {
 		a.Notify(err.Error())
 		return
 	}
-	if a.cfg.Pool != nil {
+	if a.cfg.Pool != nil && !sl.local {
 		lane.Farm(a.cfg.Pool, m.Name, func() int { a.pool.lastJob++; return a.pool.lastJob })
 	}
 	ls.lane = lane
@@ -464,6 +472,9 @@ func (a *App) drainPool() {
 	}
 	a.pool.buf = a.cfg.Pool.Poll(a.pool.buf[:0])
 	for _, r := range a.pool.buf {
+		if a.ownTake(r) {
+			continue
+		}
 		for _, ls := range a.lanes {
 			if ls.lane != nil && ls.lane.Deliver(r) {
 				break
@@ -494,6 +505,7 @@ func (a *App) Update() {
 		return
 	}
 	a.drainPool()
+	a.ownUpdate()
 	a.clock.Tick(dt, a.limit())
 	// Spend about half the frame computing, so the page stays responsive at any size: 8 ms
 	// of a 60 Hz frame; more where frames are slow anyway (software rendering).
@@ -534,7 +546,10 @@ func (a *App) Do(action string) error {
 	case "clear":
 		a.clearDrops()
 	default:
-		return fmt.Errorf("no action named %q (want play, pause, toggle, step, back, restart, noise or clear)", action)
+		if ok, err := a.ownDo(action); ok {
+			return err
+		}
+		return fmt.Errorf("no action named %q (want play, pause, toggle, step, back, restart, noise, clear, train, hold, reset or erase-all)", action)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ type control struct {
 	setting
 
 	hidden      func(a *App) bool // nil: always shown
+	mode        string            // the only mode it is shown in (ModeModels, ModeYours); "": both
 	needsModels bool              // Set refuses it until a manifest is loaded
 
 	// act, instead of setting.set, changes the app itself rather than its settings (t,
@@ -61,12 +62,12 @@ var helpOrder = []helpGroup{helpPlayback, helpPick, helpAmount, helpShow, helpMo
 // controlTable is every setting, in the order the widgets are drawn and the query
 // string's settings are applied: the model first, since it decides which paths exist.
 var controlTable = []control{
-	{name: "model", aliases: []string{"dataset"}, label: "Model", key: "M", cycle: codes("M"), needsModels: true,
+	{name: "model", aliases: []string{"dataset"}, label: "Model", key: "M", cycle: codes("M"), needsModels: true, mode: ModeModels,
 		help: Shortcut{"M / P / S", "next model / path / solver (Shift: previous)"}, helpIn: helpPick,
 		setting: setting{kind: "select", get: func(s Settings) string { return s.Dataset }, options: (*App).datasets, set: setModel}},
-	{name: "path", label: "Path", key: "P", cycle: codes("P"), needsModels: true, // help: on the model's line
+	{name: "path", label: "Path", key: "P", cycle: codes("P"), needsModels: true, mode: ModeModels, // help: on the model's line
 		setting: choice(func(s *Settings) *string { return &s.Path }, (*App).paths)},
-	{name: "coupling", label: "Coupling", key: "O", cycle: codes("O"), needsModels: true,
+	{name: "coupling", label: "Coupling", key: "O", cycle: codes("O"), needsModels: true, mode: ModeModels,
 		hidden:  func(a *App) bool { return len(a.couplings()) < 2 },
 		help:    Shortcut{"O", "coupling: independent (I-CFM) / minibatch OT (OT-CFM), where a model has both"},
 		setting: choice(func(s *Settings) *string { return &s.Coupling }, (*App).couplings)},
@@ -90,7 +91,7 @@ var controlTable = []control{
 		setting: toggle(func(s *Settings) *bool { return &s.Field })},
 	{name: "density", label: "Learned density", key: "L", cycle: codes("L"),
 		setting: toggle(func(s *Settings) *bool { return &s.Density })},
-	{name: "compare", label: "Side by side", key: "C", cycle: codes("C"),
+	{name: "compare", label: "Side by side", key: "C", cycle: codes("C"), mode: ModeModels,
 		help:    Shortcut{"C", "side by side: off, paths, solvers, couplings"},
 		setting: setting{kind: "select", get: func(s Settings) string { return s.Compare }, options: (*App).compareOptions, set: setCompare}},
 	{name: "pathB", label: "Path B", needsModels: true, hidden: func(a *App) bool { return a.s.Compare != ComparePaths },
@@ -99,6 +100,23 @@ var controlTable = []control{
 		setting: choice(func(s *Settings) *string { return &s.SolverB }, methods)},
 	{name: "nfeB", label: "NFE B", hidden: func(a *App) bool { return a.s.Compare != CompareSolvers },
 		setting: number(func(s *Settings) *int { return &s.NFEB }, nfeOptions, MaxNFE)},
+	// The "Your data" mode's rows (ownmode.go), after the models' so that a link's
+	// settings of both apply in order.
+	{name: "mode", label: "Mode", setting: choice(func(s *Settings) *string { return &s.Mode }, modes)},
+	{name: "tool", label: "Brush", mode: ModeYours,
+		setting: choice(func(s *Settings) *string { return &s.Own.Tool }, func(*App) []string { return []string{"draw", "erase"} })},
+	{name: "spread", label: "Brush spread", mode: ModeYours,
+		setting: decimal(func(s *Settings) *float64 { return &s.Own.Spread }, spreadOptions, 10)},
+	{name: "dab", label: "Points per dab", mode: ModeYours,
+		setting: number(func(s *Settings) *int { return &s.Own.Density }, densityOptions, 1000)},
+	{name: "toy", label: "Start from", mode: ModeYours,
+		setting: choice(func(s *Settings) *string { return &s.Own.Toy }, toyOptions)},
+	{name: "trainSteps", label: "Training steps", mode: ModeYours,
+		setting: number(func(s *Settings) *int { return &s.Own.Steps }, trainStepOptions, 1_000_000)},
+	{name: "trainCoupling", label: "Training coupling", mode: ModeYours,
+		setting: choice(func(s *Settings) *string { return &s.Own.Coupling }, func(*App) []string { return []string{CouplingIndependent, CouplingOT} })},
+	{name: "net", label: "Network", mode: ModeYours,
+		setting: choice(func(s *Settings) *string { return &s.Own.Net }, func(*App) []string { return netOptions })},
 	{name: "seed", setting: setting{set: setSeed}},
 	{name: "t", act: seek},
 	{name: "playing", act: setPlaying},
@@ -173,6 +191,25 @@ func toggle(field func(s *Settings) *bool) setting {
 				*field(s) = b
 			}
 			return err
+		},
+	}
+}
+
+func modes(*App) []string { return []string{ModeModels, ModeYours} }
+
+// decimal is a select of a number above 0 and at most most, offering menu (and the value).
+func decimal(field func(s *Settings) *float64, menu []float64, most float64) setting {
+	return setting{
+		kind:    "select",
+		get:     func(s Settings) string { return ftoa(*field(&s)) },
+		options: func(a *App) []string { return floatOptions(menu, *field(&a.s)) },
+		set: func(_ *App, s *Settings, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(f > 0) || f > most {
+				return fmt.Errorf("want a number above 0 and at most %g, got %q", most, v)
+			}
+			*field(s) = f
+			return nil
 		},
 	}
 }

@@ -82,7 +82,8 @@ func TestNewControlFromOneRow(t *testing.T) {
 // the browser tests use.
 func TestControlTable(t *testing.T) {
 	wantOrder := []string{"model", "path", "coupling", "solver", "nfe", "particles", "speed", "trails", "data", "field",
-		"density", "compare", "pathB", "solverB", "nfeB", "seed", "t", "playing"}
+		"density", "compare", "pathB", "solverB", "nfeB", "mode", "tool", "spread", "dab", "toy", "trainSteps", "trainCoupling", "net",
+		"seed", "t", "playing"}
 	if got := ParamOrder(); !slices.Equal(got, wantOrder) {
 		t.Errorf("ParamOrder() = %v, want %v", got, wantOrder)
 	}

@@ -44,6 +44,8 @@ type Settings struct {
 	SolverB   string
 	NFEB      int
 	Seed      uint64
+	Mode      string      // ModeModels or ModeYours
+	Own       OwnSettings // the "Your data" mode's
 }
 
 // DefaultSettings are what the app starts with, before a manifest picks the model.
@@ -51,6 +53,7 @@ func DefaultSettings() Settings {
 	return Settings{
 		Path: sampler.PathOT, Coupling: CouplingIndependent, Solver: sampler.Midpoint, NFE: 20, Particles: 3000, Speed: 1,
 		Compare: CompareOff, PathB: sampler.PathVP, SolverB: sampler.Euler, NFEB: 20, Seed: 1,
+		Mode: ModeModels, Own: DefaultOwnSettings(),
 	}
 }
 
@@ -137,6 +140,7 @@ func (c *control) describe(a *App) Control {
 	if c.hidden != nil {
 		out.Hidden = c.hidden(a)
 	}
+	out.Hidden = out.Hidden || (c.mode != "" && c.mode != a.s.Mode)
 	return out
 }
 

@@ -52,6 +52,9 @@ func (t goTransport) Send(r Result) {
 	if r.X != nil {
 		r.X = append([]float32(nil), r.X...)
 	}
+	if r.File != nil {
+		r.File = append([]byte(nil), r.File...)
+	}
 	t.out.Push(r)
 }
 
@@ -86,6 +89,13 @@ func (p *GoPool) Start(w int, job Job) {
 func (p *GoPool) Cancel(w, id int) {
 	if w >= 0 && w < len(p.inboxes) {
 		p.inboxes[w].Put(Message{Type: CancelMessage, ID: id})
+	}
+}
+
+// Hold holds job id on worker w between two steps (hold true), or takes it up again.
+func (p *GoPool) Hold(w, id int, hold bool) {
+	if w >= 0 && w < len(p.inboxes) {
+		p.inboxes[w].Put(Message{Type: HoldMessage, ID: id, Hold: hold})
 	}
 }
 

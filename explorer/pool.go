@@ -22,10 +22,11 @@ type Pool interface {
 	Poll(dst []Result) []Result
 }
 
-// Job is work for a worker. Of Kind [KindIntegrate] (the only kind so far; "" is one
-// too), it is one worker's slice of a lane: positions X0 (n×d, data space) integrated
-// with Model's field from T0 to T1 in Steps equal steps of Method. A worker answers a
-// kind it does not know with an error [Result].
+// Job is work for a worker. Of Kind [KindIntegrate] ("" is one too), it is one
+// worker's slice of a lane: positions X0 (n×d, data space) integrated with Model's field
+// from T0 to T1 in Steps equal steps of Method. Of Kind [KindTrain], it trains a network
+// on Train's points (the "Your data" mode). A worker answers a kind it does not know
+// with an error [Result].
 type Job struct {
 	ID     int
 	Kind   string
@@ -34,6 +35,7 @@ type Job struct {
 	Steps  int
 	T0, T1 float64
 	X0     []float32
+	Train  *TrainSpec // KindTrain: what to train on and how
 }
 
 // Result is one step of a job: the positions after Step steps, or an error (the worker
@@ -45,6 +47,19 @@ type Result struct {
 	Step int
 	X    []float32
 	Err  error
+
+	// A training job's progress (KindTrain): Step is the optimiser steps taken, Loss
+	// the smoothed loss, Seconds the time spent training; File, now and then and at the
+	// end, is a model file of the EMA weights so far (weights.Encode's bytes).
+	Loss    float64
+	Seconds float64
+	File    []byte
+}
+
+// Holder is a [Pool] whose workers can hold a job between two of its steps and take it
+// up again: how a training job pauses and resumes.
+type Holder interface {
+	Hold(w, id int, hold bool)
 }
 
 // ModelPool is a [Pool] whose workers are sent the model files the app loads: a

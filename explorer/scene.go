@@ -35,6 +35,7 @@ type Panel struct {
 	Field   *FieldGrid   // the vector field, or nil
 	Density *DensityGrid // the learned density, or nil
 	Groups  []Group
+	Loss    []float32 // the training's loss curve ("Your data"), or nil
 }
 
 // Trail is a polyline in data coordinates with its colour.
@@ -75,6 +76,9 @@ func (a *App) Scene() Scene {
 	}
 	for _, ls := range a.lanes {
 		sc.Panels = append(sc.Panels, a.panel(ls))
+	}
+	if a.s.Mode == ModeYours {
+		a.ownScene(&sc)
 	}
 	sc.HUD = a.hud()
 	return sc
@@ -272,6 +276,8 @@ type Status struct {
 	Workers      int          `json:"workers"` // Web Workers the app may share lanes among (0: none)
 	Kernel       string       `json:"kernel"`  // the network's gemm kernel: [Kernel]
 	Error        string       `json:"error,omitempty"`
+	Mode         string       `json:"mode"`  // ModeModels or ModeYours
+	Train        *TrainStatus `json:"train"` // the "Your data" mode's points and training
 }
 
 // Error is what [App.Status] reports as its error: a fatal problem, a model that did
@@ -317,7 +323,7 @@ func (a *App) status(withSample bool) Status {
 		Dataset: a.s.Dataset, Path: a.s.Path, Solver: a.s.Solver, Drops: len(a.drops.list), Frames: tm.frames,
 		FirstFrameMs: float64(tm.firstFrame) / 1e6, Lanes: []LaneStatus{},
 		Workers: a.poolWorkers(), Kernel: Kernel(),
-		Sample: [][2]float32{},
+		Sample: [][2]float32{}, Mode: a.s.Mode, Train: a.ownStatus(),
 	}
 	if a.msg.fatal != "" {
 		st.Error = a.msg.fatal

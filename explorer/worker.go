@@ -7,9 +7,9 @@ import (
 	"github.com/flowmatch/flowmatch/sampler"
 )
 
-// KindIntegrate is the kind of [Job] that integrates positions through a model's field,
-// the only kind there is so far; a Job whose Kind is "" is one too (what the page and
-// its tools sent before jobs had kinds).
+// KindIntegrate is the kind of [Job] that integrates positions through a model's field;
+// a Job whose Kind is "" is one too (what the page and its tools sent before jobs had
+// kinds). [KindTrain] is the other kind.
 const KindIntegrate = "integrate"
 
 // Worker is the far side of a [Pool]: the models it has been sent and the jobs it is
@@ -18,11 +18,21 @@ const KindIntegrate = "integrate"
 // each of its runs in turn, so that panels side by side advance together.
 type Worker struct {
 	models map[string]*Model
-	runs   []*run
+	runs   []task
+	held   map[int]bool // jobs held (paused) between two steps
+}
+
+// task is a job being worked on, a step at a time: an integration ([run]) or a
+// training ([trainRun]).
+type task interface {
+	jobID() int
+	// advance takes the next step and sends its result with emit; it reports whether
+	// the job is finished.
+	advance(emit func(Result)) (done bool)
 }
 
 // NewWorker returns a worker with no models.
-func NewWorker() *Worker { return &Worker{models: map[string]*Model{}} }
+func NewWorker() *Worker { return &Worker{models: map[string]*Model{}, held: map[int]bool{}} }
 
 // MessageType says what a [Message] holds.
 type MessageType int
@@ -33,6 +43,7 @@ const (
 	JobMessage                       // a job to start: Job
 	CancelMessage                    // stop job ID between two steps
 	StopMessage                      // the pool is closed: Serve drops its runs and returns
+	HoldMessage                      // hold job ID between two steps (Hold true) or take it up again
 )
 
 // Message is what a worker receives from its pool, in the order the pool sent it.
@@ -41,7 +52,8 @@ type Message struct {
 	Name string // ModelMessage: the model's manifest name
 	File []byte // ModelMessage: the model's file
 	Job  Job    // JobMessage
-	ID   int    // CancelMessage: the job to stop
+	ID   int    // CancelMessage, HoldMessage: the job
+	Hold bool   // HoldMessage: hold (true) or resume
 }
 
 // Transport is how a worker hears from its pool and answers it: an [Inbox] and the
@@ -51,24 +63,24 @@ type Transport interface {
 	// when nothing is queued (a transport may first let its messages in: a Web Worker
 	// yields to its event loop); with wait true it waits for a message.
 	Receive(wait bool) Message
-	// Send answers a job: a step's result or an error. X is valid during the call only:
-	// a transport copies it (or transfers a copy).
+	// Send answers a job: a step's result or an error. X and File are valid during the
+	// call only: a transport copies them (or transfers a copy).
 	Send(r Result)
 	// ModelAdded answers a model file: err is nil when the worker has it, else why not.
 	ModelAdded(name string, err error)
 }
 
-// Serve is the worker's loop: it takes in its messages in order (models, jobs, cancels)
-// and, while it has runs, takes a step of each in turn between them, sending every step
-// back. It returns when the transport says stop. Errors (a model that does not decode, a
-// job that cannot run, a kind of job it does not know) are answered, never a panic.
+// Serve is the worker's loop: it takes in its messages in order (models, jobs, cancels,
+// holds) and, while it has runs not held, takes a step of each in turn between them,
+// sending every step back. It returns when the transport says stop. Errors (a model that
+// does not decode, a job that cannot run, a kind of job it does not know) are answered,
+// never a panic.
 func (w *Worker) Serve(t Transport) {
-	emit := func(id, k int, x []float32) { t.Send(Result{ID: id, Step: k, X: x}) }
 	for {
 		m := t.Receive(!w.Busy())
 		switch m.Type {
 		case NoMessage:
-			w.round(emit)
+			w.round(t.Send)
 		case ModelMessage:
 			t.ModelAdded(m.Name, w.AddModel(m.Name, m.File))
 		case JobMessage:
@@ -77,6 +89,8 @@ func (w *Worker) Serve(t Transport) {
 			}
 		case CancelMessage:
 			w.cancel(m.ID)
+		case HoldMessage:
+			w.hold(m.ID, m.Hold, t.Send)
 		case StopMessage:
 			clear(w.runs)
 			w.runs = w.runs[:0]
@@ -104,18 +118,33 @@ func (w *Worker) Start(job Job) error {
 	switch job.Kind {
 	case "", KindIntegrate:
 		return w.startIntegrate(job)
+	case KindTrain:
+		r, err := newTrainRun(job)
+		if err != nil {
+			return err
+		}
+		w.runs = append(w.runs, r)
+		return nil
 	}
 	return fmt.Errorf("job %d: this worker does not know jobs of kind %q", job.ID, job.Kind)
 }
 
-// Busy reports whether any run has steps left.
-func (w *Worker) Busy() bool { return len(w.runs) > 0 }
+// Busy reports whether any run not held has steps left.
+func (w *Worker) Busy() bool {
+	for _, r := range w.runs {
+		if !w.held[r.jobID()] {
+			return true
+		}
+	}
+	return false
+}
 
 // cancel drops run id, if the worker has it.
 func (w *Worker) cancel(id int) {
+	delete(w.held, id)
 	live := w.runs[:0]
 	for _, r := range w.runs {
-		if r.job.ID != id {
+		if r.jobID() != id {
 			live = append(live, r)
 		}
 	}
@@ -123,16 +152,34 @@ func (w *Worker) cancel(id int) {
 	w.runs = live
 }
 
-// round takes one step of each run in turn, so that panels side by side advance
-// together, and calls emit with the run's id, the step's number (1 for the first) and
-// the positions after it (valid during the call). Finished runs are dropped after their
-// last step.
-func (w *Worker) round(emit func(id, step int, x []float32)) {
+// hold holds run id between two steps, or takes it up again. A training run held sends
+// its weights at once, so that what a person downloads while paused is what they see.
+func (w *Worker) hold(id int, on bool, emit func(Result)) {
+	for _, r := range w.runs {
+		if r.jobID() != id || w.held[id] == on {
+			continue
+		}
+		if on {
+			w.held[id] = true
+			if tr, ok := r.(*trainRun); ok {
+				tr.report(emit, true)
+			}
+		} else {
+			delete(w.held, id)
+			if tr, ok := r.(*trainRun); ok {
+				tr.resume()
+			}
+		}
+	}
+}
+
+// round takes one step of each run not held in turn, so that panels side by side
+// advance together; each step's result goes to emit (its X valid during the call).
+// Finished runs are dropped after their last step.
+func (w *Worker) round(emit func(Result)) {
 	live := w.runs[:0]
 	for _, r := range w.runs {
-		r.step()
-		emit(r.job.ID, r.k, r.x)
-		if r.k < r.job.Steps {
+		if w.held[r.jobID()] || !r.advance(emit) {
 			live = append(live, r)
 		}
 	}
@@ -169,6 +216,15 @@ func (w *Worker) startIntegrate(job Job) error {
 	}
 	w.runs = append(w.runs, &run{job: job, field: m.dataSpaceField(), solver: s, d: d, x: append([]float32(nil), job.X0...)})
 	return nil
+}
+
+func (r *run) jobID() int { return r.job.ID }
+
+// advance takes the next step and sends the positions after it (step 1 for the first).
+func (r *run) advance(emit func(Result)) bool {
+	r.step()
+	emit(Result{ID: r.job.ID, Step: r.k, X: r.x})
+	return r.k >= r.job.Steps
 }
 
 // step takes the next step.

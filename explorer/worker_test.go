@@ -56,7 +56,7 @@ func TestServeAnswersInOrder(t *testing.T) {
 		{Type: ModelMessage, Name: "moons-ot", File: files["moons-ot"]},
 		{Type: ModelMessage, Name: "junk", File: []byte("not a model")},
 		jobMsg(Job{ID: 1, Kind: KindIntegrate, Model: "moons-ot", Method: "midpoint", Steps: 3, T0: 0, T1: 1, X0: x0}),
-		jobMsg(Job{ID: 2, Kind: "train", Model: "moons-ot"}),
+		jobMsg(Job{ID: 2, Kind: "bake", Model: "moons-ot"}),
 		jobMsg(Job{ID: 3, Model: "junk", Method: "euler", Steps: 2, X0: x0}),
 		jobMsg(Job{ID: 4, Model: "moons-ot", Method: "euler", Steps: 2, T0: 0, T1: 1, X0: x0[:20]}), // Kind "": integrate
 		{Type: CancelMessage, ID: 99},                                                               // no such job: nothing happens
@@ -75,7 +75,7 @@ func TestServeAnswersInOrder(t *testing.T) {
 		got = append(got, s)
 	}
 	want := []string{
-		`2.0 job 2: this worker does not know jobs of kind "train"`,
+		`2.0 job 2: this worker does not know jobs of kind "bake"`,
 		"3.0 model junk was not sent to this worker",
 		"1.1", "4.1", "1.2", "4.2", "1.3",
 	}
@@ -147,7 +147,7 @@ func TestGoPoolUnknownKind(t *testing.T) {
 	files := modelFiles(t)
 	p := newGoPool(t, 1, map[string][]byte{"moons-ot": files["moons-ot"]})
 	p.AddModel("junk", []byte("not a model"))
-	p.Start(0, Job{ID: 1, Kind: "train", Model: "moons-ot"})
+	p.Start(0, Job{ID: 1, Kind: "bake", Model: "moons-ot"})
 	p.Start(0, Job{ID: 2, Kind: KindIntegrate, Model: "moons-ot", Method: "euler", Steps: 3, T0: 0, T1: 1, X0: Noise(1, 10, 2)})
 	var rs []Result
 	deadline := time.Now().Add(30 * time.Second)
@@ -161,7 +161,7 @@ func TestGoPoolUnknownKind(t *testing.T) {
 	if rs[0].ID != -1 || rs[0].Err == nil || !strings.Contains(rs[0].Err.Error(), "junk") {
 		t.Errorf("the junk model file gave %+v", rs[0])
 	}
-	if rs[1].ID != 1 || rs[1].Err == nil || !strings.Contains(rs[1].Err.Error(), `"train"`) {
+	if rs[1].ID != 1 || rs[1].Err == nil || !strings.Contains(rs[1].Err.Error(), `"bake"`) {
 		t.Errorf("the train job gave %+v", rs[1])
 	}
 	for i, r := range rs[2:] {

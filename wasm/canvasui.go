@@ -43,6 +43,11 @@ func (u *canvasUI) layoutButtons(g *Game) {
 	} {
 		bs = append(bs, button{label: a.label, action: a.action})
 	}
+	if g.app.Settings().Mode == explorer.ModeYours {
+		for _, a := range []struct{ label, action string }{{"Train", "train"}, {"Hold", "hold"}, {"Reset", "reset"}, {"Erase all", "erase-all"}} {
+			bs = append(bs, button{label: a.label, action: a.action})
+		}
+	}
 	for _, c := range g.app.Controls() {
 		if c.Hidden {
 			continue

@@ -92,6 +92,10 @@ func (g *Game) Update() error {
 		x, y := ebiten.CursorPosition()
 		g.press(float64(x), float64(y), -1)
 	}
+	if !g.domDrops && ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft) && (g.ui == nil || !g.ui.dragging) {
+		x, y := ebiten.CursorPosition()
+		g.app.DragAt(float64(x), float64(y)) // a stroke of the brush ("Your data")
+	}
 	if g.ui != nil && g.ui.dragging {
 		if ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft) {
 			x, _ := ebiten.CursorPosition()
@@ -121,7 +125,7 @@ func (g *Game) press(x, y float64, dir int) {
 		return
 	}
 	if dir > 0 && !g.domDrops {
-		g.app.DropAt(x, y)
+		g.app.Press(x, y)
 	}
 }
 
@@ -227,6 +231,11 @@ func (g *Game) drawPanel(screen *ebiten.Image, p *explorer.Panel) {
 			g.drawField(dst, v, p.Field)
 		}
 		g.drawGroups(dst, v, p.Groups)
+	} else if p.Data != nil {
+		g.drawData(dst, v, p.Data) // "Your data" before a model: the points alone
+	}
+	if len(p.Loss) > 1 {
+		g.drawLoss(dst, port, p.Loss)
 	}
 	g.text.draw(dst, p.Title, port.X+8*ts, port.Y+6*ts, ts, textColor, true)
 	g.text.draw(dst, p.Info, port.X+8*ts, port.Y+6*ts+float64(glyphH+4)*ts, ts, dimText, true)
@@ -419,4 +428,35 @@ func wrap(s string, cols int) string {
 	}
 	flush()
 	return string(out)
+}
+
+// drawLoss draws the training's loss curve ("Your data") in the panel's bottom right
+// corner, on a log scale.
+func (g *Game) drawLoss(dst *ebiten.Image, port explorer.Rect, loss []float32) {
+	w, h := math.Min(port.W*0.35, 320*g.scale), math.Min(port.H*0.2, 110*g.scale)
+	x0, y0 := port.X+port.W-w-10*g.scale, port.Y+port.H-h-10*g.scale
+	fillRect(dst, x0, y0, w, h, color.RGBA{8, 10, 16, 200})
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range loss {
+		if v > 0 {
+			lo, hi = math.Min(lo, math.Log(float64(v))), math.Max(hi, math.Log(float64(v)))
+		}
+	}
+	if !(hi > lo) {
+		return
+	}
+	b := g.lines
+	b.begin(dst, ebiten.BlendSourceOver)
+	pt := func(i int) (float32, float32) {
+		v := math.Max(float64(loss[i]), math.Exp(lo))
+		return float32(x0 + 4 + (w-8)*float64(i)/float64(len(loss)-1)), float32(y0 + h - 4 - (h-8)*(math.Log(v)-lo)/(hi-lo))
+	}
+	for i := 1; i < len(loss); i++ {
+		xa, ya := pt(i - 1)
+		xb, yb := pt(i)
+		b.line(xa, ya, xb, yb, float32(1.2*g.scale), 0.95, 0.75, 0.35, 0.95)
+	}
+	b.flush()
+	ts := g.textScale()
+	g.text.draw(dst, fmt.Sprintf("loss %.4f", loss[len(loss)-1]), x0+6*ts, y0+4*ts, ts, dimText, false)
 }

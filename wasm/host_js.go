@@ -187,6 +187,14 @@ func installBridge(g *Game, firstFrameAt *float64) {
 			shift := len(args) > 1 && args[1].Truthy()
 			return app.Key(str(args, 0), shift)
 		}),
+		// The "Your data" mode (ownmode_js.go).
+		"model":  js.FuncOf(func(js.Value, []js.Value) any { return modelFile(app) }),
+		"points": js.FuncOf(func(js.Value, []js.Value) any { return jsarray.Float32Array(app.Points()) }),
+		"link":   js.FuncOf(func(js.Value, []js.Value) any { return "#points=" + explorer.EncodePoints(app.Points()) }),
+		"loadCSV": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return errOrNull(app.LoadCSV(str(args, 0), []byte(str(args, 1))))
+		}),
+		"setPoints": js.FuncOf(func(_ js.Value, args []js.Value) any { return errOrNull(setPoints(app, args)) }),
 		"drop": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			if len(args) < 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeNumber {
 				return "drop: want two numbers, x and y in data coordinates"
@@ -216,17 +224,29 @@ func (h *jsHost) attach(g *Game) {
 	// Drops from pointer events on the canvas: mouse, touch and pen alike, however short.
 	if canvas := js.Global().Get("document").Call("querySelector", "canvas"); canvas.Truthy() && g.ui == nil {
 		g.domDrops = true
+		at := func(e js.Value) (float64, float64) {
+			r := canvas.Call("getBoundingClientRect")
+			s := g.scale
+			return (e.Get("clientX").Float() - r.Get("left").Float()) * s, (e.Get("clientY").Float() - r.Get("top").Float()) * s
+		}
 		canvas.Call("addEventListener", "pointerdown", js.FuncOf(func(_ js.Value, args []js.Value) any {
 			e := args[0]
 			if e.Get("button").Int() != 0 {
 				return nil
 			}
-			r := canvas.Call("getBoundingClientRect")
-			s := g.scale
-			app.DropAt((e.Get("clientX").Float()-r.Get("left").Float())*s, (e.Get("clientY").Float()-r.Get("top").Float())*s)
+			app.Press(at(e))
 			return nil
 		}))
+		// Strokes of the brush in the "Your data" mode: moves with the button held.
+		canvas.Call("addEventListener", "pointermove", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			if e := args[0]; e.Get("buttons").Int()&1 != 0 {
+				app.DragAt(at(e))
+			}
+			return nil
+		}))
+		canvas.Get("style").Set("touchAction", "none") // a finger draws rather than scrolls
 	}
+	h.ownData(app)
 	var lastErr string
 	g.onFrame = func(g *Game, _ *ebiten.Image) {
 		if firstFrameAt == 0 && app.FirstFrame() > 0 {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -127,7 +128,16 @@ func (p *workerPool) receive(w *pageWorker, msg js.Value) {
 	switch msg.Get("type").String() {
 	case "frame":
 		id, step := msg.Get("id").Int(), msg.Get("step").Int()
-		p.Push(explorer.Result{ID: id, Step: step, X: jsarray.Float32s(msg.Get("x"))})
+		r := explorer.Result{ID: id, Step: step}
+		if v := msg.Get("loss"); v.Type() == js.TypeNumber { // a training job's progress
+			r.Loss, r.Seconds = v.Float(), msg.Get("seconds").Float()
+			if f := msg.Get("file"); f.Truthy() {
+				r.File = jsarray.Bytes(f)
+			}
+		} else {
+			r.X = jsarray.Float32s(msg.Get("x"))
+		}
+		p.Push(r)
 		p.mu.Lock()
 		if w.running[id] == step {
 			delete(w.running, id)
@@ -209,8 +219,29 @@ func (p *workerPool) Start(i int, job explorer.Job) {
 	w := alive[i]
 	x := jsarray.Float32Array(job.X0)
 	w.running[job.ID] = job.Steps
-	w.js.Call("postMessage", js.ValueOf(map[string]any{"type": "run", "id": job.ID, "kind": job.Kind, "model": job.Model,
-		"method": job.Method, "steps": job.Steps, "t0": job.T0, "t1": job.T1, "x": x}), js.ValueOf([]any{x.Get("buffer")}))
+	msg := map[string]any{"type": "run", "id": job.ID, "kind": job.Kind, "model": job.Model,
+		"method": job.Method, "steps": job.Steps, "t0": job.T0, "t1": job.T1, "x": x}
+	if job.Train != nil {
+		b, err := json.Marshal(job.Train)
+		if err != nil {
+			p.Push(explorer.Result{ID: job.ID, Err: err})
+			return
+		}
+		msg["train"] = string(b)
+	}
+	w.js.Call("postMessage", js.ValueOf(msg), js.ValueOf([]any{x.Get("buffer")}))
+}
+
+// Hold holds a job between two of its steps, or takes it up again (a training job's
+// pause and resume).
+func (p *workerPool) Hold(i, id int, hold bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.workers {
+		if _, ok := w.running[id]; ok && w.dead == nil {
+			w.js.Call("postMessage", js.ValueOf(map[string]any{"type": "hold", "id": id, "hold": hold}))
+		}
+	}
 }
 
 func (p *workerPool) Cancel(i, id int) {

@@ -46,6 +46,13 @@
     do: function (action) { if (!inner) return "not ready"; var e = inner.do(action); refresh(); return e; },
     key: function (code, shift) { return inner ? inner.key(code, !!shift) : false; },
     drop: function (x, y) { return inner ? inner.drop(x, y) : "not ready"; },
+    // The "Your data" mode: the trained model ({name, bytes}) or null, the points, a link.
+    model: function () { return inner ? inner.model() : null; },
+    points: function () { return inner ? inner.points() : new Float32Array(0); },
+    link: function () { return inner ? inner.link() : ""; },
+    loadCSV: function (name, text) { return inner ? inner.loadCSV(name, text) : "not ready"; },
+    setPoints: function (name, xy, source) { return inner ? inner.setPoints(name, xy, source || "drawn") : "not ready"; },
+    download: download,
     get ready() { return !!inner; }
   };
 
@@ -56,7 +63,7 @@
     refresh();
     tick();
   };
-  frame.src = "app.html" + location.search;
+  frame.src = "app.html" + location.search + location.hash;
   // In case the frame started before this page's hook existed.
   var poll = setInterval(function () {
     if (inner) { clearInterval(poll); return; }
@@ -119,6 +126,59 @@
       }
     });
   }
+
+  // The "Your data" mode's buttons, shown in that mode: train, pause, reset, erase,
+  // download the model, copy a link to the drawing.
+  var ownBox = el("section", { id: "yours", "aria-label": "your data", "class": "yours" });
+  ownBox.hidden = true;
+  [["Train", "train", "train on the points (resumes when paused)"], ["Pause training", "hold", "pause the training"],
+    ["Reset", "reset", "forget the trained model"], ["Erase all", "erase-all", "remove every point"]].forEach(function (b) {
+    var btn = el("button", { type: "button", "data-own": b[1], title: b[2] }, b[0]);
+    btn.addEventListener("click", function () {
+      if (!inner) return;
+      var err = inner.do(b[1]);
+      showError(err || "");
+    });
+    ownBox.appendChild(btn);
+  });
+  var dl = el("button", { type: "button", id: "download", title: "save the model as .safetensors" }, "Download model");
+  dl.addEventListener("click", function () { var e = download(); if (e) showError(e); });
+  ownBox.appendChild(dl);
+  var share = el("button", { type: "button", title: "a link that carries the drawn points" }, "Copy link");
+  share.addEventListener("click", function () {
+    if (!inner) return;
+    var url = location.href.replace(/#.*$/, "") + inner.link();
+    if (navigator.clipboard) navigator.clipboard.writeText(url).catch(function () {});
+    history.replaceState(null, "", url);
+  });
+  ownBox.appendChild(share);
+  ownBox.appendChild(el("p", { "class": "note" }, "Draw on the plot (set the brush below), drop or paste a CSV of x,y rows, or start from a toy. " +
+    "Training runs in a Web Worker; the particles show the model every half second."));
+  controlsBox.parentNode.insertBefore(ownBox, controlsBox);
+
+  // download saves the trained model; it returns an error in words, or "".
+  function download() {
+    var m = inner ? inner.model() : null;
+    if (!m) return "no model yet: press Train first";
+    var a = el("a", { download: m.name });
+    a.href = URL.createObjectURL(new Blob([m.bytes], { type: "application/octet-stream" }));
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    return "";
+  }
+
+  // A CSV pasted anywhere on the page (not into a form field) becomes the points.
+  document.addEventListener("paste", function (e) {
+    var t = e.target;
+    if (!inner || (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA"))) return;
+    var text = e.clipboardData && e.clipboardData.getData("text");
+    if (!text) return;
+    e.preventDefault();
+    inner.set("mode", "yours");
+    showError(inner.loadCSV("pasted", text) || "");
+    refresh();
+  });
 
   function setControl(name, value) {
     var err = inner.set(name, value);
@@ -186,6 +246,15 @@
       }
       hud.textContent = text;
       playButton.textContent = s.playing ? "Pause" : "Play";
+      ownBox.hidden = s.mode !== "yours";
+      if (s.mode === "yours" && s.train) {
+        var tr = s.train;
+        text = tr.points.toLocaleString() + " points · " + tr.state + (tr.state === "idle" ? "" : " · step " + tr.step + " of " + tr.steps +
+          " · loss " + tr.loss.toFixed(4) + " · " + Math.round(tr.stepsPerSec) + " steps/s");
+        hud.textContent = text;
+        if (tr.error) showError(tr.error);
+        dl.disabled = !tr.hasModel;
+      }
       if (s.error) showError(s.error);
       else if (!errorBox.hidden && /^could not load|no longer finite/.test(errorBox.textContent)) showError("");
       if (++ticks % 5 === 0) refresh();

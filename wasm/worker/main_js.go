@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"syscall/js"
@@ -69,6 +70,10 @@ func (t *transport) take(msg js.Value) {
 		if id := msg.Get("id"); id.Type() == js.TypeNumber {
 			t.in.Put(explorer.Message{Type: explorer.CancelMessage, ID: id.Int()})
 		}
+	case "hold":
+		if id := msg.Get("id"); id.Type() == js.TypeNumber {
+			t.in.Put(explorer.Message{Type: explorer.HoldMessage, ID: id.Int(), Hold: msg.Get("hold").Truthy()})
+		}
 	}
 }
 
@@ -89,6 +94,18 @@ func (t *transport) Receive(wait bool) explorer.Message {
 func (t *transport) Send(r explorer.Result) {
 	if r.Err != nil {
 		t.post(map[string]any{"type": "error", "id": r.ID, "error": r.Err.Error()})
+		return
+	}
+	if r.X == nil { // a training job's progress, with now and then a model file
+		msg := map[string]any{"type": "frame", "id": r.ID, "step": r.Step, "loss": r.Loss, "seconds": r.Seconds, "x": nil, "file": nil}
+		if r.File == nil {
+			t.post(msg)
+			return
+		}
+		u8 := js.Global().Get("Uint8Array").New(len(r.File))
+		js.CopyBytesToJS(u8, r.File)
+		msg["file"] = u8.Get("buffer")
+		t.post(msg, u8.Get("buffer"))
 		return
 	}
 	f := jsarray.Float32Array(r.X)
@@ -133,6 +150,9 @@ func jobOf(msg js.Value) (job explorer.Job, err error) {
 	if k := msg.Get("kind"); k.Type() == js.TypeString {
 		job.Kind = k.String()
 	}
+	if job.Kind == explorer.KindTrain {
+		return trainJobOf(job, msg)
+	}
 	if job.Kind != "" && job.Kind != explorer.KindIntegrate {
 		return job, nil
 	}
@@ -148,5 +168,22 @@ func jobOf(msg js.Value) (job explorer.Job, err error) {
 		return job, fmt.Errorf("job %d: positions are not a Float32Array", job.ID)
 	}
 	job.X0 = jsarray.Float32s(x)
+	return job, nil
+}
+
+// trainJobOf reads a training job's settings: the TrainSpec as JSON in "train".
+func trainJobOf(job explorer.Job, msg js.Value) (explorer.Job, error) {
+	v := msg.Get("train")
+	if v.Type() != js.TypeString {
+		return job, fmt.Errorf("job %d: a training job without its settings", job.ID)
+	}
+	var spec explorer.TrainSpec
+	if err := json.Unmarshal([]byte(v.String()), &spec); err != nil {
+		return job, fmt.Errorf("job %d: the training settings: %w", job.ID, err)
+	}
+	job.Train = &spec
+	if s := msg.Get("steps"); s.Type() == js.TypeNumber {
+		job.Steps = s.Int()
+	}
 	return job, nil
 }

@@ -90,7 +90,7 @@ func TestWorkerMessages(t *testing.T) {
 	p.t.take(modelMsg(t, "moons-ot", file))
 	p.t.take(modelMsg(t, "junk", []byte("not a model")))
 	p.t.take(js.ValueOf(map[string]any{"type": "model", "name": "none", "bytes": 3}))
-	p.t.take(runMsg(map[string]any{"id": 1, "kind": "train", "model": "moons-ot"}))
+	p.t.take(runMsg(map[string]any{"id": 1, "kind": "bake", "model": "moons-ot"}))
 	p.t.take(runMsg(map[string]any{"id": 2, "model": "moons-ot", "method": "midpoint", "steps": "three", "t0": 0, "t1": 1, "x": jsarray.Float32Array(x0)}))
 	p.t.take(runMsg(map[string]any{"id": 3, "model": "moons-ot", "method": "midpoint", "steps": 3, "t0": 0, "t1": 1, "x": []any{1, 2}}))
 	p.t.take(runMsg(map[string]any{"id": 4, "model": "moons-ot", "method": "midpoint", "steps": 3, "t0": 0, "t1": 1, "x": jsarray.Float32Array(x0)}))
@@ -125,7 +125,7 @@ func TestWorkerMessages(t *testing.T) {
 	if !slices.Equal(lines, want) {
 		t.Fatalf("the worker posted:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
-	if e := served[2]["error"].(string); !strings.Contains(e, `kind "train"`) {
+	if e := served[2]["error"].(string); !strings.Contains(e, `kind "bake"`) {
 		t.Errorf("the train job's error %q", e)
 	}
 

@@ -24,12 +24,14 @@ type Trainer struct {
 	// Flat vectors in recipe.Flatten's layout: parameters, gradient, Adam's moments,
 	// and the EMA.
 	P, G, M, V, E []float32
-	// Per layer l: in[l] is its input (X, then the hidden activations), z[l] its output
-	// (act[l] for hidden layers, out for the last), deriv[l] SiLU' of a hidden layer's
-	// pre-activation, gz[l] the loss's gradient with respect to its pre-activation.
-	x, u, out []float32
-	in, act   [][]float32
-	deriv, gz [][]float32
+	// The batch, row-major: inputs, targets, the output and its gradient.
+	x, u, out, gout []float32
+	// Per layer l, in the kernels' blocked layout: in[l] is its input (the batch, then
+	// the hidden activations), act[l] its output, deriv[l] SiLU' of a hidden layer's
+	// pre-activation, and gz[l] the loss's gradient with respect to its pre-activation.
+	in        []*sampler.Blocked
+	act       []sampler.Blocked
+	deriv, gz []sampler.Blocked
 	mm        sampler.MatMul
 }
 
@@ -66,13 +68,18 @@ func (t *Trainer) alloc() {
 	t.x = make([]float32, B*t.spec.InputDim())
 	t.u = make([]float32, B*t.spec.Dim)
 	t.out = make([]float32, B*t.spec.Dim)
-	t.in = append(t.in, t.x)
+	t.gout = make([]float32, B*t.spec.Dim)
+	t.act = make([]sampler.Blocked, L)
+	t.deriv = make([]sampler.Blocked, L)
+	t.gz = make([]sampler.Blocked, L)
+	t.in = []*sampler.Blocked{{}}
+	t.in[0].Resize(B, t.spec.InputDim())
 	for l, sh := range t.shapes {
-		t.gz = append(t.gz, make([]float32, B*sh[0]))
+		t.act[l].Resize(B, sh[0])
+		t.deriv[l].Resize(B, sh[0])
+		t.gz[l].Resize(B, sh[0])
 		if l < L-1 {
-			t.act = append(t.act, make([]float32, B*sh[0]))
-			t.deriv = append(t.deriv, make([]float32, B*sh[0]))
-			t.in = append(t.in, t.act[l])
+			t.in = append(t.in, &t.act[l])
 		}
 	}
 }
@@ -113,26 +120,27 @@ func (t *Trainer) Step() (float64, error) {
 // lossAndGrad runs the network with P on the input rows x, returns the MSE against the
 // targets u, and leaves its gradient with respect to P in G.
 func (t *Trainer) lossAndGrad(x, u []float32) float64 {
-	t.in[0] = x
+	t.in[0].Load(x)
 	t.forward(t.P)
 	L := len(t.shapes)
-	loss := recipe.MSE(t.gz[L-1], t.out, u)
+	t.act[L-1].Store(t.out)
+	loss := recipe.MSE(t.gout, t.out, u)
+	t.gz[L-1].Load(t.gout)
 	t.backward()
 	return loss
 }
 
-// forward computes out from in[0] with the parameters p, keeping each hidden layer's
-// activation and SiLU' for the backward pass.
+// forward computes act[L−1], the output, from in[0] with the parameters p, keeping
+// each hidden layer's SiLU' for the backward pass.
 func (t *Trainer) forward(p []float32) {
-	B, L := t.cfg.Data.Batch, len(t.shapes)
+	L := len(t.shapes)
 	for l, sh := range t.shapes {
 		w, b := t.layer(p, l)
-		o := sampler.MulOpts{Bias: b}
-		dst := t.out
+		o := sampler.BlockedOpts{Bias: b}
 		if l < L-1 {
-			o.Epi, o.Aux, dst = sampler.EpiSiLUDeriv, t.deriv[l], t.act[l]
+			o.Epi, o.Aux = sampler.EpiSiLUDeriv, &t.deriv[l]
 		}
-		t.mm.Mul(dst, t.in[l], w, B, sh[1], sh[0], o)
+		t.mm.MulBlocked(&t.act[l], t.in[l], w, sh[0], o)
 	}
 }
 
@@ -141,37 +149,15 @@ func (t *Trainer) forward(p []float32) {
 // engine does: dW = gzᵀ·in, db = Σ_rows gz, and, below the first layer,
 // gz[l−1] = (gz·W) ⊙ SiLU'(z[l−1]).
 func (t *Trainer) backward() {
-	B := t.cfg.Data.Batch
 	for l := len(t.shapes) - 1; l >= 0; l-- {
-		out, in := t.shapes[l][0], t.shapes[l][1]
 		gw, gb := t.layer(t.G, l)
-		g := t.gz[l]
-		t.mm.Mul(gw, g, t.in[l], out, B, in, sampler.MulOpts{TransA: true, NoTransB: true})
-		colSums(gb, g, B, out)
+		g := &t.gz[l]
+		t.mm.MulTN(gw, g, t.in[l])
+		g.ColSums(gb)
 		if l > 0 {
 			w, _ := t.layer(t.P, l)
-			t.mm.Mul(t.gz[l-1], g, w, B, out, in,
-				sampler.MulOpts{NoTransB: true, Epi: sampler.EpiMul, Aux: t.deriv[l-1]})
-		}
-	}
-}
-
-// colSums writes the sums of the columns of g (rows×cols) into dst, in float64.
-func colSums(dst, g []float32, rows, cols int) {
-	// Rows in order, with float64 partial sums per column: dst is small, g is not.
-	var acc [256]float64
-	for c0 := 0; c0 < cols; c0 += len(acc) {
-		n := min(len(acc), cols-c0)
-		a := acc[:n]
-		clear(a)
-		for r := 0; r < rows; r++ {
-			row := g[r*cols+c0 : r*cols+c0+n]
-			for j, v := range row {
-				a[j] += float64(v)
-			}
-		}
-		for j, v := range a {
-			dst[c0+j] = float32(v)
+			t.mm.MulBlocked(&t.gz[l-1], g, w, t.shapes[l][1],
+				sampler.BlockedOpts{NoTransB: true, Epi: sampler.EpiMul, Aux: &t.deriv[l-1]})
 		}
 	}
 }

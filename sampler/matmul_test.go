@@ -111,3 +111,68 @@ func TestMatMulBadShapes(t *testing.T) {
 	var mm MatMul
 	mm.Mul(make([]float32, 5), make([]float32, 6), make([]float32, 6), 2, 3, 3, MulOpts{})
 }
+
+// TestMatMulBlocked checks the blocked products against the row-major ones (the same
+// kernel on the same operands: the same bits) and ColSums against float64 sums, with
+// pad rows of a product's output holding nonzero values (SiLU of the bias).
+func TestMatMulBlocked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var mm, ref MatMul
+	for _, sh := range [][3]int{{1, 1, 1}, {5, 3, 7}, {97, 33, 18}, {250, 64, 70}, {800, 20, 12}} {
+		m, k, n := sh[0], sh[1], sh[2]
+		x, w, bias := randSlice(rng, m*k), randSlice(rng, n*k), randSlice(rng, n)
+		var a, h, d Blocked
+		a.Resize(m, k)
+		a.Load(x)
+		mm.Workers = 1 + m%3
+		// Forward: h = SiLU(x·wᵀ + b), d = SiLU'.
+		mm.MulBlocked(&h, &a, w, n, BlockedOpts{Bias: bias, Epi: EpiSiLUDeriv, Aux: &d})
+		wantH, wantD := make([]float32, m*n), make([]float32, m*n)
+		ref.Mul(wantH, x, w, m, k, n, MulOpts{Bias: bias, Epi: EpiSiLUDeriv, Aux: wantD})
+		gotH, gotD := make([]float32, m*n), make([]float32, m*n)
+		h.Store(gotH)
+		d.Store(gotD)
+		if !equal32(gotH, wantH) || !equal32(gotD, wantD) {
+			t.Fatalf("%v: MulBlocked's forward differs from Mul's", sh)
+		}
+		// Backward through it: g = (h·w2) ⊙ d, with w2 (n×n) as B.
+		w2 := randSlice(rng, n*n)
+		var g Blocked
+		mm.MulBlocked(&g, &h, w2, n, BlockedOpts{NoTransB: true, Epi: EpiMul, Aux: &d})
+		wantG, gotG := make([]float32, m*n), make([]float32, m*n)
+		ref.Mul(wantG, wantH, w2, m, n, n, MulOpts{NoTransB: true, Epi: EpiMul, Aux: wantD})
+		g.Store(gotG)
+		if !equal32(gotG, wantG) {
+			t.Fatalf("%v: MulBlocked's backward differs from Mul's", sh)
+		}
+		// Weight gradient hᵀ·a and bias gradient Σ h.
+		gw := make([]float32, n*k)
+		mm.MulTN(gw, &h, &a)
+		want, _ := mulRef(wantH, x, n, m, k, MulOpts{TransA: true, NoTransB: true})
+		for i, v := range want {
+			if math.Abs(float64(gw[i])-v) > 1e-5*math.Sqrt(float64(m))*math.Max(1, math.Abs(v)) {
+				t.Fatalf("%v: MulTN [%d] = %v, want %v", sh, i, gw[i], v)
+			}
+		}
+		sums := make([]float32, n)
+		h.ColSums(sums)
+		for j := range sums {
+			s := 0.0
+			for i := 0; i < m; i++ {
+				s += float64(wantH[i*n+j])
+			}
+			if float32(s) != sums[j] {
+				t.Fatalf("%v: ColSums[%d] = %v, want %v", sh, j, sums[j], s)
+			}
+		}
+	}
+}
+
+func equal32(a, b []float32) bool {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}

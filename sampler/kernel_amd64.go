@@ -2,11 +2,6 @@
 
 package sampler
 
-import (
-	"runtime"
-	"unsafe"
-)
-
 // useAVX2 says whether the CPU and OS support AVX2 and FMA (checked like
 // golang.org/x/sys/cpu does: CPUID leaves 1 and 7, and XCR0 for the YMM state).
 var useAVX2 = detectAVX2()
@@ -31,26 +26,9 @@ func detectAVX2() bool {
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
-// gemmAVX2 is the kernel in kernel_amd64.s; auxOff is aux's address minus dst's, in
+// gemmAVX2 is the kernel in kernel_amd64.s, assembled in every build (the Go SIMD
+// kernel's tests compare against it); auxOff is aux's address minus dst's, in
 // bytes (epiSiLUDeriv and epiMul).
 //
 //go:noescape
 func gemmAVX2(dst, a, w, bias *float32, groups, kp, panels, aStride, dstStride, epi int, auxOff uintptr)
-
-// kernelName says which gemm kernel this build runs.
-var kernelName = map[bool]string{true: "avx2", false: "go"}[useAVX2]
-
-func gemmImpl(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32) {
-	if !useAVX2 {
-		gemmGo(dst, a, ly, bias, groups, aStride, dstStride, epi, aux)
-		return
-	}
-	var auxOff uintptr
-	if epi == epiSiLUDeriv || epi == epiMul {
-		auxOff = uintptr(unsafe.Pointer(unsafe.SliceData(aux))) - uintptr(unsafe.Pointer(unsafe.SliceData(dst)))
-	}
-	// gemmCheck has checked every length the kernel touches.
-	gemmAVX2(unsafe.SliceData(dst), unsafe.SliceData(a), unsafe.SliceData(ly.w), unsafe.SliceData(bias),
-		groups, ly.kp, ly.np/panelCols, aStride, dstStride, epi, auxOff)
-	runtime.KeepAlive(aux)
-}

@@ -4,10 +4,15 @@
 //     cross-origin isolated and has no SharedArrayBuffer) and, optionally, its plain-JS
 //     cpu backend: one forward pass of the benchnet MLP over a batch (as bench/tfjs_mlp.js
 //     does under Node: tf.matMul, tf.add, x·sigmoid(x), then reading the result back);
-//   - the Go sampler spread over W Web Workers (www/worker.js, worker.wasm): the end-to-end
-//     job of sampling the batch with a 20-step midpoint solve (40 network evaluations per
+//   - the Go sampler spread over W Web Workers (www/worker.js): the end-to-end job of
+//     sampling the batch with a 20-step midpoint solve (40 network evaluations per
 //     particle), the particles split into W contiguous slices, one "run" per worker, timed
-//     from posting the runs to the last slice's final frame.
+//     from posting the runs to the last slice's final frame; with the SIMD build
+//     (worker-simd.wasm, kernel "simd", for each W of cfg.workers) and the scalar one
+//     (worker.wasm, kernel "asm", for each W of cfg.scalarWorkers);
+//   - the explorer's figure (cfg.explorer): the same solve of the batch through a shipped
+//     model (models/explorer.safetensors, the moons model) over cfg.explorer.workers
+//     workers of the SIMD build, as the explorer's page farms it out.
 //
 // Before anything is timed, each side must compute the same network:
 //   - TF.js's outputs on the model's check batch match the float64 reference (benchnet's
@@ -17,8 +22,11 @@
 //     reference within the same tolerance;
 //   - the first rows of the W=1 sample match the native Go sampler's (the driver solves
 //     them natively and serves them as h<H>.final.bin) within tol·(1 + |x|);
-//   - the final positions with W workers are bit-identical to W=1's (each row of the
-//     batch is integrated independently of the others).
+//   - the final positions with W workers and either build are bit-identical to the first
+//     timed solve's (each row of the batch is integrated independently of the others, and
+//     the two kernels give the same bits);
+//   - the explorer figure's positions match the native explorer worker's first rows
+//     (explorer.final.bin) within tol·(1 + |x|).
 //
 // Results go to window.bench.results, one object per measurement in benchnet.Result's
 // JSON shape (peer, kernel, what, hidden, threads, batch, reps, best_ms, mean_ms,
@@ -45,13 +53,16 @@ const bench = (window.bench = {
 
 const defaults = {
   hidden: [64, 256],
-  workers: [1, 2, 4],
+  workers: [1, 2, 4], // SIMD build
+  scalarWorkers: [2], // scalar build
+  explorer: null, // {name, dim, hidden, macs, workers}: the shipped model's figure
   batch: 10000,
   steps: 20,
   budgetMs: 1500, // timed repetitions per measurement, after the warmup
   minReps: 2, // at least this many timed repetitions (Go at H > 128 and TF.js cpu: 1)
   warmup: 2, // TF.js: untimed passes first
   rounds: 1,
+  explorerReps: 3, // at least this many timed solves for the explorer figure
   tfjsCpuMaxHidden: 64, // the plain-JS backend takes seconds per pass beyond this (0: skip it)
   tol: 1e-4,
   models: 'models/',
@@ -267,6 +278,11 @@ class GoWorker {
 
 let nextID = 1;
 
+// workerURL is the worker of a build: worker.js?kernel=simd runs worker-simd.wasm.
+const workerURL = (kernel) => (kernel === 'simd' ? 'worker.js?kernel=simd' : 'worker.js');
+// kernelName is a build's kernel as make bench names it ("asm": the scalar wasm kernel).
+const kernelName = (kernel) => (kernel === 'simd' ? 'simd' : 'asm');
+
 // solve integrates x over the pool, in contiguous slices of rows, and returns the final
 // positions in one array.
 async function solve(pool, model, method, steps, t0, t1, x, dim) {
@@ -292,12 +308,13 @@ function sameBits(a, b) {
 // goWorkers boots W workers, checks them and times the end-to-end solve. ref holds, per
 // hidden width, the final positions of the first worker count timed (for the bit-for-bit
 // comparison).
-async function goWorkers(model, file, noise, native, tfOut, W, ref, cfg) {
+async function goWorkers(model, file, noise, native, tfOut, W, kernel, ref, cfg) {
   const h = model.hidden[0], d = model.dim, name = `h${h}`, T = cfg.opTimeoutMs;
+  const build = `${kernel === 'simd' ? 'SIMD' : 'scalar'} build`;
   const t0 = performance.now();
   const pool = [];
   try {
-    for (let i = 0; i < W; i++) pool.push(new GoWorker('worker.js'));
+    for (let i = 0; i < W; i++) pool.push(new GoWorker(workerURL(kernel)));
     await timeout(Promise.all(pool.map((w) => Promise.all([w.ready, w.load(name, file)]))), T, `booting ${W} workers`);
     const boot = performance.now() - t0;
 
@@ -313,7 +330,7 @@ async function goWorkers(model, file, noise, native, tfOut, W, ref, cfg) {
         const vt = tfOut[i], vr = model.check_want[i];
         const et = Math.abs(v - vt) / (1 + Math.abs(vt)), er = Math.abs(v - vr) / (1 + Math.abs(vr));
         if (!(et <= cfg.tol && er <= cfg.tol))
-          throw new Error(`go workers H=${h} W=${W}: check: worker ${k}, velocity ${i} is ${v}, TF.js ${vt}, reference ${vr} (errors ${et.toPrecision(3)}, ${er.toPrecision(3)} > ${cfg.tol})`);
+          throw new Error(`go workers H=${h} W=${W} (${build}): check: worker ${k}, velocity ${i} is ${v}, TF.js ${vt}, reference ${vr} (errors ${et.toPrecision(3)}, ${er.toPrecision(3)} > ${cfg.tol})`);
         maxErr = Math.max(maxErr, et, er);
       }
     }
@@ -334,25 +351,25 @@ async function goWorkers(model, file, noise, native, tfOut, W, ref, cfg) {
         for (let i = 0; i < native.length; i++) {
           const e = Math.abs(out[i] - native[i]) / (1 + Math.abs(native[i]));
           if (!(e <= cfg.tol))
-            throw new Error(`go workers H=${h} W=${W}: sample: value ${i} is ${out[i]}, native Go ${native[i]} (error ${e.toPrecision(3)} > ${cfg.tol})`);
+            throw new Error(`go workers H=${h} W=${W} (${build}): sample: value ${i} is ${out[i]}, native Go ${native[i]} (error ${e.toPrecision(3)} > ${cfg.tol})`);
           maxErr = Math.max(maxErr, e);
         }
-        ref[h] = { W, x: out };
+        ref[h] = { what: `${W} workers, ${build}`, x: out };
       } else {
         const i = sameBits(out, ref[h].x);
         if (i !== -1)
-          throw new Error(`go workers H=${h}: the sample with ${W} workers differs from ${ref[h].W}'s at value ${i} (${out[i]} vs ${ref[h].x[i]})`);
+          throw new Error(`go workers H=${h}: the sample with ${W} workers, ${build}, differs from ${ref[h].what}'s at value ${i} (${out[i]} vs ${ref[h].x[i]})`);
       }
       best = Math.min(best, dtMs); total += dtMs; reps++;
     }
     const evals = cfg.batch * 2 * cfg.steps; // midpoint: two network evaluations a step
     const r = {
-      peer: 'browser-go-workers', kernel: 'asm', what: `sample${cfg.steps}-midpoint`, hidden: h, threads: W,
+      peer: 'browser-go-workers', kernel: kernelName(kernel), what: `sample${cfg.steps}-midpoint`, hidden: h, threads: W,
       batch: cfg.batch, reps, best_ms: round3(best), mean_ms: round3(total / reps), evals_per_s: evals / best * 1000,
       gflops: 2 * macs(model) * evals / best / 1e6, max_err: maxErr, boot_ms: round3(boot),
     };
     bench.results.push(r);
-    say(`go over ${W} worker${W > 1 ? 's' : ''} H=${h}: boot ${Math.round(boot)} ms, best ${r.best_ms} ms, ${Math.round(r.evals_per_s)} evals/s (${reps} reps, check error ${maxErr.toPrecision(2)})`);
+    say(`go over ${W} worker${W > 1 ? 's' : ''} (${build}) H=${h}: boot ${Math.round(boot)} ms, best ${r.best_ms} ms, ${Math.round(r.evals_per_s)} evals/s (${reps} reps, check error ${maxErr.toPrecision(2)})`);
   } finally {
     pool.forEach((w) => w.terminate());
   }
@@ -378,8 +395,56 @@ async function run(cfg) {
       if (noise.length !== cfg.batch * model.dim) throw new Error(`noise.bin holds ${noise.length} values, want ${cfg.batch}×${model.dim}`);
       const tfOut = await tfjsForward(model, 'wasm', cfg);
       if (cfg.tfjsCpuMaxHidden >= h) await tfjsForward(model, 'cpu', cfg);
-      for (const W of cfg.workers) await goWorkers(model, file, noise, native, tfOut, W, ref, cfg);
+      for (const W of cfg.workers) await goWorkers(model, file, noise, native, tfOut, W, 'simd', ref, cfg);
+      for (const W of cfg.scalarWorkers) await goWorkers(model, file, noise, native, tfOut, W, 'scalar', ref, cfg);
     }
+    if (cfg.explorer) await explorerFigure(cfg.explorer, noise, cfg);
+  }
+}
+
+// explorerFigure times the explorer's job: the batch through the shipped model, steps
+// midpoint steps from t = 0 to 1, over ex.workers workers of the SIMD build. The first
+// solve's rows must match the native explorer worker's; every later one, its bits.
+async function explorerFigure(ex, noise, cfg) {
+  const W = ex.workers, T = cfg.opTimeoutMs, d = ex.dim, name = 'explorer';
+  const file = await (await fetchOK(`${cfg.models}explorer.safetensors`)).arrayBuffer();
+  const native = new Float32Array(await (await fetchOK(`${cfg.models}explorer.final.bin`)).arrayBuffer());
+  const t0 = performance.now();
+  const pool = [];
+  try {
+    for (let i = 0; i < W; i++) pool.push(new GoWorker(workerURL('simd')));
+    await timeout(Promise.all(pool.map((w) => Promise.all([w.ready, w.load(name, file)]))), T, `booting ${W} workers for ${ex.name}`);
+    const boot = performance.now() - t0;
+    await timeout(solve(pool, name, 'midpoint', 2, 0, 1, noise, d), T, 'warmup');
+    let best = Infinity, total = 0, reps = 0, first = null, maxErr = 0;
+    while (reps < cfg.explorerReps || total < cfg.budgetMs) {
+      const s = performance.now();
+      const out = await timeout(solve(pool, name, 'midpoint', cfg.steps, 0, 1, noise, d), T, `${ex.name} over ${W} workers`);
+      const dtMs = performance.now() - s;
+      if (!first) {
+        for (let i = 0; i < native.length; i++) {
+          const e = Math.abs(out[i] - native[i]) / (1 + Math.abs(native[i]));
+          if (!(e <= cfg.tol))
+            throw new Error(`${ex.name} over ${W} workers: value ${i} is ${out[i]}, the native explorer worker's ${native[i]} (error ${e.toPrecision(3)} > ${cfg.tol})`);
+          maxErr = Math.max(maxErr, e);
+        }
+        first = out;
+      } else {
+        const i = sameBits(out, first);
+        if (i !== -1) throw new Error(`${ex.name} over ${W} workers: solve ${reps + 1} differs from the first at value ${i}`);
+      }
+      best = Math.min(best, dtMs); total += dtMs; reps++;
+    }
+    const evals = cfg.batch * 2 * cfg.steps;
+    const r = {
+      peer: 'browser-go-workers', kernel: 'simd', what: `explorer-sample${cfg.steps}-midpoint`, model: ex.name,
+      hidden: ex.hidden[0], threads: W, batch: cfg.batch, reps, best_ms: round3(best), mean_ms: round3(total / reps),
+      evals_per_s: evals / best * 1000, gflops: 2 * ex.macs * evals / best / 1e6, max_err: maxErr, boot_ms: round3(boot),
+    };
+    bench.results.push(r);
+    say(`${ex.name}: ${cfg.batch} particles, ${cfg.steps} midpoint steps over ${W} workers (SIMD build): best ${r.best_ms} ms, mean ${r.mean_ms} ms (${reps} reps, boot ${Math.round(boot)} ms)`);
+  } finally {
+    pool.forEach((w) => w.terminate());
   }
 }
 

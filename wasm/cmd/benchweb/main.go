@@ -1,23 +1,28 @@
 //go:build !js
 
 // Command benchweb is the browser benchmark of make bench (section e): in one page of one
-// headless Chromium, the Go sampler spread over W Web Workers (www/worker.js and
-// worker.wasm) against TF.js 4.22's wasm backend (SIMD, one thread: the page is not
-// cross-origin isolated, so there is no SharedArrayBuffer) and its plain-JS cpu backend,
-// on the same benchnet network as the other peers of make bench.
+// headless Chromium, the Go sampler spread over W Web Workers (www/worker.js with the
+// SIMD build, worker-simd.wasm, and the scalar one, worker.wasm) against TF.js 4.22's
+// wasm backend (SIMD, one thread: the page is not cross-origin isolated, so there is no
+// SharedArrayBuffer) and its plain-JS cpu backend, on the same benchnet network as the
+// other peers of make bench; and the explorer's figure: the batch (10,000 particles)
+// through the shipped moons model, 20 midpoint steps, over 2 workers of the SIMD build.
 //
-// It assembles a folder from bench/web (the page), www/worker.* and wasm_exec.js, TF.js's
-// browser bundles and .wasm files from bench/node_modules, and per hidden width H the
-// benchnet model (h<H>.json, for TF.js), the same network as a model file
-// (h<H>.safetensors, for the workers), the particles' fixed noise (noise.bin) and the
+// It assembles a folder from bench/web (the page), www/worker.*, worker-simd.wasm and
+// wasm_exec.js, TF.js's browser bundles and .wasm files from bench/node_modules, and per
+// hidden width H the benchnet model (h<H>.json, for TF.js), the same network as a model
+// file (h<H>.safetensors, for the workers), the particles' fixed noise (noise.bin) and the
 // first rows of the native Go sampler's solve from that noise (h<H>.final.bin, which the
-// workers' result must match). It serves the folder on 127.0.0.1, opens bench/web/
-// bench.html in headless Chromium and prints each result as one JSON line in
-// benchnet.Result's shape (peers browser-tfjs-wasm, browser-tfjs-cpu, and
-// browser-go-workers with threads = W and boot_ms, the time from creating the workers
-// to all of them having the model loaded), then a table with the ratios on stderr.
+// workers' result must match); for the explorer's figure, the model file
+// (explorer.safetensors) and the first rows of the native explorer worker's solve
+// (explorer.final.bin). It serves the folder on 127.0.0.1, opens bench/web/bench.html in
+// headless Chromium and prints each result as one JSON line in benchnet.Result's shape
+// (peers browser-tfjs-wasm, browser-tfjs-cpu, and browser-go-workers with kernel simd or
+// asm, threads = W and boot_ms, the time from creating the workers to all of them having
+// the model loaded; the explorer's figure is what explorer-sample20-midpoint, with its
+// model's name), then a table with the ratios on stderr.
 //
-//	cd wasm && go run ./cmd/benchweb [-hidden 64,256] [-workers 1,2,4] [-budget 1.5s]
+//	cd wasm && go run ./cmd/benchweb [-hidden 64,256] [-workers 1,2,4] [-scalar-workers 2] [-budget 1.5s]
 package main
 
 import (
@@ -46,6 +51,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 	"github.com/flowmatch/flowmatch/bench/benchnet"
+	"github.com/flowmatch/flowmatch/explorer"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/wasm/internal/headless"
 	"github.com/flowmatch/flowmatch/weights"
@@ -56,8 +62,10 @@ const nativeRows = 256
 
 type config struct {
 	root, www, tfjs, modelDir, chromium string
-	hidden, workers                     []int
+	hidden, workers, scalarWorkers      []int
 	batch, steps, rounds, tfjsCPUMax    int
+	explorerModel                       string // "": no explorer figure
+	explorerWorkers                     int
 	budget, timeout                     time.Duration
 	table, quiet, keep                  bool
 	out                                 io.Writer // the JSON result lines (os.Stdout)
@@ -90,7 +98,11 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.modelDir, "model-dir", "", "folder with the benchnet models h<H>.json (default: draw them as benchall does)")
 	fs.StringVar(&c.chromium, "chromium", "", "the browser (default: chromium, chromium-browser or google-chrome on PATH)")
 	hidden := fs.String("hidden", "64,256", "hidden widths (3 hidden layers each)")
-	workers := fs.String("workers", "1,2,4", "Web Worker counts to time")
+	workers := fs.String("workers", "1,2,4", "Web Worker counts to time with the SIMD build (worker-simd.wasm)")
+	scalar := fs.String("scalar-workers", "2", "Web Worker counts to time with the scalar build (worker.wasm); empty: none")
+	fs.StringVar(&c.explorerModel, "explorer-model", filepath.Join("weights", "moons-ot.safetensors"),
+		"the explorer figure's model file, relative to -root unless absolute (empty: no explorer figure)")
+	fs.IntVar(&c.explorerWorkers, "explorer-workers", 2, "Web Workers of the explorer figure")
 	fs.IntVar(&c.batch, "batch", 10000, "particles")
 	fs.IntVar(&c.steps, "steps", 20, "midpoint steps of the end-to-end solve")
 	fs.IntVar(&c.rounds, "rounds", 1, "rounds over every measurement (each keeps its best)")
@@ -119,6 +131,11 @@ func parseFlags(args []string) (*config, error) {
 	if c.workers, err = ints("workers", *workers, 1, 64); err != nil {
 		return nil, err
 	}
+	if strings.TrimSpace(*scalar) != "" {
+		if c.scalarWorkers, err = ints("scalar-workers", *scalar, 1, 64); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case c.batch < 1 || c.batch > 10_000_000:
 		return nil, usageError{fmt.Sprintf("bad -batch %d: want 1 … 10000000", c.batch)}
@@ -132,6 +149,8 @@ func parseFlags(args []string) (*config, error) {
 		return nil, usageError{fmt.Sprintf("bad -budget %v: want 0 or more", c.budget)}
 	case c.timeout <= 0:
 		return nil, usageError{fmt.Sprintf("bad -timeout %v: want more than 0", c.timeout)}
+	case c.explorerWorkers < 1 || c.explorerWorkers > 64:
+		return nil, usageError{fmt.Sprintf("bad -explorer-workers %d: want 1 … 64", c.explorerWorkers)}
 	}
 	return c, nil
 }
@@ -189,14 +208,15 @@ func copyFile(dst, src string) error {
 	return os.WriteFile(dst, b, 0o644)
 }
 
-// assemble fills dir with the page, the worker, TF.js and the models.
-func assemble(c *config, dir string) error {
+// assemble fills dir with the page, the workers, TF.js and the models; it says what the
+// explorer figure's model is (nil: no figure).
+func assemble(c *config, dir string) (*explorerInfo, error) {
 	type pair struct{ dst, src string }
 	var files []pair
 	for _, f := range []string{"bench.html", "bench.js"} {
 		files = append(files, pair{f, filepath.Join(c.root, "bench", "web", f)})
 	}
-	for _, f := range []string{"worker.js", "worker.wasm", "wasm_exec.js"} {
+	for _, f := range []string{"worker.js", "worker.wasm", "worker-simd.wasm", "wasm_exec.js"} {
 		files = append(files, pair{f, filepath.Join(c.www, f)})
 	}
 	for _, f := range []string{"tfjs-core/dist/tf-core.min.js", "tfjs-backend-cpu/dist/tf-backend-cpu.min.js",
@@ -205,25 +225,25 @@ func assemble(c *config, dir string) error {
 		files = append(files, pair{filepath.Join("tfjs", filepath.Base(f)), filepath.Join(c.tfjs, filepath.FromSlash(f))})
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "tfjs"), 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "models"), 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	for _, f := range files {
 		if _, err := os.Stat(f.src); err != nil {
 			switch filepath.Dir(f.dst) {
 			case ".":
 				if strings.HasPrefix(f.dst, "worker") || f.dst == "wasm_exec.js" {
-					return fmt.Errorf("%s is missing: build the worker first (make www): %v", f.src, err)
+					return nil, fmt.Errorf("%s is missing: build the worker first (make www): %v", f.src, err)
 				}
 			case "tfjs":
-				return fmt.Errorf("%s is missing: install TF.js first (make bench-node-deps): %v", f.src, err)
+				return nil, fmt.Errorf("%s is missing: install TF.js first (make bench-node-deps): %v", f.src, err)
 			}
-			return err
+			return nil, err
 		}
 		if err := copyFile(filepath.Join(dir, f.dst), f.src); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
@@ -235,53 +255,155 @@ func assemble(c *config, dir string) error {
 		noise[i] = float32(rng.NormFloat64())
 	}
 	if err := os.WriteFile(filepath.Join(dir, "models", "noise.bin"), f32bytes(noise), 0o644); err != nil {
-		return err
+		return nil, err
 	}
 	for _, h := range c.hidden {
-		var m *benchnet.Model
-		name := fmt.Sprintf("h%d", h)
-		if c.modelDir != "" {
-			var err error
-			if m, err = benchnet.Load(filepath.Join(c.modelDir, name+".json")); err != nil {
-				return err
-			}
-			if m.Dim != dim || len(m.Hidden) < 1 || m.Hidden[0] != h {
-				return fmt.Errorf("%s: dim %d, hidden %v: want dim %d, width %d", filepath.Join(c.modelDir, name+".json"), m.Dim, m.Hidden, dim, h)
-			}
-		} else {
-			m = benchnet.New(dim, []int{h, h, h}, 1000, uint64(h)) // as benchall draws it
+		if err := assembleNet(c, dir, h, noise, dim); err != nil {
+			return nil, err
 		}
-		if err := m.Save(filepath.Join(dir, "models", name+".json")); err != nil {
+	}
+	return assembleExplorer(c, dir, noise, dim)
+}
+
+// assembleNet puts benchnet's network of width h in dir/models: h<H>.json for TF.js,
+// h<H>.safetensors for the workers, and h<H>.final.bin, the first rows of the native
+// sampler's solve of noise.
+func assembleNet(c *config, dir string, h int, noise []float32, dim int) error {
+	var m *benchnet.Model
+	name := fmt.Sprintf("h%d", h)
+	if c.modelDir != "" {
+		var err error
+		if m, err = benchnet.Load(filepath.Join(c.modelDir, name+".json")); err != nil {
 			return err
 		}
-		f, err := m.WeightsFile()
-		if err != nil {
-			return err
+		if m.Dim != dim || len(m.Hidden) < 1 || m.Hidden[0] != h {
+			return fmt.Errorf("%s: dim %d, hidden %v: want dim %d, width %d", filepath.Join(c.modelDir, name+".json"), m.Dim, m.Hidden, dim, h)
 		}
-		if err := weights.WriteFile(filepath.Join(dir, "models", name+".safetensors"), f, weights.F32); err != nil {
-			return err
-		}
-		// The first rows of the solve, by the native sampler from the same file.
-		mlp, _, err := f.Model()
-		if err != nil {
-			return err
-		}
-		got := make([]float32, len(m.CheckX))
-		mlp.Velocity(got, m.CheckX, m.CheckT)
-		if _, err := m.Check(got); err != nil {
-			return fmt.Errorf("%s: the model file does not reproduce the network: %v", name, err)
-		}
-		rows := min(nativeRows, c.batch)
-		x := append([]float32(nil), noise[:rows*dim]...)
-		if _, err := sampler.Solve(mlp, x, sampler.Options{Method: sampler.Midpoint, Steps: c.steps, T0: 0, T1: 1}); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, "models", name+".final.bin"), f32bytes(x), 0o644); err != nil {
-			return err
-		}
+	} else {
+		m = benchnet.New(dim, []int{h, h, h}, 1000, uint64(h)) // as benchall draws it
+	}
+	if err := m.Save(filepath.Join(dir, "models", name+".json")); err != nil {
+		return err
+	}
+	f, err := m.WeightsFile()
+	if err != nil {
+		return err
+	}
+	if err := weights.WriteFile(filepath.Join(dir, "models", name+".safetensors"), f, weights.F32); err != nil {
+		return err
+	}
+	// The first rows of the solve, by the native sampler from the same file.
+	mlp, _, err := f.Model()
+	if err != nil {
+		return err
+	}
+	got := make([]float32, len(m.CheckX))
+	mlp.Velocity(got, m.CheckX, m.CheckT)
+	if _, err := m.Check(got); err != nil {
+		return fmt.Errorf("%s: the model file does not reproduce the network: %v", name, err)
+	}
+	rows := min(nativeRows, c.batch)
+	x := append([]float32(nil), noise[:rows*dim]...)
+	if _, err := sampler.Solve(mlp, x, sampler.Options{Method: sampler.Midpoint, Steps: c.steps, T0: 0, T1: 1}); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "models", name+".final.bin"), f32bytes(x), 0o644); err != nil {
+		return err
 	}
 	return nil
 }
+
+// explorerInfo is what the page is told about the explorer figure's model.
+type explorerInfo struct {
+	Name    string `json:"name"`
+	Dim     int    `json:"dim"`
+	Hidden  []int  `json:"hidden"`
+	MACs    int    `json:"macs"` // multiply-adds of one network evaluation
+	Workers int    `json:"workers"`
+}
+
+// assembleExplorer puts the explorer figure's model in dir/models, with the first rows of
+// the native explorer worker's solve of noise from t = 0 to 1 (in data space, as the page's
+// workers integrate). It returns nil when there is no figure to time.
+func assembleExplorer(c *config, dir string, noise []float32, dim int) (*explorerInfo, error) {
+	if c.explorerModel == "" {
+		return nil, nil
+	}
+	path := c.explorerModel
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(c.root, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the explorer figure's model: %v (-explorer-model \"\" skips the figure)", err)
+	}
+	f, err := weights.DecodeBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("the explorer figure's model: %v", err)
+	}
+	spec := f.Meta.Model
+	if f.Meta.Arch != weights.ArchMLP || spec.Dim != dim || len(spec.Hidden) == 0 {
+		return nil, fmt.Errorf("%s: a %s network of dimension %d: the explorer figure wants a %d-dimensional MLP", path, f.Meta.Arch, spec.Dim, dim)
+	}
+	info := &explorerInfo{Name: strings.TrimSuffix(filepath.Base(path), ".safetensors"), Dim: dim, Hidden: spec.Hidden, Workers: c.explorerWorkers}
+	for _, t := range f.Tensors {
+		if len(t.Shape) == 2 {
+			info.MACs += t.Shape[0] * t.Shape[1]
+		}
+	}
+	rows := min(nativeRows, c.batch)
+	x, err := explorerSolve(b, noise[:rows*dim], c.steps)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the native explorer worker: %v", path, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "models", "explorer.safetensors"), b, 0o644); err != nil {
+		return nil, err
+	}
+	return info, os.WriteFile(filepath.Join(dir, "models", "explorer.final.bin"), f32bytes(x), 0o644)
+}
+
+// explorerSolve integrates x0 through the model file by the explorer's own worker
+// (explorer.Worker, what wasm/worker runs in the page's Web Workers), natively: steps
+// midpoint steps from t = 0 to 1.
+func explorerSolve(file []byte, x0 []float32, steps int) ([]float32, error) {
+	w := explorer.NewWorker()
+	if err := w.AddModel("explorer", file); err != nil {
+		return nil, err
+	}
+	tr := &oneJob{job: explorer.Job{ID: 1, Model: "explorer", Method: "midpoint", Steps: steps, T0: 0, T1: 1, X0: x0}}
+	w.Serve(tr)
+	return tr.out, tr.err
+}
+
+// oneJob is an explorer.Transport that hands a worker one job and keeps its last step.
+type oneJob struct {
+	job        explorer.Job
+	sent, done bool
+	out        []float32
+	err        error
+}
+
+func (o *oneJob) Receive(bool) explorer.Message {
+	switch {
+	case !o.sent:
+		o.sent = true
+		return explorer.Message{Type: explorer.JobMessage, Job: o.job}
+	case o.done:
+		return explorer.Message{Type: explorer.StopMessage}
+	}
+	return explorer.Message{Type: explorer.NoMessage}
+}
+
+func (o *oneJob) Send(r explorer.Result) {
+	switch {
+	case r.Err != nil:
+		o.err, o.done = r.Err, true
+	case r.Step == o.job.Steps:
+		o.out, o.done = append([]float32(nil), r.X...), true
+	}
+}
+
+func (o *oneJob) ModelAdded(string, error) {}
 
 func f32bytes(x []float32) []byte {
 	b := make([]byte, 4*len(x))
@@ -295,6 +417,7 @@ func f32bytes(x []float32) []byte {
 type result struct {
 	benchnet.Result
 	BootMs float64 `json:"boot_ms,omitempty"`
+	Model  string  `json:"model,omitempty"` // the explorer figure's model
 }
 
 type pageState struct {
@@ -333,7 +456,8 @@ func run(c *config) ([]result, error) {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	if err := assemble(c, dir); err != nil {
+	ex, err := assemble(c, dir)
+	if err != nil {
 		return nil, err
 	}
 
@@ -391,7 +515,8 @@ func run(c *config) ([]result, error) {
 		}
 	}
 	pcfg, _ := json.Marshal(map[string]any{
-		"hidden": c.hidden, "workers": c.workers, "batch": c.batch, "steps": c.steps,
+		"hidden": c.hidden, "workers": c.workers, "scalarWorkers": c.scalarWorkers, "explorer": ex,
+		"batch": c.batch, "steps": c.steps,
 		"budgetMs": c.budget.Milliseconds(), "rounds": c.rounds, "tfjsCpuMaxHidden": c.tfjsCPUMax,
 		"tol": benchnet.Tolerance, "opTimeoutMs": c.timeout.Milliseconds(),
 	})
@@ -473,7 +598,7 @@ func table(c *config, rs []result, browser string, info map[string]any) string {
 	best := map[string]result{}
 	var keys []string
 	for _, r := range rs {
-		k := fmt.Sprintf("%s|%s|%d|%d", r.Peer, r.What, r.Hidden, r.Threads)
+		k := fmt.Sprintf("%s|%s|%s|%d|%d", r.Peer, r.Kernel, r.What, r.Hidden, r.Threads)
 		old, ok := best[k]
 		if !ok {
 			keys = append(keys, k)
@@ -495,18 +620,33 @@ func table(c *config, rs []result, browser string, info map[string]any) string {
 	if tw, ok := info["tfjsWasm"].(map[string]any); ok {
 		fmt.Fprintf(&w, "TF.js wasm: SIMD %v, %v thread(s); cross-origin isolated %v.\n", tw["simd"], tw["threads"], info["crossOriginIsolated"])
 	}
-	fmt.Fprintf(&w, "\n| peer | H | threads | best ms | mean ms | particle evals/s | boot ms | ÷ TF.js wasm |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&w, "\n| peer | kernel | H | threads | best ms | mean ms | particle evals/s | boot ms | ÷ TF.js wasm |\n|---|---|---|---|---|---|---|---|---|\n")
+	tfjs := map[int]result{}
+	for _, k := range keys {
+		if r := best[k]; r.Peer == "browser-tfjs-wasm" {
+			tfjs[r.Hidden] = r
+		}
+	}
+	var explorerRows []result
 	for _, k := range keys {
 		r := best[k]
+		if strings.HasPrefix(r.What, "explorer-") {
+			explorerRows = append(explorerRows, r)
+			continue
+		}
 		ratio := ""
-		if t, ok := best[fmt.Sprintf("browser-tfjs-wasm|forward|%d|1", r.Hidden)]; ok && t.EvalsPerS > 0 {
+		if t, ok := tfjs[r.Hidden]; ok && t.EvalsPerS > 0 {
 			ratio = fmt.Sprintf("%.2f×", r.EvalsPerS/t.EvalsPerS)
 		}
 		boot := ""
 		if r.BootMs > 0 {
 			boot = fmt.Sprintf("%.0f", r.BootMs)
 		}
-		fmt.Fprintf(&w, "| %s | %d | %d | %.1f | %.1f | %s | %s | %s |\n", r.Peer, r.Hidden, r.Threads, r.BestMs, r.MeanMs, benchnet.Human(r.EvalsPerS), boot, ratio)
+		fmt.Fprintf(&w, "| %s | %s | %d | %d | %.1f | %.1f | %s | %s | %s |\n", r.Peer, r.Kernel, r.Hidden, r.Threads, r.BestMs, r.MeanMs, benchnet.Human(r.EvalsPerS), boot, ratio)
+	}
+	for _, r := range explorerRows {
+		fmt.Fprintf(&w, "\nThe explorer: %d particles of %s (H=%d) through %d midpoint steps reach t = 1 over %d Web Workers\n", r.Batch, r.Model, r.Hidden, c.steps, r.Threads)
+		fmt.Fprintf(&w, "(%s build) in %.2f s at best, %.2f s on average over %d solves (goal: ≤ 2 s); boot %.0f ms.\n", r.Kernel, r.BestMs/1000, r.MeanMs/1000, r.Reps, r.BootMs)
 	}
 	return w.String()
 }

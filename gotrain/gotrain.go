@@ -32,6 +32,10 @@ type Config struct {
 	EMA         float64 // EMA decay of the exported weights; 0 means 0.999, negative exports the raw weights
 	Seed        uint64
 	Workers     int // goroutines for the matrix products; 0 means GOMAXPROCS
+	// Prefetch draws the batches of the first Steps steps ahead in a goroutine
+	// (recipe.Batcher.Prefetch), in the same order, so that drawing them (above all the
+	// OT pairing) overlaps the steps on another core. Call Trainer.Close when done.
+	Prefetch bool
 }
 
 // Defaults of the zero Config fields: the train module's (train/trainer.Default).

@@ -267,3 +267,30 @@ func TestLearns(t *testing.T) {
 		t.Errorf("W2 %.3f and loss %.3f after %d steps, untrained %.3f and %.3f: not learning", after, tr.Loss(), steps, before, first)
 	}
 }
+
+// TestPrefetch checks that prefetched batches are the stream's: the same losses and
+// weights, bit for bit, as drawing them in the step, past the prefetched Steps too.
+func TestPrefetch(t *testing.T) {
+	run := func(prefetch bool) ([]float64, []float32) {
+		tr, err := New(Config{Data: recipe.Data{Dataset: "moons", Batch: 64, Coupling: weights.CouplingOT, OTGroup: 32},
+			Hidden: []int{16}, Steps: 5, Seed: 4, Prefetch: prefetch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		var losses []float64
+		for i := 0; i < 8; i++ {
+			l, err := tr.Step()
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, l)
+		}
+		return losses, tr.Params()
+	}
+	l0, p0 := run(false)
+	l1, p1 := run(true)
+	if !slices.Equal(l0, l1) || !slices.Equal(p0, p1) {
+		t.Errorf("prefetched losses %v, drawn in the step %v", l1, l0)
+	}
+}

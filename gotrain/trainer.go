@@ -1,6 +1,7 @@
 package gotrain
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -15,6 +16,8 @@ type Trainer struct {
 	spec   sampler.MLPSpec
 	shapes [][2]int
 	batch  *recipe.Batcher
+	pf     *recipe.Prefetcher // with Config.Prefetch, from the first step until Close
+	closed bool
 	sched  recipe.Schedule
 	opt    recipe.AdamW
 	steps  int
@@ -98,7 +101,7 @@ func (t *Trainer) layer(p []float32, l int) (w, b []float32) {
 // the update). A non-finite loss or gradient is an error, and leaves the weights, the
 // optimiser and the step count as they were (the batch is consumed).
 func (t *Trainer) Step() (float64, error) {
-	if err := t.batch.Next(t.x, t.u); err != nil {
+	if err := t.next(); err != nil {
 		return 0, fmt.Errorf("gotrain: step %d: %w", t.steps+1, err)
 	}
 	loss := t.lossAndGrad(t.x, t.u)
@@ -115,6 +118,39 @@ func (t *Trainer) Step() (float64, error) {
 	t.last = loss
 	t.steps++
 	return loss, nil
+}
+
+// next draws the next batch into x and u: from the prefetcher while it has batches
+// (it draws the first Steps), then from the stream itself.
+func (t *Trainer) next() error {
+	if t.closed {
+		return errors.New("the trainer is closed")
+	}
+	if t.cfg.Prefetch && t.pf == nil && t.steps < t.cfg.Steps {
+		t.pf = t.batch.Prefetch(t.cfg.Steps - t.steps)
+	}
+	if t.pf != nil {
+		if bt := t.pf.Next(); bt != nil {
+			copy(t.x, bt.X)
+			copy(t.u, bt.U)
+			err := bt.Err
+			t.pf.Release(bt)
+			return err
+		}
+		t.pf.Stop() // it has sent its batches and owns the stream no more
+		t.pf, t.cfg.Prefetch = nil, false
+	}
+	return t.batch.Next(t.x, t.u)
+}
+
+// Close stops the goroutine that Config.Prefetch starts. A closed trainer takes no
+// more steps (the batches drawn ahead are gone); the other methods still work.
+func (t *Trainer) Close() {
+	if t.pf != nil {
+		t.pf.Stop()
+		t.pf = nil
+	}
+	t.closed = true
 }
 
 // lossAndGrad runs the network with P on the input rows x, returns the MSE against the

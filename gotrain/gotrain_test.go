@@ -163,18 +163,28 @@ func TestGradient(t *testing.T) {
 	}
 }
 
-// TestStepAllocs checks that a step allocates nothing of the network's: what remains
-// is the batch draw's (recipe's dataset sample, one slice a batch).
+// TestStepAllocs checks that forward and backward allocate nothing, and a whole step
+// on own points only the batch draw's one slice (recipe.Batcher's, a new one a batch).
 func TestStepAllocs(t *testing.T) {
-	tr, err := New(Config{Data: recipe.Data{Dataset: "moons", Batch: 256}, Hidden: []int{64, 64}, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Step(); err != nil {
-		t.Fatal(err)
-	}
-	if n := testing.AllocsPerRun(5, func() { tr.lossAndGrad(tr.x, tr.u) }); n > 0 {
-		t.Errorf("forward and backward allocate %v times a step", n)
+	for _, c := range []string{weights.CouplingIndependent, weights.CouplingOT} {
+		pts := make([]float32, 2000)
+		for i := range pts {
+			pts[i] = float32(i%37) / 37
+		}
+		tr, err := New(Config{Data: recipe.Data{Points: pts, PointsDim: 2, Batch: 256, Coupling: c},
+			Hidden: []int{64, 64}, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(5, func() { tr.lossAndGrad(tr.x, tr.u) }); n > 0 {
+			t.Errorf("%s: forward and backward allocate %v times a step", c, n)
+		}
+		if n := testing.AllocsPerRun(5, func() { tr.Step() }); n > 1 {
+			t.Errorf("%s: a step allocates %v times", c, n)
+		}
 	}
 }
 

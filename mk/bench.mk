@@ -5,13 +5,15 @@
 #   (c) training steps/s vs PyTorch eager (train/cmd/trainbench, as bench-train)
 #   (d) end to end: 10,000 points through a 20-step midpoint solve, natively and in wasm
 #   (e) in headless Chromium, one page: that solve by the Go sampler over 1, 2, 4 Web Workers
-#       (www/worker.wasm, built by make www) vs TF.js wasm on one thread (wasm/cmd/benchweb;
-#       skipped with a note when chromium is missing)
+#       of the SIMD build (www/worker-simd.wasm) and 2 of the scalar one (www/worker.wasm),
+#       both built by make www, vs TF.js wasm on one thread; and the explorer's figure,
+#       10,000 particles of weights/moons-ot.safetensors through 20 midpoint steps over 2
+#       workers (wasm/cmd/benchweb; skipped with a note when chromium is missing)
 # Every peer runs the same network and first reproduces its float64 reference.
 #   make bench-sampler BENCH_ARGS='-rounds 3'      more rounds (default 2)
 #   make bench-quick                               H=64 only, one round, no training
-#   make bench-web                                 (e) alone, about 2 minutes; prints its table
-#   make bench-web BENCH_WEB_ARGS='-hidden 64 -workers 1,2'
+#   make bench-web                                 (e) alone, about 3 minutes; prints its table
+#   make bench-web BENCH_WEB_ARGS='-hidden 64 -workers 1,2 -scalar-workers ""'
 
 .PHONY: bench-sampler bench-quick bench-node-deps bench-web
 
@@ -38,5 +40,5 @@ bench-quick: setup-gotch bench-node-deps www
 BENCH_WEB_ARGS ?=
 bench-web: bench-node-deps www
 	@mkdir -p build/bench
-	@echo "==> bench-web: Go over 1, 2, 4 Web Workers vs TF.js wasm, in headless Chromium (results: build/bench/web.jsonl)"
+	@echo "==> bench-web: Go over 1, 2, 4 Web Workers (SIMD and scalar builds) vs TF.js wasm, and the explorer's 10,000 particles, in headless Chromium (results: build/bench/web.jsonl)"
 	cd wasm && $(GO) run ./cmd/benchweb -root .. $(BENCH_WEB_ARGS) > ../build/bench/web.jsonl

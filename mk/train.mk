@@ -13,7 +13,7 @@ TEST_STEPS += test-train
 # `make train TRAIN_ARGS='-data rings -path ot -steps 20000 -o build/rings.safetensors'`
 TRAIN_ARGS ?= -data moons -path ot -steps 20000 -o build/moons-ot.safetensors
 
-setup-gotch:
+setup-gotch: go-toolchain
 	@scripts/setup-gotch.sh
 
 # make build builds bin/flowmatch from the train module (every subcommand plus train).
@@ -21,7 +21,7 @@ BIN_RULE := build-train
 build-train: setup-gotch
 	@echo "==> go build bin/flowmatch (train module: every subcommand plus train)"
 	@echo "    (the first build compiles gotch's C++ wrappers: about 3-4 minutes on 2 cores)"
-	cd train && $(GO) build -o ../bin/flowmatch ./cmd/flowmatch
+	cd train && $(GONATIVE) build -o ../bin/flowmatch ./cmd/flowmatch
 
 test-train: setup-gotch
 	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep "install ok installed" >/dev/null || \
@@ -29,8 +29,8 @@ test-train: setup-gotch
 	@echo "==> go vet + go test (train module: gotch setup, trainer, export, resume, CLI, import from PyTorch)"
 	@echo "    (the first build compiles gotch's C++ wrappers: about 3-4 minutes on 2 cores)"
 	@test -z "$$(cd train && gofmt -l .)" || { echo "gofmt needed in train/:"; cd train && gofmt -l .; exit 1; }
-	cd train && $(GO) vet ./...
-	cd train && FLOWMATCH_REQUIRE_TORCH=1 $(GO) test -count=1 -timeout 60m ./...
+	cd train && $(GONATIVE) vet ./...
+	cd train && FLOWMATCH_REQUIRE_TORCH=1 $(GONATIVE) test -count=1 -timeout 60m ./...
 
 # Training steps/s against PyTorch eager on the same libtorch, measured in one run.
 PYTORCH_BENCH ?= $(abspath ../shared/bench/pytorch_train.py)
@@ -38,7 +38,7 @@ bench-train: setup-gotch
 	@echo "==> bench-train: gotch trainer vs PyTorch eager (MLP 3x256, batch 1024, CPU)"
 	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep "install ok installed" >/dev/null || \
 		{ echo "installing python3-torch for the PyTorch baseline"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-torch; }
-	cd train && $(GO) run ./cmd/trainbench -pytorch $(PYTORCH_BENCH)
+	cd train && $(GONATIVE) run ./cmd/trainbench -pytorch $(PYTORCH_BENCH)
 
 train: build-train
 	@mkdir -p build

@@ -14,18 +14,17 @@ TEST_STEPS += test-web
 # explorer's rule, explorer.DefaultModel, the same as the desktop program's).
 WWW_MODELS_FROM ?= weights
 WWW_DEFAULT_MODEL ?=
-# The toolchain of the WebAssembly SIMD build (www/main-simd.wasm, www/worker-simd.wasm):
-# sampler's SIMD kernel needs Go 1.27 and GOEXPERIMENT=simd.
-SIMD_TOOLCHAIN ?= go1.27.3
-SIMD_GO ?= go
+# The WebAssembly SIMD build (www/main-simd.wasm, www/worker-simd.wasm): sampler's SIMD
+# kernel needs Go 1.27 and GOEXPERIMENT=simd (SIMD_TOOLCHAIN, in the Makefile).
+SIMD_GO ?= $(GO)
 # Screenshots of the end-to-end tests.
 E2E_OUT ?= build/e2e
 
-www:
-	@echo "==> www/main.wasm (GOOS=js GOARCH=wasm) and www/wasm_exec.js"
-	cd wasm && GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o ../www/main.wasm .
+www: go-toolchain
+	@echo "==> www/main.wasm (GOOS=js GOARCH=wasm, $(GOTOOLCHAIN), the scalar kernel) and www/wasm_exec.js"
+	cd wasm && GOEXPERIMENT= GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o ../www/main.wasm .
 	@echo "==> www/worker.wasm: the Web Worker that shares the particles (wasm/worker, started by www/worker.js)"
-	cd wasm && GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o ../www/worker.wasm ./worker
+	cd wasm && GOEXPERIMENT= GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o ../www/worker.wasm ./worker
 	@echo "==> www/main-simd.wasm and www/worker-simd.wasm: the same with the WebAssembly SIMD kernel"
 	@echo "    ($(SIMD_GO) with GOTOOLCHAIN=$(SIMD_TOOLCHAIN) GOEXPERIMENT=simd; the page loads them where the browser has SIMD)"
 	cd wasm && GOTOOLCHAIN=$(SIMD_TOOLCHAIN) GOEXPERIMENT=simd GOOS=js GOARCH=wasm $(SIMD_GO) build -trimpath -ldflags="-s -w" -o ../www/main-simd.wasm .
@@ -50,17 +49,17 @@ www:
 DEMO_ADDR ?= localhost:8080
 demo: www
 	@echo "==> serving www/ at $(DEMO_ADDR) (Ctrl-C to stop)"
-	$(GO) run ./cmd/flowmatch serve -addr $(DEMO_ADDR) -dir www
+	$(GONATIVE) run ./cmd/flowmatch serve -addr $(DEMO_ADDR) -dir www
 
 # The X11/GL headers Ebiten's desktop build compiles against.
 DESKTOP_DEBS := libgl1-mesa-dev libxcursor-dev libxi-dev libxinerama-dev libxrandr-dev libxxf86vm-dev
 
-desktop:
+desktop: go-toolchain
 	@missing=""; for p in $(DESKTOP_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "the desktop build needs:$$missing (make desktop-deps installs them as root)"; exit 1; fi
 	@echo "==> bin/flowmatch-explorer (native Ebiten, cgo)"
 	@mkdir -p bin
-	cd wasm && CGO_ENABLED=1 $(GO) build -o ../bin/flowmatch-explorer .
+	cd wasm && CGO_ENABLED=1 $(GONATIVE) build -o ../bin/flowmatch-explorer .
 	@echo "    run bin/flowmatch-explorer (models from www/models or weights/; -h for flags)"
 
 # apt-get installs, each only when missing.
@@ -86,8 +85,8 @@ test-web: web-deps www
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./explorer/...
 	@echo "==> wasm module: gofmt, go vet (js/wasm and native), the desktop host's flags, the manifest tool's test"
 	@test -z "$$(cd wasm && gofmt -l .)" || { echo "gofmt needed in wasm/:"; cd wasm && gofmt -l .; exit 1; }
-	cd wasm && GOOS=js GOARCH=wasm $(GO) vet . && $(GO) vet ./...
-	cd wasm && $(GO) test -count=1 ./internal/desktopflags/ ./cmd/...
+	cd wasm && GOOS=js GOARCH=wasm $(GO) vet . && $(GONATIVE) vet ./...
+	cd wasm && $(GONATIVE) test -count=1 ./internal/desktopflags/ ./cmd/...
 	@echo "==> end-to-end: headless chromium drives www/ served by flowmatch serve; the desktop build under Xvfb"
 	@echo "    (screenshots in $(E2E_OUT)/)"
 	@mkdir -p $(E2E_OUT)

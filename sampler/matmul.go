@@ -74,7 +74,7 @@ func (p *MatMul) Mul(dst, a, b []float32, m, k, n int, o MulOpts) {
 	clear(p.bias)
 	copy(p.bias, o.Bias)
 	p.c = mulCall{dst: dst, a: a, m: m, k: k, o: o}
-	workers := p.workers(m)
+	workers := p.workers(m, blockRows)
 	for len(p.ws) < workers {
 		p.ws = append(p.ws, [3][]float32{})
 	}
@@ -289,13 +289,16 @@ func (p *MatMul) MulBlocked(dst, a *Blocked, b []float32, n int, o BlockedOpts) 
 	clear(p.bias)
 	copy(p.bias, o.Bias)
 	p.blk = blockedCall{dst: dst, a: a, aux: o.Aux, epi: int(o.Epi)}
-	p.job.run(blockedRower{p}, m, blockRows, p.workers(m))
+	p.job.run(blockedRower{p}, m, groupRows, p.workers(m, groupRows))
 	p.blk = blockedCall{}
 }
 
-// workers is how many goroutines a product of m rows gets.
-func (p *MatMul) workers(m int) int {
-	w := workersFor(m, blockRows)
+// workers is how many goroutines a product of m rows gets, shared in units of unit
+// rows. (The blocked products go by groups, not the network's blocks of four: a
+// layer's weight gradient has as many rows as the layer has outputs, 256 at most in
+// the shipped models, which blocks would leave to one core.)
+func (p *MatMul) workers(m, unit int) int {
+	w := workersFor(m, unit)
 	if p.Workers > 0 {
 		w = min(w, p.Workers)
 	}
@@ -343,7 +346,7 @@ func (p *MatMul) MulTN(dst []float32, a, b *Blocked) {
 	packBlocked(ly.w, b, kp)
 	p.out.Resize(m, n)
 	p.blk = blockedCall{dst: &p.out, a: &p.at, epi: epiNone}
-	p.job.run(blockedRower{p}, m, blockRows, p.workers(m))
+	p.job.run(blockedRower{p}, m, groupRows, p.workers(m, groupRows))
 	p.blk = blockedCall{}
 	p.out.Store(dst[:m*n])
 }

@@ -43,7 +43,7 @@ type OwnSettings struct {
 
 // DefaultOwnSettings are the mode's settings at start.
 func DefaultOwnSettings() OwnSettings {
-	return OwnSettings{Tool: "draw", Spread: 0.1, Density: 4, Toy: "none", Steps: DefaultTrainSteps, Coupling: CouplingOT, Net: "3x64"}
+	return OwnSettings{Tool: "draw", Spread: 0.1, Density: 4, Toy: "none", Steps: DefaultTrainSteps, Coupling: CouplingIndependent, Net: "3x64"}
 }
 
 var (
@@ -503,6 +503,9 @@ type TrainStatus struct {
 	Models      int     `json:"models"` // model files shown so far
 	HasModel    bool    `json:"hasModel"`
 	Error       string  `json:"error,omitempty"`
+	// View is where the drawing is on the canvas (Port, in the canvas's pixels) and what
+	// it shows (the square of half-width Half around CX, CY, y up): where a script draws.
+	View View `json:"view"`
 }
 
 // ownStatus is the mode's status.
@@ -510,7 +513,7 @@ func (a *App) ownStatus() *TrainStatus {
 	o := &a.own
 	o.init()
 	st := &TrainStatus{State: o.state, Step: o.step, Steps: o.spec.Steps, Loss: o.loss, Seconds: math.Round(o.seconds*1000) / 1000,
-		Points: len(o.pts) / PlotDim, Data: o.name, Models: o.shown, HasModel: o.file != nil, Error: a.ownError()}
+		Points: len(o.pts) / PlotDim, Data: o.name, Models: o.shown, HasModel: o.file != nil, Error: a.ownError(), View: o.view}
 	if o.seconds > 0 {
 		st.StepsPerSec = math.Round(float64(o.step)/o.seconds*10) / 10
 	}

@@ -29,7 +29,7 @@ type TrainSpec struct {
 	Source   string    `json:"source"`   // "drawn", "csv", "url" or "toy", for the file's metadata
 	Points   []float32 `json:"points"`   // n × Dim, data coordinates (standardised by the worker)
 	Dim      int       `json:"dim"`      // 0 means 2
-	Coupling string    `json:"coupling"` // weights.CouplingIndependent or weights.CouplingOT ("": OT)
+	Coupling string    `json:"coupling"` // weights.CouplingIndependent ("" too) or weights.CouplingOT
 	Hidden   []int     `json:"hidden"`   // nil: DefaultTrainHidden
 	Steps    int       `json:"steps"`    // 0: DefaultTrainSteps
 	Batch    int       `json:"batch"`    // 0: DefaultTrainBatch
@@ -41,16 +41,19 @@ type TrainSpec struct {
 	SnapshotMs int `json:"snapshotMs"`
 }
 
-// Defaults of a training job. Three hidden layers of 64 (13 k weights) learn a 2-D
+// Defaults of a training job. Three hidden layers of 64 (8.6 k weights) learn a 2-D
 // shape in a few thousand steps of 256 points, which a browser tab takes in seconds;
-// the shipped models' 3×256 (133 k) is ten times the work per step for a 2-D toy's
-// little gain, and stays available.
+// the shipped models' 3×256 (133 k) is fifteen times the work per step for a 2-D toy's
+// little gain, and stays available. The peak learning rate is higher than the shipped
+// recipe's 2e-3 because the run is short: on 2,000 moons points, 3,000 independent-
+// coupling steps reach W2 1.97× the i.i.d. floor at 1e-2 against 3.4× at 2e-3 (natively,
+// sampled with 20 midpoint steps).
 var DefaultTrainHidden = []int{64, 64, 64}
 
 const (
 	DefaultTrainSteps = 3000
 	DefaultTrainBatch = 256
-	DefaultTrainLR    = 3e-3
+	DefaultTrainLR    = 1e-2
 	MaxTrainPoints    = 50_000 // the most points a page trains on
 	trainSlice        = 25 * time.Millisecond
 )
@@ -61,7 +64,10 @@ func (s TrainSpec) withDefaults() TrainSpec {
 		s.Dim = PlotDim
 	}
 	if s.Coupling == "" {
-		s.Coupling = weights.CouplingOT
+		// Independent pairs by default: minibatch OT learns more a step (on moons, 1.57×
+		// the W2 floor after 3,000 steps against 1.97×) but its exact assignments make a
+		// step ~6× slower, and people watch it learn.
+		s.Coupling = weights.CouplingIndependent
 	}
 	if s.Hidden == nil {
 		s.Hidden = DefaultTrainHidden

@@ -74,7 +74,7 @@ func TestTrainJobFile(t *testing.T) {
 		t.Errorf("normalization %+v, want mean %v std %v", nz, mean, std)
 	}
 	pv := m.Provenance
-	if m.Data.Name != "moons" || pv.Steps != steps || pv.Command != "browser" || pv.Coupling != weights.CouplingOT ||
+	if m.Data.Name != "moons" || pv.Steps != steps || pv.Command != "browser" || pv.Coupling != weights.CouplingIndependent ||
 		pv.Batch != DefaultTrainBatch || pv.LR != DefaultTrainLR || pv.Notes["rows"] != "500" || pv.Notes["engine"] != "go" || pv.Notes["source"] != "toy" {
 		t.Errorf("metadata: data %q, provenance %+v", m.Data.Name, pv)
 	}

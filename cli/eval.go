@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/eval"
 	"github.com/flowmatch/flowmatch/metrics"
 	"github.com/flowmatch/flowmatch/progress"
@@ -23,13 +24,14 @@ func evalCommand() Command {
 }
 
 func runEval(env Env) error {
-	fs := NewFlagSet(env, "eval", "-model FILE [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-json]")
+	fs := NewFlagSet(env, "eval", "-model FILE [-data POINTS.csv|.npy] [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-json]")
 	usage := fs.Usage
 	fs.Usage = func() {
 		usage()
 		fmt.Fprint(env.Stderr, evalHelp)
 	}
 	model := fs.String("model", "", "model file (`FILE`.safetensors)")
+	data := fs.String("data", "", "for a model trained on a file of points (train -data FILE): that `FILE` (CSV or .npy), whose held-out rows it is scored on")
 	n := fs.Int("n", 2000, fmt.Sprintf("points in each compared set (at most %d: exact W2 takes n²·8 bytes and up to n³ time)", eval.MaxN))
 	sf := addSolverFlags(fs)
 	seed := fs.Uint64("seed", 0, "random seed (noise, data and floor draws)")
@@ -62,9 +64,13 @@ func runEval(env Env) error {
 	if err != nil {
 		return &UsageError{err}
 	}
+	own, err := readOwnData(f, *data)
+	if err != nil {
+		return err
+	}
 	per, _ := sampler.EvalsPerStep(so.Method)
 	opt := eval.Options{N: *n, Solver: so.Method, NFE: so.Steps * per, RTol: so.RTol, ATol: so.ATol,
-		Seed: *seed, FloorReps: *reps, NLLSteps: *nllSteps}
+		Seed: *seed, FloorReps: *reps, NLLSteps: *nllSteps, Own: own}
 	if *nllSteps == 0 {
 		opt.NLLSteps = -1
 	}
@@ -77,6 +83,10 @@ func runEval(env Env) error {
 		return fmt.Errorf("%s: %w", *model, de)
 	}
 	if err != nil {
+		var dataErr *eval.DataError
+		if errors.As(err, &dataErr) {
+			return &UsageError{err} // the file is not the model's data
+		}
 		return err
 	}
 	res.Model = *model
@@ -84,27 +94,67 @@ func runEval(env Env) error {
 		if math.IsNaN(res.NLL) {
 			res.NLL = 0 // JSON has no NaN; nll_nfe = 0 says it was skipped
 		}
+		if res.W2Skipped { // JSON has no NaN; w2_skipped says why they are 0
+			res.W2, res.W2Ratio, res.W2Floor, res.W2IIDFloor, res.W2IIDRatio = 0, 0, 0, 0, 0
+		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	w := env.Stdout
+	printEval(env.Stdout, res)
+	return nil
+}
+
+// readOwnData reads -data for a model of a user's data, and refuses -data for a model
+// of a built-in dataset and a missing -data for a model of a file.
+func readOwnData(f *weights.File, path string) (*dataset.Own, error) {
+	src := f.Meta.Data.Source
+	switch {
+	case path == "" && src == (weights.Source{}):
+		return nil, nil
+	case path == "":
+		return nil, Usagef("the model was trained on the file %s (%d rows): pass it with -data to score the model on its held-out rows", src.File, src.Rows)
+	case src == (weights.Source{}):
+		return nil, Usagef("-data applies to a model trained on a file of points; this one was trained on the dataset %q (leave out -data)", f.Meta.Data.Name)
+	}
+	own, err := dataset.ReadFile(path, dataset.ReadOptions{Dim: f.Meta.Data.Dim, DimWhat: "the model's dimension"})
+	if err != nil {
+		return nil, Usagef("-data: %v", err)
+	}
+	return own, nil
+}
+
+// printEval writes eval's figures as text.
+func printEval(w io.Writer, res *eval.Result) {
 	fmt.Fprintf(w, "model    %s (dataset %s, path %s)\n", res.Model, res.Dataset, res.Path)
 	fmt.Fprintf(w, "sampling %s, NFE %d, n %d\n", res.Solver, res.NFE, res.N)
-	fmt.Fprintf(w, "W2       %.4f (model samples vs fresh data; lower is better)\n", res.W2)
-	fmt.Fprintf(w, "         = %.2f× the data-vs-data floor %.4f ± %.4f (two fresh data draws)\n",
-		res.W2Ratio, res.W2Floor, res.W2FloorStd)
-	fmt.Fprintf(w, "         = %.2f× the i.i.d. floor %.4f ± %.4f (what a perfect model scores: 1 = indistinguishable from the data)\n",
-		res.W2IIDRatio, res.W2IIDFloor, res.W2IIDFloorStd)
+	against, data, iid := "fresh data", "two fresh data draws", "what a perfect model scores: 1 = indistinguishable from the data"
+	if res.HeldOut > 0 {
+		against = fmt.Sprintf("%d of the %d rows held out of training", res.N, res.HeldOut)
+		data = "n training rows drawn without replacement vs the same held-out rows"
+		iid = "n training rows drawn with replacement, what a model that reproduced its training data scores"
+	}
+	if res.W2Skipped {
+		fmt.Fprintf(w, "W2       not measured: dimension above %d, where n points say little about W2\n", eval.MaxW2Dim)
+	} else {
+		fmt.Fprintf(w, "W2       %.4f (model samples vs %s; lower is better)\n", res.W2, against)
+		fmt.Fprintf(w, "         = %.2f× the data-vs-data floor %.4f ± %.4f (%s)\n",
+			res.W2Ratio, res.W2Floor, res.W2FloorStd, data)
+		fmt.Fprintf(w, "         = %.2f× the i.i.d. floor %.4f ± %.4f (%s)\n",
+			res.W2IIDRatio, res.W2IIDFloor, res.W2IIDFloorStd, iid)
+	}
 	fmt.Fprintf(w, "MMD²     ")
 	for i, b := range res.Bandwidths {
 		fmt.Fprintf(w, "σ=%g: %.2e  ", b, res.MMD[i])
 	}
 	fmt.Fprintln(w)
 	if res.NLLNFE > 0 {
-		fmt.Fprintf(w, "NLL      %.4f nats (fresh data, exact divergence, RK4, NFE %d)\n", res.NLL, res.NLLNFE)
+		what := "fresh data"
+		if res.HeldOut > 0 {
+			what = "the held-out rows, in the data's units"
+		}
+		fmt.Fprintf(w, "NLL      %.4f nats (%s, exact divergence, RK4, NFE %d)\n", res.NLL, what, res.NLLNFE)
 	}
-	return nil
 }
 
 // stageBar draws eval's stages as a progress bar on a terminal (nothing elsewhere).

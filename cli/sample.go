@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,10 +8,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/progress"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/weights"
@@ -53,12 +53,12 @@ func sampleProgress(set func(int64), n int, t0, t1 float64) func(float64, []floa
 }
 
 func runSample(env Env) error {
-	fs := NewFlagSet(env, "sample", "-model FILE [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-seed S] [-o OUT.csv|OUT.png] [-trajectories T.csv|T.png [-paths K]] [-size PX] [-density]")
+	fs := NewFlagSet(env, "sample", "-model FILE [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-seed S] [-o OUT.csv|OUT.npy|OUT.png] [-trajectories T.csv|T.png [-paths K]] [-size PX] [-density]")
 	model := fs.String("model", "", "model `FILE` (.safetensors)")
 	n := fs.Int("n", 1000, "number of samples")
 	sf := addSolverFlags(fs)
 	seed := fs.Uint64("seed", 1, "random seed for the source noise")
-	out := fs.String("o", "-", "output CSV `file`; - for stdout; a name ending in .png draws the samples instead (the first two coordinates)")
+	out := fs.String("o", "-", "output CSV `file` (header x0,x1,…, in the data's units); - for stdout; a name ending in .npy writes NumPy's format (float32, n×dim); one ending in .png draws the samples instead (the first two coordinates)")
 	traj := fs.String("trajectories", "", "also write the paths of the first -paths samples, every solver step, to `file`: CSV t,id,x0,x1,… or, for a name ending in .png, a picture")
 	paths := fs.Int("paths", 50, "particles whose paths -trajectories records (at most -n)")
 	size := fs.Int("size", defaultPictureSize, fmt.Sprintf("width and height of a PNG in `pixels` (%d to %d)", minPictureSize, maxPictureSize))
@@ -196,10 +196,14 @@ func runSample(env Env) error {
 	return nil
 }
 
-// writeSamples writes the samples to out: CSV to stdout or a file, or a picture.
+// writeSamples writes the samples to out: CSV to stdout or a file, a NumPy .npy file
+// (float32, n×d) for a name ending in .npy, or a picture.
 func writeSamples(env Env, out string, png bool, x []float32, d int, name string, style pictureStyle) error {
 	if png {
 		return drawSamples(out, x, d, name, style)
+	}
+	if out != "-" && isNPY(out) {
+		return writeOutput(env, "-o", out, func(w io.Writer) error { return dataset.WriteNPY(w, x, d) })
 	}
 	return writeOutput(env, "-o", out, func(w io.Writer) error { return writeCSV(w, x, d) })
 }
@@ -218,32 +222,11 @@ func readModel(path string) (*weights.File, error) {
 }
 
 // writeCSV writes a header x0,x1,… and one row per point, each value in the shortest
-// form that reads back as the same float32.
-func writeCSV(w io.Writer, x []float32, d int) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	for j := 0; j < d; j++ {
-		if j > 0 {
-			bw.WriteByte(',')
-		}
-		bw.WriteString("x" + strconv.Itoa(j))
-	}
-	bw.WriteByte('\n')
-	var buf []byte
-	for i := 0; i < len(x); i += d {
-		buf = buf[:0]
-		for j, v := range x[i : i+d] {
-			if j > 0 {
-				buf = append(buf, ',')
-			}
-			buf = strconv.AppendFloat(buf, float64(v), 'g', -1, 32)
-		}
-		buf = append(buf, '\n')
-		if _, err := bw.Write(buf); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
-}
+// form that reads back as the same float32 (dataset.WriteCSV, which train -data reads).
+func writeCSV(w io.Writer, x []float32, d int) error { return dataset.WriteCSV(w, x, d) }
+
+// isNPY reports whether an output path names a NumPy .npy file.
+func isNPY(path string) bool { return strings.EqualFold(filepath.Ext(path), ".npy") }
 
 // unwrapPath drops a *PathError's repetition of the (temporary) file's name.
 func unwrapPath(err error) error {

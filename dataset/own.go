@@ -66,9 +66,10 @@ func ConstantColumns(x []float32, d int) []int {
 	return c
 }
 
-// HoldoutRule names the rule [Holdout] follows; a model file records it beside the
-// seed, so that a later version with another rule can tell the two apart.
-const HoldoutRule = "dataset.Holdout/v1: selection sampling of round(n/10) rows (at least 1 when n ≥ 2), PCG(seed, 0x686f6c646f7574)"
+// HoldoutRule names the rule [Holdout] follows: HoldoutCount(n) rows chosen by
+// selection sampling from PCG(seed, 0x686f6c646f7574). A model file records it beside
+// the seed, so that a later version with another rule can tell the two apart.
+const HoldoutRule = "dataset.Holdout/v1"
 
 // HoldoutCount is the number of rows of n that [Holdout] holds out: n/10 rounded to
 // the nearest, at least 1 when n ≥ 2 (so that every evaluation has a row) and 0 for

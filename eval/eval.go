@@ -42,6 +42,11 @@ type Options struct {
 	// W2 and MMD O(n²) to O(n³), the likelihood n·NFE network passes with the exact
 	// divergence), so their count makes a usable bar and ETA.
 	Progress func(done, total int, next string)
+	// Own is the file of points a model of a user's data (weights.DataInfo.Source) was
+	// trained on, as dataset.ReadFile reads it: Evaluate checks that it is that file
+	// (rows, SHA-256) and compares with its held-out rows instead of fresh draws of a
+	// built-in dataset (see MaxW2Dim). It must be nil for a model of a built-in dataset.
+	Own *dataset.Own
 }
 
 func (o *Options) fill() error {
@@ -110,8 +115,15 @@ type Result struct {
 	Bandwidths []float64 `json:"mmd_bandwidths"`
 	MMD        []float64 `json:"mmd"` // biased squared MMD, one per bandwidth
 
-	NLL    float64 `json:"nll"`     // mean −log p(x) of fresh data, nats; NaN if skipped
+	NLL    float64 `json:"nll"`     // mean −log p(x) of fresh data (held-out rows for own data), nats, data units; NaN if skipped
 	NLLNFE int     `json:"nll_nfe"` // evaluations the likelihood solve used
+
+	// HeldOut is, for a model of a user's data, the rows the model held out of
+	// training, of which N are compared; 0 for a built-in dataset.
+	HeldOut int `json:"held_out,omitempty"`
+	// W2Skipped says that W2 and its floors were not measured (own data of dimension
+	// above MaxW2Dim); they are NaN.
+	W2Skipped bool `json:"w2_skipped,omitempty"`
 }
 
 // DivergedError says that sampling left a point non-finite: the velocity blew up along
@@ -140,10 +152,15 @@ func (o Options) Stages() int {
 	return k
 }
 
-// Evaluate samples opt.N points from the model and compares them with fresh data.
+// Evaluate samples opt.N points from the model and compares them with fresh data: of the
+// model's built-in dataset, or for a model of a user's data the rows of opt.Own it held
+// out of training.
 func Evaluate(f *weights.File, opt Options) (*Result, error) {
 	if err := opt.fill(); err != nil {
 		return nil, err
+	}
+	if opt.Own != nil || f.Meta.Data.Source != (weights.Source{}) {
+		return evaluateOwn(f, opt)
 	}
 	name := f.Meta.Data.Name
 	if name == "" {

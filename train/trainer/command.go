@@ -32,7 +32,7 @@ const usage = "-data NAME -path ot|vp|ve -o FILE [flags]"
 func ParseFlags(env cli.Env) (Config, error) {
 	c := Default()
 	fs := cli.NewFlagSet(env, "train", usage)
-	fs.StringVar(&c.Data, "data", c.Data, "dataset: "+strings.Join(dataset.Names(), ", "))
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: "+strings.Join(dataset.Names(), ", ")+", or a `FILE`.csv or .npy of points (a tenth held out, the rest standardised)")
 	fs.StringVar(&c.Path.Name, "path", c.Path.Name, "probability path: ot, vp or ve")
 	fs.Float64Var(&c.Path.SigmaMin, "sigma-min", 0, "ot: σ_min (default 0); ve: σ_min (default 0.01)")
 	fs.Float64Var(&c.Path.SigmaMax, "sigma-max", 0, "ve: σ_max (default 10)")
@@ -94,6 +94,9 @@ func ParseFlags(env cli.Env) (Config, error) {
 		return c, cli.Usagef("unknown -dtype %q (want f32, f16 or bf16)", *dtype)
 	}
 	c.Command = provenanceCommand(env.Args)
+	if err := c.loadOwn(); err != nil { // the data's errors first: no work is done, no file written
+		return c, &cli.UsageError{Err: err}
+	}
 	if err := c.Validate(); err != nil {
 		return c, &cli.UsageError{Err: err}
 	}
@@ -111,6 +114,9 @@ func runCommand(env cli.Env) error {
 	cfg, err := ParseFlags(env)
 	if err != nil {
 		return err
+	}
+	if w := cfg.Own.constantWarning(); w != "" {
+		fmt.Fprintln(env.Stderr, w)
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
 	opt := Options{Log: log}

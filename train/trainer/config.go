@@ -24,7 +24,8 @@ const (
 
 // Config is one training run. The zero value is not usable; start from Default.
 type Config struct {
-	Data     string           // dataset name (dataset.Names())
+	Data     string           // dataset name (dataset.Names()), or a CSV or .npy file of points (IsDataFile)
+	Own      *OwnData         // the file's points when Data is one (LoadOwnData); Run loads them if nil
 	Path     sampler.PathSpec // probability path
 	Coupling string           // CouplingIndependent or CouplingOT
 	OTGroup  int              // OT coupling: rows per exact assignment (the OT minibatch)
@@ -100,7 +101,11 @@ func (c *Config) Spec() sampler.MLPSpec {
 	for i := range h {
 		h[i] = c.Hidden
 	}
-	return sampler.MLPSpec{Dim: dataset.Dim(c.Data), Hidden: h, Activation: c.Activation, Time: c.Time}
+	dim := dataset.Dim(c.Data)
+	if c.Own != nil {
+		dim = c.Own.Info.Dim
+	}
+	return sampler.MLPSpec{Dim: dim, Hidden: h, Activation: c.Activation, Time: c.Time}
 }
 
 // CkptPath is where checkpoints go.
@@ -195,8 +200,8 @@ func (c *Config) validateTraining() error {
 
 // validateData checks the dataset, the path and its parameters, and the coupling.
 func (c *Config) validateData() error {
-	if dataset.Dim(c.Data) == 0 {
-		return fmt.Errorf("unknown dataset %q (want one of %s)", c.Data, strings.Join(dataset.Names(), ", "))
+	if dataset.Dim(c.Data) == 0 && c.Own == nil {
+		return fmt.Errorf("unknown dataset %q (want one of %s, or a .csv or .npy file of points)", c.Data, strings.Join(dataset.Names(), ", "))
 	}
 	if _, err := sampler.NewPath(c.Path); err != nil {
 		return err

@@ -43,7 +43,7 @@ func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) e
 	meta := weights.Meta{
 		Model: spec,
 		Path:  weights.PathInfo{PathSpec: cfg.Path},
-		Data:  weights.DataInfo{Name: cfg.Data, Dim: spec.Dim},
+		Data:  cfg.dataInfo(),
 		Provenance: weights.Provenance{
 			Command:   cmd,
 			Steps:     cfg.Steps,

@@ -122,6 +122,9 @@ type run struct {
 // setup checks cfg, resolves the device and the checkpoint, refuses what cannot run,
 // takes the locks, and reads the checkpoint to continue, if any.
 func setup(cfg Config, opt Options) (*run, error) {
+	if err := cfg.loadOwn(); err != nil {
+		return nil, &cli.UsageError{Err: err}
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -2,8 +2,8 @@
 // sampler against its peers on the same networks and batches, prints a table of ratios
 // and writes it to bench/RESULTS.md:
 //
-//	(a) forward pass natively: Go (assembly kernel, and the pure-Go kernel) vs libtorch
-//	    through gotch, at the same thread count (1 and 2);
+//	(a) forward pass natively: Go (assembly kernel, the Go SIMD kernel of build tag gosimd,
+//	    and the pure-Go kernel) vs libtorch through gotch, at the same thread count (1 and 2);
 //	(b) the same Go code under Node (js/wasm) vs TF.js 4.22's wasm (XNNPACK, SIMD, one
 //	    thread) and plain-JS cpu backends;
 //	(c) training steps/s, gotch trainer vs PyTorch eager (the train module's trainbench);
@@ -326,8 +326,16 @@ func (b *bench) buildGo(d string) (map[string]string, error) {
 		}
 		paths[name] = g.path
 	}
+	gosimd := filepath.Join(d, "benchgo-gosimd")
+	c := exec.Command("go", "build", "-tags", "gosimd", "-o", gosimd, "./bench/cmd/benchgo")
+	c.Env = append(os.Environ(), "GOEXPERIMENT=simd", "GOTOOLCHAIN="+simdToolchain)
+	if o, err := c.CombinedOutput(); err != nil {
+		b.note("no native Go SIMD peer: GOTOOLCHAIN=%s GOEXPERIMENT=simd go build -tags gosimd: %v: %s", simdToolchain, err, bytes.TrimSpace(o))
+	} else {
+		paths["native-gosimd"] = gosimd
+	}
 	simd := filepath.Join(d, "benchgo-simd.wasm")
-	c := exec.Command("go", "build", "-o", simd, "./bench/cmd/benchgo")
+	c = exec.Command("go", "build", "-o", simd, "./bench/cmd/benchgo")
 	c.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOEXPERIMENT=simd", "GOTOOLCHAIN="+simdToolchain)
 	if o, err := c.CombinedOutput(); err != nil {
 		b.note("no SIMD wasm peer: GOTOOLCHAIN=%s GOEXPERIMENT=simd go build: %v: %s", simdToolchain, err, bytes.TrimSpace(o))
@@ -366,10 +374,13 @@ func (b *bench) round(cfg config, ps *peers, h int) error {
 	return b.endToEnd(cfg, ps, h)
 }
 
-// forwardNative is (a): Go with both kernels, and libtorch, at 1 and 2 threads.
+// forwardNative is (a): Go with each kernel, and libtorch, at 1 and 2 threads.
 func (b *bench) forwardNative(cfg config, ps *peers, h int) error {
 	batch := strconv.Itoa(cfg.batch)
-	for _, name := range []string{"native", "native-purego"} {
+	for _, name := range []string{"native", "native-gosimd", "native-purego"} {
+		if ps.goBins[name] == "" {
+			continue // native-gosimd without its toolchain
+		}
 		err := b.cmd(nil, "", ps.goBins[name], "-model", ps.model(h), "-threads", "1,2", "-budget", ps.budgetArg,
 			"-batch", batch, "-peer", "go-native")
 		if err != nil {
@@ -547,7 +558,8 @@ func reportHeader(p func(string, ...any), cfg config, took time.Duration) {
 	p("per weight (multiply-add) per particle, as TF.js's script does. \"asm\" is the sampler's\n")
 	p("default build: AVX2/FMA kernel on amd64 (pure-Go fallback without AVX2), scalar\n")
 	p("WebAssembly kernel under js/wasm; \"simd\" the WebAssembly SIMD kernel (js/wasm built with\n")
-	p("%s and GOEXPERIMENT=simd); \"purego\" is the portable Go kernel (build tag purego).\n\n", simdToolchain)
+	p("%s and GOEXPERIMENT=simd); \"gosimd\" the amd64 kernel in Go SIMD (simd/archsimd, same toolchain,\n", simdToolchain)
+	p("build tag gosimd); \"purego\" is the portable Go kernel (build tag purego).\n\n")
 }
 
 // ratioSection is the table of ratios, (a) to (e), with the targets.
@@ -581,6 +593,15 @@ func (b *bench) nativeRatioRows(p func(string, ...any), hs []int) {
 					tgt = "≥ 0.5× (" + status(rv(t, g), 0.5) + ")"
 				}
 				p("| (a) | Go native vs libtorch, %d thread%s | %d | %s | %s |\n", th, plural(th), h, ratio(t, g), tgt)
+			}
+			if gs, ok := b.get("go-native", "gosimd", "forward", h, th); ok {
+				if ok2 {
+					p("| (a) | Go native, Go SIMD kernel, vs libtorch, %d thread%s | %d | %s | |\n", th, plural(th), h, ratio(t, gs))
+				}
+				if ok1 {
+					p("| (a) | Go SIMD kernel vs the assembly kernel, %d thread%s | %d | %s | ≥ 0.95× to drop the assembly |\n",
+						th, plural(th), h, ratio(g, gs))
+				}
 			}
 			if gp, ok := b.get("go-native", "purego", "forward", h, th); ok && ok2 {
 				p("| (a) | Go native, pure-Go kernel, vs libtorch, %d thread%s | %d | %s | |\n", th, plural(th), h, ratio(t, gp))

@@ -1,4 +1,4 @@
-//go:build !purego && (amd64 || (wasm && !(goexperiment.simd && go1.27)))
+//go:build !purego && ((amd64 && !(goexperiment.simd && go1.27 && gosimd)) || (wasm && !(goexperiment.simd && go1.27)))
 
 package main
 

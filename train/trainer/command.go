@@ -20,7 +20,7 @@ import (
 func Command() cli.Command {
 	return cli.Command{
 		Name:    "train",
-		Summary: "train a velocity network with libtorch (gotch) and export it",
+		Summary: "train a velocity network with libtorch (gotch) or pure Go (-engine go) and export it",
 		Run:     runCommand,
 	}
 }
@@ -55,6 +55,7 @@ func ParseFlags(env cli.Env) (Config, error) {
 	fs.Float64Var(&c.EMA, "ema", c.EMA, "EMA decay of the exported weights (0: export the raw weights)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (data, noise, initialisation)")
 	fs.StringVar(&c.Device, "device", c.Device, "auto (CUDA when available), cpu, cuda or cuda:N")
+	fs.StringVar(&c.Engine, "engine", c.Engine, "torch (libtorch) or go (pure Go, CPU, no checkpoints)")
 	fs.StringVar(&c.Out, "o", "", "output model file (.safetensors)")
 	dtype := fs.String("dtype", "f32", "stored precision: f32, f16 or bf16")
 	fs.StringVar(&c.Ckpt, "ckpt", "", "checkpoint file (default: the output file + .ckpt)")
@@ -136,7 +137,11 @@ func runCommand(env cli.Env) error {
 	if t, err := outfile.Resolve(cfg.Out); err == nil && !t.Regular {
 		summary = env.Stderr
 	}
-	fmt.Fprintf(summary, "wrote %s: %s/%s, %d steps, loss %.4f, %.1f steps/s on %s; pure-Go sampler matches libtorch to %.2g (velocity scale %.3g)\n",
-		cfg.Out, cfg.Data, cfg.Path.Name, res.Steps, res.Loss, res.StepsPerSec, res.Device, res.VerifyMaxErr, res.VerifyScale)
+	check := fmt.Sprintf("pure-Go sampler matches libtorch to %.2g (velocity scale %.3g)", res.VerifyMaxErr, res.VerifyScale)
+	if cfg.Engine == EngineGo {
+		check = "trained with -engine go"
+	}
+	fmt.Fprintf(summary, "wrote %s: %s/%s, %d steps, loss %.4f, %.1f steps/s on %s; %s\n",
+		cfg.Out, cfg.Data, cfg.Path.Name, res.Steps, res.Loss, res.StepsPerSec, res.Device, check)
 	return nil
 }

@@ -49,6 +49,7 @@ type Config struct {
 	Seed        uint64
 
 	Device string // "auto", "cpu" or "cuda"
+	Engine string // EngineTorch (libtorch, the default) or EngineGo (pure Go, engine_go.go)
 
 	Out       string        // output model file
 	DType     weights.DType // F32 or F16 (or BF16)
@@ -89,6 +90,7 @@ func Default() Config {
 		EMA:         0.999,
 		Seed:        1,
 		Device:      "auto",
+		Engine:      EngineTorch,
 		DType:       weights.F32,
 		CkptEvery:   1000,
 		LogEvery:    500,
@@ -120,6 +122,9 @@ func (c *Config) CkptPath() string {
 // that the output and checkpoint files can be written (see outfile.Check; a checkpoint
 // must be a regular file, since -resume reads it back).
 func (c *Config) Validate() error {
+	if err := c.validateEngine(); err != nil {
+		return err
+	}
 	if err := c.validateTraining(); err != nil {
 		return err
 	}

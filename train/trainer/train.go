@@ -66,8 +66,12 @@ type Result struct {
 // at once.
 //
 // Its stages: setup (checks, locks, the checkpoint to continue), resumeOrInit (the
-// state at the first step), loop (the steps) and finish (export, checkpoint).
+// state at the first step), loop (the steps) and finish (export, checkpoint). With
+// cfg.Engine EngineGo, runGo (engine_go.go) trains instead, with no checkpoints.
 func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
+	if cfg.Engine == EngineGo {
+		return runGo(ctx, cfg, opt)
+	}
 	r, err := setup(cfg, opt)
 	if err != nil {
 		return nil, err

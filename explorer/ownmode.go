@@ -1,6 +1,9 @@
 package explorer
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -68,6 +71,7 @@ type ownState struct {
 	pts    []float32 // data coordinates, n×2
 	name   string    // what they are: "drawn", a CSV's name, a toy's name
 	source string    // "drawn", "csv", "url", "toy" or "link"
+	sha    string    // the SHA-256 of the CSV the points were read from ("": PointsCSV's)
 	rng    *rand.Rand
 	view   View // the drawing's view: fixed while drawing, so the brush stays under the pointer
 	msg    string
@@ -116,13 +120,17 @@ func (a *App) ModelFile() ([]byte, string) {
 	if a.own.file == nil {
 		return nil, ""
 	}
-	name := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+	return a.own.file, fmt.Sprintf("%s-ot-%dsteps.safetensors", fileSafe(strings.TrimSuffix(a.own.name, ".csv")), a.own.step)
+}
+
+// fileSafe keeps letters, digits, '-', '_' and '.' of name, and makes the rest '-'.
+func fileSafe(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
 			return r
 		}
 		return '-'
-	}, strings.TrimSuffix(a.own.name, ".csv"))
-	return a.own.file, fmt.Sprintf("%s-ot-%dsteps.safetensors", name, a.own.step)
+	}, name)
 }
 
 // SetPoints replaces the mode's points (n×2, data coordinates), called name, from
@@ -138,7 +146,7 @@ func (a *App) SetPoints(name, source string, pts []float32) error {
 	}
 	o := &a.own
 	o.init()
-	o.pts, o.name, o.source, o.msg = slices.Clone(pts), name, source, ""
+	o.pts, o.name, o.source, o.msg, o.sha = slices.Clone(pts), name, source, "", ""
 	o.frame()
 	a.ownData()
 	return nil
@@ -152,8 +160,40 @@ func (a *App) LoadCSV(name string, b []byte) error {
 	}
 	if err != nil {
 		a.own.msg = err.Error()
+		return err
 	}
-	return err
+	a.own.sha = sha256Hex(b)
+	return nil
+}
+
+// PointsCSV returns the mode's points as a CSV file (header x0,x1, then one point a
+// row, each value as Go's shortest float32 text) and a name for it: what flowmatch eval
+// -data takes to score a model trained on points that came from no file.
+func (a *App) PointsCSV() ([]byte, string) {
+	var b bytes.Buffer
+	b.WriteString("x0,x1\n")
+	for i := 0; i+1 < len(a.own.pts); i += 2 {
+		b.WriteString(strconv.FormatFloat(float64(a.own.pts[i]), 'g', -1, 32))
+		b.WriteByte(',')
+		b.WriteString(strconv.FormatFloat(float64(a.own.pts[i+1]), 'g', -1, 32))
+		b.WriteByte('\n')
+	}
+	return b.Bytes(), a.pointsFile()
+}
+
+// pointsFile is the name of the points' file: a dropped CSV's own, else the points'
+// name with .csv.
+func (a *App) pointsFile() string {
+	o := &a.own
+	if o.sha != "" {
+		return o.name
+	}
+	return strings.TrimSuffix(fileSafe(orDash(o.name)), ".csv") + ".csv"
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 // QueueLoad hands the app points read on another goroutine (a fetched ?data=URL), or the
@@ -218,6 +258,7 @@ func (a *App) ownPress(sx, sy float64) bool {
 	} else if len(o.pts)/PlotDim+s.Density <= MaxTrainPoints {
 		o.pts = Brush(o.pts, x, y, s.Spread, s.Density, o.rng)
 	}
+	o.sha = "" // the points are no longer the file's
 	if o.source != "drawn" {
 		o.source = "drawn"
 		if o.name == "" {
@@ -264,7 +305,7 @@ func (a *App) ownDo(action string) (bool, error) {
 		a.dropOwnModel()
 		return true, nil
 	case "erase-all":
-		o.pts, o.name, o.source = nil, "", ""
+		o.pts, o.name, o.source, o.sha = nil, "", "", ""
 		a.ownData()
 		return true, nil
 	}
@@ -295,8 +336,13 @@ func (a *App) trainSpec() (TrainSpec, error) {
 	for range nl {
 		hidden = append(hidden, nw)
 	}
-	return TrainSpec{Name: o.name, Source: o.source, Points: slices.Clone(o.pts), Dim: PlotDim, Coupling: s.Coupling,
-		Hidden: hidden, Steps: s.Steps, Seed: a.s.Seed}, nil
+	sha := o.sha
+	if sha == "" {
+		b, _ := a.PointsCSV()
+		sha = sha256Hex(b)
+	}
+	return TrainSpec{Name: o.name, Source: o.source, File: a.pointsFile(), SHA256: sha, Points: slices.Clone(o.pts), Dim: PlotDim,
+		Coupling: s.Coupling, Hidden: hidden, Steps: s.Steps, Seed: a.s.Seed}, nil
 }
 
 // startTraining starts a new training job on the points, dropping any before.

@@ -3,10 +3,14 @@ package explorer
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flowmatch/flowmatch/dataset"
+	"github.com/flowmatch/flowmatch/eval"
 	"github.com/flowmatch/flowmatch/weights"
 )
 
@@ -157,6 +161,21 @@ func TestOwnMode(t *testing.T) {
 	}
 	if name != "moons-drawn-ot-120steps.safetensors" || f.Meta.Provenance.Steps != 120 || f.Meta.Data.Normalization == nil {
 		t.Errorf("file %s: provenance %+v", name, f.Meta.Provenance)
+	}
+	// flowmatch eval -data takes the points' export and scores the model on the rows
+	// held out of training.
+	csv, csvName := a.PointsCSV()
+	path := filepath.Join(t.TempDir(), csvName)
+	if err := os.WriteFile(path, csv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	own, err := dataset.ReadFile(path, dataset.ReadOptions{Dim: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eval.Evaluate(f, eval.Options{N: 200, NLLSteps: -1, Own: own})
+	if err != nil || csvName != "moons-drawn.csv" || res.HeldOut != 200 || !(res.W2 > 0) {
+		t.Errorf("eval of %s: %+v, %v", csvName, res, err)
 	}
 	a.Do("reset")
 	if st := a.Status(); st.Train.HasModel || len(st.Lanes) != 0 || st.Train.State != TrainIdle {

@@ -26,7 +26,12 @@ const KindTrain = "train"
 // the settings a page offers. Zero fields take the defaults below.
 type TrainSpec struct {
 	Name     string    `json:"name"`     // what the points are: "drawn", a CSV's name, a toy's name
-	Source   string    `json:"source"`   // "drawn", "csv", "url" or "toy", for the file's metadata
+	Source   string    `json:"source"`   // "drawn", "csv", "url", "toy" or "link", for the file's metadata
+	// File and SHA256 name the points' file and its bytes' SHA-256 (a dropped CSV, or
+	// the mode's own export, PointsCSV), so that flowmatch eval -data FILE checks it is
+	// the same data and scores the model on the rows held out of training.
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
 	Points   []float32 `json:"points"`   // n × Dim, data coordinates (standardised by the worker)
 	Dim      int       `json:"dim"`      // 0 means 2
 	Coupling string    `json:"coupling"` // weights.CouplingIndependent ("" too) or weights.CouplingOT
@@ -119,7 +124,18 @@ func newTrainRun(job Job) (*trainRun, error) {
 	case n > MaxTrainPoints:
 		return nil, fmt.Errorf("job %d: %d points, at most %d", job.ID, n, MaxTrainPoints)
 	}
-	mean, std, err := dataset.Standardize(s.Points, s.Dim)
+	for _, v := range s.Points {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("job %d: the points are not all finite", job.ID)
+		}
+	}
+	// A seeded tenth of the rows is held out, as flowmatch train -data holds it out, so
+	// that flowmatch eval scores the model on rows it never saw.
+	train, _, err := dataset.Split(s.Points, s.Dim, s.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("job %d: %w", job.ID, err)
+	}
+	mean, std, err := dataset.Standardize(train, s.Dim)
 	if err != nil {
 		return nil, fmt.Errorf("job %d: %w", job.ID, err)
 	}
@@ -129,13 +145,8 @@ func newTrainRun(job Job) (*trainRun, error) {
 		}
 	}
 	norm := &weights.Normalization{Mean: mean, Std: std}
-	z := append([]float32(nil), s.Points...)
+	z := train
 	weights.DataInfo{Dim: s.Dim, Normalization: norm}.FromData(z)
-	for _, v := range z {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("job %d: the points are not all finite", job.ID)
-		}
-	}
 	tr, err := gotrain.New(gotrain.Config{
 		Data: recipe.Data{Dataset: s.Name, Points: z, PointsDim: s.Dim, Path: sampler.PathSpec{Name: sampler.PathOT},
 			Coupling: s.Coupling, Batch: s.Batch},
@@ -192,12 +203,15 @@ func (r *trainRun) report(emit func(Result), withFile bool) {
 // on and how in its metadata.
 func (r *trainRun) file(seconds float64) ([]byte, error) {
 	s := r.spec
+	n := len(s.Points) / s.Dim
 	f, err := r.tr.File(gotrain.Provenance{
 		Command: "browser", Device: trainDevice(), Seconds: seconds,
-		Data: weights.DataInfo{Name: s.Name, Normalization: r.norm},
+		Data: weights.DataInfo{Name: s.Name, Normalization: r.norm, Source: weights.Source{
+			File: s.File, Rows: n, SHA256: s.SHA256,
+			Holdout: weights.Holdout{Rule: dataset.HoldoutRule, Seed: s.Seed, Rows: dataset.HoldoutCount(n)}}},
 		Notes: map[string]string{
 			"trained_in": "the flowmatch explorer's Your data mode", "source": s.Source,
-			"rows": strconv.Itoa(len(s.Points) / s.Dim), "hidden": fmt.Sprint(s.Hidden), "warmup": strconv.Itoa(s.Warmup),
+			"rows": strconv.Itoa(n), "hidden": fmt.Sprint(s.Hidden), "warmup": strconv.Itoa(s.Warmup),
 			"recipe": "CFM, OT path, AdamW, linear warmup then cosine decay, clip 1, EMA 0.999",
 		},
 	})

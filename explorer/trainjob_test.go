@@ -68,7 +68,13 @@ func TestTrainJobFile(t *testing.T) {
 	if !slices.Equal(m.Model.Hidden, DefaultTrainHidden) || m.Model.Dim != 2 || m.Path.Name != sampler.PathOT {
 		t.Errorf("network %+v, path %q", m.Model, m.Path.Name)
 	}
-	mean, std, _ := dataset.Standardize(pts, 2)
+	// The rows trained on: all but a seeded tenth, held out as flowmatch train -data
+	// holds it out, and recorded so that flowmatch eval finds it.
+	train, _, _ := dataset.Split(pts, 2, 3)
+	mean, std, _ := dataset.Standardize(train, 2)
+	if src := m.Data.Source; src.Rows != 500 || src.Holdout != (weights.Holdout{Rule: dataset.HoldoutRule, Seed: 3, Rows: 50}) {
+		t.Errorf("data source %+v", src)
+	}
 	nz := m.Data.Normalization
 	if nz == nil || !slices.Equal(nz.Mean, mean) || !slices.Equal(nz.Std, std) {
 		t.Errorf("normalization %+v, want mean %v std %v", nz, mean, std)

@@ -190,7 +190,11 @@ func installBridge(g *Game, firstFrameAt *float64) {
 		// The "Your data" mode (ownmode_js.go).
 		"model":  js.FuncOf(func(js.Value, []js.Value) any { return modelFile(app) }),
 		"points": js.FuncOf(func(js.Value, []js.Value) any { return jsarray.Float32Array(app.Points()) }),
-		"link":   js.FuncOf(func(js.Value, []js.Value) any { return "#points=" + explorer.EncodePoints(app.Points()) }),
+		"pointsCSV": js.FuncOf(func(js.Value, []js.Value) any {
+			b, name := app.PointsCSV()
+			return map[string]any{"name": name, "text": string(b)}
+		}),
+		"link": js.FuncOf(func(js.Value, []js.Value) any { return "#points=" + explorer.EncodePoints(app.Points()) }),
 		"loadCSV": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			return errOrNull(app.LoadCSV(str(args, 0), []byte(str(args, 1))))
 		}),

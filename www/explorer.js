@@ -49,6 +49,7 @@
     // The "Your data" mode: the trained model ({name, bytes}) or null, the points, a link.
     model: function () { return inner ? inner.model() : null; },
     points: function () { return inner ? inner.points() : new Float32Array(0); },
+    pointsCSV: function () { return inner ? inner.pointsCSV() : null; },
     link: function () { return inner ? inner.link() : ""; },
     loadCSV: function (name, text) { return inner ? inner.loadCSV(name, text) : "not ready"; },
     setPoints: function (name, xy, source) { return inner ? inner.setPoints(name, xy, source || "drawn") : "not ready"; },
@@ -144,6 +145,13 @@
   var dl = el("button", { type: "button", id: "download", title: "save the model as .safetensors" }, "Download model");
   dl.addEventListener("click", function () { var e = download(); if (e) showError(e); });
   ownBox.appendChild(dl);
+  var dlPoints = el("button", { type: "button", title: "save the points as CSV, for flowmatch eval -data" }, "Download points");
+  dlPoints.addEventListener("click", function () {
+    if (!inner) return;
+    var p = inner.pointsCSV();
+    save(new Blob([p.text], { type: "text/csv" }), p.name);
+  });
+  ownBox.appendChild(dlPoints);
   var share = el("button", { type: "button", title: "a link that carries the drawn points" }, "Copy link");
   share.addEventListener("click", function () {
     if (!inner) return;
@@ -154,18 +162,22 @@
   ownBox.appendChild(share);
   ownBox.appendChild(el("p", { "class": "note" }, "Draw on the plot (set the brush below), drop or paste a CSV of x,y rows, or start from a toy. " +
     "Training runs in a Web Worker; the particles show the model every half second."));
-  controlsBox.parentNode.insertBefore(ownBox, controlsBox);
+  document.getElementById("transport").appendChild(ownBox); // under the plot, beside playback
 
   // download saves the trained model; it returns an error in words, or "".
   function download() {
     var m = inner ? inner.model() : null;
     if (!m) return "no model yet: press Train first";
-    var a = el("a", { download: m.name });
-    a.href = URL.createObjectURL(new Blob([m.bytes], { type: "application/octet-stream" }));
+    save(new Blob([m.bytes], { type: "application/octet-stream" }), m.name);
+    return "";
+  }
+
+  function save(blob, name) {
+    var a = el("a", { download: name });
+    a.href = URL.createObjectURL(blob);
     document.body.appendChild(a);
     a.click();
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-    return "";
   }
 
   // A CSV pasted anywhere on the page (not into a form field) becomes the points.

@@ -25,13 +25,13 @@ const KindTrain = "train"
 // on the OT path, AdamW with linear warmup and cosine decay, gradient clipping, EMA) with
 // the settings a page offers. Zero fields take the defaults below.
 type TrainSpec struct {
-	Name     string    `json:"name"`     // what the points are: "drawn", a CSV's name, a toy's name
-	Source   string    `json:"source"`   // "drawn", "csv", "url", "toy" or "link", for the file's metadata
+	Name   string `json:"name"`   // what the points are: "drawn", a CSV's name, a toy's name
+	Source string `json:"source"` // "drawn", "csv", "url", "toy" or "link", for the file's metadata
 	// File and SHA256 name the points' file and its bytes' SHA-256 (a dropped CSV, or
 	// the mode's own export, PointsCSV), so that flowmatch eval -data FILE checks it is
 	// the same data and scores the model on the rows held out of training.
-	File   string `json:"file"`
-	SHA256 string `json:"sha256"`
+	File     string    `json:"file"`
+	SHA256   string    `json:"sha256"`
 	Points   []float32 `json:"points"`   // n × Dim, data coordinates (standardised by the worker)
 	Dim      int       `json:"dim"`      // 0 means 2
 	Coupling string    `json:"coupling"` // weights.CouplingIndependent ("" too) or weights.CouplingOT

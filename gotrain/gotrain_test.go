@@ -224,15 +224,16 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-// TestLearns trains a small network on moons for a few hundred steps and checks that
-// its samples' W2 to fresh data falls well below the untrained network's (500 points:
-// 1.03 untrained, 0.35 after 400 steps, against an i.i.d. floor of 0.14; the shipped
-// model, 12,000 steps of a larger network, scores 0.18), that the loss falls, and that
-// the model file round-trips.
+// TestLearns trains a small network on moons for a few hundred steps (independent
+// pairs, the browser's default, whose loss has a high floor: the conditional variance
+// of u_t) and checks that its samples' W2 to fresh data falls well below the untrained
+// network's (500 points: 1.03 untrained, 0.32 after 400 steps, against an i.i.d.
+// floor of 0.14; the shipped OT-CFM model, 12,000 steps of a larger network, scores
+// 0.18), that the loss falls (2.94 to 2.07), and that the model file round-trips.
 func TestLearns(t *testing.T) {
 	const steps = 400
-	tr, err := New(Config{Data: recipe.Data{Dataset: "moons", Batch: 256, Coupling: weights.CouplingOT, OTGroup: 64},
-		Hidden: []int{64, 64}, Steps: steps, Warmup: 20, EMA: 0.99, Seed: 3})
+	tr, err := New(Config{Data: recipe.Data{Dataset: "moons", Batch: 256},
+		Hidden: []int{64, 64}, Steps: steps, LR: 1e-2, Warmup: 20, EMA: 0.99, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestLearns(t *testing.T) {
 	}
 	after := w2()
 	t.Logf("W2 %.3f untrained, %.3f after %d steps (loss %.3f)", before, after, steps, tr.Loss())
-	if !(after < before/2) || !(tr.Loss() < first/2) {
+	if !(after < before/2) || !(tr.Loss() < 0.8*first) {
 		t.Errorf("W2 %.3f and loss %.3f after %d steps, untrained %.3f and %.3f: not learning", after, tr.Loss(), steps, before, first)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // model file that flowmatch sample, eval and the explorer read.
 func Example() {
 	tr, err := gotrain.New(gotrain.Config{
-		Data:   recipe.Data{Dataset: "moons", Batch: 256, Coupling: weights.CouplingOT},
+		Data:   recipe.Data{Dataset: "moons", Batch: 256, Coupling: weights.CouplingOT, OTGroup: 32},
 		Hidden: []int{64, 64}, Steps: 200, Warmup: 20, Seed: 1,
 	})
 	if err != nil {

@@ -306,6 +306,7 @@ func (a *App) ownDo(action string) (bool, error) {
 		return true, nil
 	case "erase-all":
 		o.pts, o.name, o.source, o.sha = nil, "", "", ""
+		a.s.Own.Toy = "none"
 		a.ownData()
 		return true, nil
 	}

@@ -45,12 +45,12 @@ func New(cfg Config) (*Trainer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	spec := cfg.Spec()
-	if err := spec.Validate(); err != nil {
+	b, err := recipe.NewStream(cfg.Data, cfg.Seed) // the data's errors first
+	if err != nil {
 		return nil, fmt.Errorf("gotrain: %w", err)
 	}
-	b, err := recipe.NewStream(cfg.Data, cfg.Seed)
-	if err != nil {
+	spec := cfg.Spec()
+	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("gotrain: %w", err)
 	}
 	t := &Trainer{cfg: cfg, spec: spec, shapes: spec.LayerShapes(), batch: b,

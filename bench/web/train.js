@@ -44,7 +44,7 @@ const defaults = {
   warmupSteps: 20, // TF.js: untimed steps first
   hidden: [64, 64, 64],
   batch: 256,
-  lr: 3e-3,
+  lr: 1e-2,
   warmup: 300,
   coupling: 'independent', // the TF.js loop has no OT solver: both use independent pairs
   snapshotMs: 500,

@@ -23,6 +23,11 @@
 // model's name), then a table with the ratios on stderr.
 //
 //	cd wasm && go run ./cmd/benchweb [-hidden 64,256] [-workers 1,2,4] [-scalar-workers 2] [-budget 1.5s]
+//
+// With -train it runs the training benchmark instead (train.go): the pure-Go trainer in
+// a Web Worker against a TF.js wasm training loop, and the time to the W2 goals on moons.
+//
+//	cd wasm && go run ./cmd/benchweb -train [-train-steps 3000] [-train-lr 0.01]
 package main
 
 import (
@@ -68,7 +73,8 @@ type config struct {
 	explorerWorkers                     int
 	budget, timeout                     time.Duration
 	table, quiet, keep                  bool
-	out                                 io.Writer // the JSON result lines (os.Stdout)
+	out                                 io.Writer    // the JSON result lines (os.Stdout)
+	train                               *trainConfig // -train: the training benchmark instead (train.go)
 }
 
 // usageError is a bad command line: exit status 2.
@@ -81,6 +87,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchweb:", err)
 		os.Exit(2)
+	}
+	if cfg.train.on {
+		if _, err := runTrain(cfg, cfg.train); err != nil {
+			fmt.Fprintln(os.Stderr, "benchweb -train:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if _, err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "benchweb:", err)
@@ -112,6 +125,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&c.table, "table", true, "print a table of the results and ratios on stderr at the end")
 	fs.BoolVar(&c.quiet, "q", false, "no progress lines on stderr")
 	fs.BoolVar(&c.keep, "keep", false, "keep the served folder and say where it is")
+	c.train = trainFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(os.Stderr)

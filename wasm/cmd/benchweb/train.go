@@ -59,7 +59,7 @@ func trainFlags(fs *flag.FlagSet) *trainConfig {
 	fs.IntVar(&t.tfjsSteps, "train-tfjs-steps", 1000, "-train: TF.js's timed training steps")
 	fs.IntVar(&t.batch, "train-batch", 256, "-train: points per step")
 	fs.StringVar(&t.hidden, "train-hidden", "64,64,64", "-train: hidden widths")
-	fs.Float64Var(&t.lr, "train-lr", 3e-3, "-train: peak learning rate")
+	fs.Float64Var(&t.lr, "train-lr", 1e-2, "-train: peak learning rate (the explorer's Your data default)")
 	fs.IntVar(&t.points, "train-points", 2000, "-train: moons points to train on")
 	fs.IntVar(&t.sampleRows, "train-score-rows", 2000, "-train: rows each model file is scored on (W2 by exact assignment)")
 	return t

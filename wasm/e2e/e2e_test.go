@@ -518,7 +518,10 @@ func TestBrowser(t *testing.T) {
 }
 
 // TestBrowserWorkers: the particles shared among Web Workers end where the page alone
-// takes them, bit for bit; a site whose worker.wasm is missing still works, in the page.
+// takes them, bit for bit, with the SIMD build and the scalar one; a site whose
+// worker.wasm is missing still works, in the page. It logs how long the explorer takes
+// 10,000 particles of the moons model through 20 midpoint steps over 2 workers of the
+// SIMD build (the goal is 2 s; make bench-web measures it without the page's drawing).
 func TestBrowserWorkers(t *testing.T) {
 	dir, shipped := site(t)
 	www := wwwDir(t)
@@ -537,7 +540,7 @@ func TestBrowserWorkers(t *testing.T) {
 		}
 	}
 	ctx := browser(t)
-	const n = 6000
+	const n = 10_000
 	run := func(site string, workers int, kernel string) (status, time.Duration) {
 		t.Helper()
 		url := serve(t, site)
@@ -554,17 +557,23 @@ func TestBrowserWorkers(t *testing.T) {
 		waitFor(t, tctx, "the first frame", 2*time.Minute, func(s status) bool { return s.Ready && s.Particles == n })
 		start := time.Now()
 		var upd, fps []float64 // while the particles are integrated
+		var computed time.Duration
 		st := waitFor(t, tctx, "the end of the run", 5*time.Minute, func(s status) bool {
 			// updateMs is eased over frames: leave out the first seconds, which carry the
 			// model's loading.
 			if !s.Done && time.Since(start) > 2*time.Second {
 				upd, fps = append(upd, s.UpdateMs), append(fps, s.FPS)
 			}
+			if s.Done && computed == 0 {
+				computed = time.Since(start) // every step computed
+			}
 			return s.Done && s.T >= s.TMax && s.TMax > 0
 		})
-		took := time.Since(start)
-		t.Logf("workers=%d: while integrating, the page's update took %.1f ms a frame (median), %.1f fps (median)",
-			workers, median(upd), median(fps))
+		// The animation shows t = 1 no sooner than 1/explorer.BaseRate seconds after it
+		// starts: the figure is when the last step was computed.
+		t.Logf("workers=%d%s: every step computed after %.2f s, t = 1 shown after %.2f s; while integrating, the page's update took %.1f ms a frame (median), %.1f fps (median)",
+			workers, map[bool]string{true: ", kernel=" + kernel}[kernel != ""], computed.Seconds(), time.Since(start).Seconds(), median(upd), median(fps))
+		took := computed
 		if errs := cons.Errors(); len(errs) > 0 && site == dir {
 			t.Errorf("workers=%d: console errors:\n  %s", workers, strings.Join(errs, "\n  "))
 		}
@@ -585,6 +594,8 @@ func TestBrowserWorkers(t *testing.T) {
 	if scalar.Kernel != "scalar" || scalar.Workers != 2 || scalar.Lanes[0].Workers != 2 || scalar.Lanes[0].PoolError != "" {
 		t.Errorf("?kernel=scalar: kernel %q, %d workers, lane %d (%s)", scalar.Kernel, scalar.Workers, scalar.Lanes[0].Workers, scalar.Lanes[0].PoolError)
 	}
+	t.Logf("%d particles of %s through 20 midpoint steps to t = 1 over 2 workers, SIMD build: %.2f s from the first frame to the last step computed (polled every 0.25 s; goal ≤ 2 s, logged, not asserted)",
+		n, model, tShared.Seconds())
 	t.Logf("%d particles, 20 midpoint steps: in the page %.1f s; over 2 workers %.1f s (%.2f× as fast); without worker.wasm %.1f s",
 		n, tPage.Seconds(), tShared.Seconds(), tPage.Seconds()/tShared.Seconds(), tBroken.Seconds())
 	if page.Workers != 0 || page.Lanes[0].Workers != 0 {

@@ -82,10 +82,26 @@ func lerp(a, b, w float32) float32 {
 	return fma32(w-1, d, b)
 }
 
-// fma32 is x·y + z in float32 with a single rounding. The product is exact in float64;
-// the sum is rounded to float64 by round-to-odd, which makes the rounding to float32
-// that follows the correct one (float64 has more than 2·24 + 2 bits).
+// fma32 is x·y + z in float32 with a single rounding. The product is exact in float64,
+// so the float64 sum is the exact sum rounded once; rounding that to float32 is the
+// correct float32 result unless it lies exactly halfway between two float32s (the
+// only place a second rounding can go wrong, since every halfway point is a float64)
+// or outside float32's normal range, where fma32Odd decides. The fast path inlines
+// and makes AdamW and the EMA several times faster than fma32Odd alone.
 func fma32(x, y, z float32) float32 {
+	s := float64(x)*float64(y) + float64(z)
+	bits := math.Float64bits(s)
+	const lowBits, half = 1<<29 - 1, 1 << 28 // the bits float32 drops, and their halfway value
+	if e := bits >> 52 & 0x7ff; e >= 1023-126 && e <= 1023+127 && bits&lowBits != half {
+		return float32(s)
+	}
+	return fma32Odd(x, y, z)
+}
+
+// fma32Odd is fma32 for every input: the sum is rounded to float64 by round-to-odd,
+// which makes the rounding to float32 that follows the correct one (float64 has more
+// than 2·24 + 2 bits).
+func fma32Odd(x, y, z float32) float32 {
 	p, c := float64(x)*float64(y), float64(z)
 	s := p + c
 	if math.IsInf(s, 0) || math.IsNaN(s) {

@@ -72,6 +72,7 @@ type Batcher struct {
 	n, d int
 
 	x0, x1, x1p, xt []float32
+	own             [2][]float32 // own data's draws (drawData)
 	t               []float64
 	pairing         *otPairing // nil for independent pairing
 }
@@ -168,8 +169,8 @@ func (b *Batcher) Draw() (Pairs, error) {
 }
 
 // drawData draws Batch data points: from the named dataset, or Batch rows of Points
-// chosen uniformly with replacement. Each call returns a new slice, as
-// dataset.Sample does, since pair swaps x1 with its own buffer.
+// chosen uniformly with replacement. Own rows go to whichever of two buffers pair
+// is not using as its output (it swaps x1 with x1p), so a step allocates nothing.
 func (b *Batcher) drawData() ([]float32, error) {
 	pts := b.data.Points
 	if pts == nil {
@@ -177,7 +178,13 @@ func (b *Batcher) drawData() ([]float32, error) {
 	}
 	d := b.d
 	rows := len(pts) / d
-	x1 := make([]float32, b.n*d)
+	if b.own[0] == nil {
+		b.own = [2][]float32{make([]float32, b.n*d), make([]float32, b.n*d)}
+	}
+	x1 := b.own[0]
+	if &x1[0] == &b.x1p[0] {
+		x1 = b.own[1]
+	}
 	for i := 0; i < b.n; i++ {
 		j := b.rng.IntN(rows)
 		copy(x1[i*d:(i+1)*d], pts[j*d:(j+1)*d])

@@ -318,3 +318,28 @@ func TestOwnPoints(t *testing.T) {
 		t.Fatalf("7 values in rows of 3: err %v", err)
 	}
 }
+
+// Successive draws of own data with OT pairing stay permutations, within each group,
+// of the unpaired stream's rows: the two draw buffers never overlap pair's output.
+func TestOwnPointsPairedDraws(t *testing.T) {
+	const rows, dim = 50, 2
+	rng := rand.New(rand.NewPCG(1, 1))
+	pts := make([]float32, rows*dim)
+	for i := range pts {
+		pts[i] = float32(rng.NormFloat64())
+	}
+	d := Data{Dataset: "own", Points: pts, PointsDim: dim, Path: sampler.PathSpec{Name: "ot"},
+		Coupling: weights.CouplingOT, OTGroup: 8, Batch: 32, Time: sampler.TimeEmbedding{Kind: "raw"}}
+	raw := d
+	raw.Coupling = weights.CouplingIndependent
+	b, _ := NewStream(d, 9)
+	br, _ := NewStream(raw, 9)
+	for i := 0; i < 4; i++ {
+		p, err := b.Draw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, _ := br.Draw()
+		checkPermutation(t, slices.Clone(p.X1), slices.Clone(pr.X1), dim, 8, true)
+	}
+}

@@ -160,7 +160,7 @@
     history.replaceState(null, "", url);
   });
   ownBox.appendChild(share);
-  ownBox.appendChild(el("p", { "class": "note" }, "Draw on the plot (set the brush below), drop or paste a CSV of x,y rows, or start from a toy. " +
+  ownBox.appendChild(el("p", { "class": "note" }, "Draw on the plot (the brush is among the settings), drop or paste a CSV of x,y rows, or start from a toy. " +
     "Training runs in a Web Worker; the particles show the model every half second."));
   document.getElementById("transport").appendChild(ownBox); // under the plot, beside playback
 

@@ -7,7 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,5 +256,57 @@ func TestBrowserYourData(t *testing.T) {
 	screenshot(t, ctx, "yourdata-ring.png")
 	if errs := cons.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
+	}
+}
+
+// TestBrowserYourDataLinks: a page's address carries the points: ?data= a CSV of the
+// same site (fetched; a bad file or another site's address is an error in the page, not
+// a panic) or #points= a drawing (explorer.EncodePoints).
+func TestBrowserYourDataLinks(t *testing.T) {
+	dir := copySite(t, wwwDir(t))
+	testModel(t, filepath.Join(dir, "models", "moons-ot.safetensors"), "ot")
+	writeManifest(t, dir, explorer.Manifest{Version: 1, Default: "moons-ot", Models: []explorer.Entry{
+		{Name: "moons-ot", Dataset: "moons", Path: "ot", File: "moons-ot.safetensors"}}})
+	csv := "x,y\n"
+	for i := range 300 {
+		csv += fmt.Sprintf("%g,%g\n", math.Cos(float64(i)), 2+math.Sin(float64(i)))
+	}
+	for name, body := range map[string]string{"pts.csv": csv, "bad.csv": "1,2,3\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	url := serve(t, dir)
+	ctx := browser(t)
+	drawn := explorer.Brush(nil, 1, -1, 0.3, 123, rand.New(rand.NewPCG(1, 1)))
+	for _, c := range []struct {
+		query      string
+		points     int
+		data, fail string
+	}{
+		{"?data=pts.csv", 300, "pts.csv", ""},
+		{"?data=bad.csv", 0, "", "bad.csv"},
+		{"?data=missing.csv", 0, "", "404"},
+		{"?data=http://example.com/x.csv", 0, "", "only files of this site"},
+		{"#points=" + explorer.EncodePoints(drawn), 123, "linked", ""},
+		{"?again=1#points=AAAA", 0, "", "points"},
+	} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(url+"/"+c.query)); err != nil {
+			t.Fatal(err)
+		}
+		var st ownStatus
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			st = getOwn(t, ctx)
+			if st.Mode == explorer.ModeYours && (st.Train.Points > 0 || st.Train.Error != "") || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if st.Train.Points != c.points || st.Train.Data != c.data || (c.fail == "") != (st.Train.Error == "") ||
+			!strings.Contains(st.Train.Error, c.fail) {
+			t.Errorf("%s: mode %q, %d points of %q, error %q; want %d points of %q, an error saying %q",
+				c.query, st.Mode, st.Train.Points, st.Train.Data, st.Train.Error, c.points, c.data, c.fail)
+		}
 	}
 }

@@ -245,17 +245,8 @@ func driveTrain(c *config, exe, dir string, cfg map[string]any) (*trainPage, err
 		}
 	}
 	say("%s, %d CPUs, load average %s; serving %s", version, runtime.NumCPU(), benchnet.LoadAvg(), url)
-	for {
-		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.readyState === 'complete' && window.trainBench ? window.trainBench.state : 'loading'`))
-		if err != nil {
-			return nil, fmt.Errorf("the page: %v%s", err, consoleTail(cons))
-		}
-		if s == "idle" {
-			break
-		}
-		if err := sleep(bctx, 100*time.Millisecond); err != nil {
-			return nil, fmt.Errorf("the page did not load: %v%s", err, consoleTail(cons))
-		}
+	if err := waitTrainPage(bctx, cons); err != nil {
+		return nil, err
 	}
 	pcfg, _ := json.Marshal(cfg)
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.trainBench.start(`+string(pcfg)+`)`)); err != nil {
@@ -289,6 +280,22 @@ func driveTrain(c *config, exe, dir string, cfg map[string]any) (*trainPage, err
 		}
 		if err := sleep(bctx, 250*time.Millisecond); err != nil {
 			return nil, fmt.Errorf("the benchmark did not finish within -timeout %v%s", c.timeout, consoleTail(cons))
+		}
+	}
+}
+
+// waitTrainPage waits until the page's scripts have loaded.
+func waitTrainPage(bctx context.Context, cons *headless.Console) error {
+	for {
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.readyState === 'complete' && window.trainBench ? window.trainBench.state : 'loading'`))
+		if err != nil {
+			return fmt.Errorf("the page: %v%s", err, consoleTail(cons))
+		}
+		if s == "idle" {
+			return nil
+		}
+		if err := sleep(bctx, 100*time.Millisecond); err != nil {
+			return fmt.Errorf("the page did not load: %v%s", err, consoleTail(cons))
 		}
 	}
 }

@@ -265,3 +265,11 @@ func BenchmarkX86Kernels(b *testing.B) {
 		}
 	}
 }
+
+// goSIMDKernel is the Go SIMD kernel TestGoSIMDKernelFMA checks.
+func goSIMDKernel(t *testing.T) (gemmFunc, string) {
+	if !useAVX2 {
+		t.Skip("no AVX2 and FMA")
+	}
+	return gemmX8, "avx2-simd"
+}

@@ -1,4 +1,4 @@
-//go:build purego || !(amd64 || wasm)
+//go:build purego || !(amd64 || wasm || (arm64 && goexperiment.simd && go1.27))
 
 package sampler
 

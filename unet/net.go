@@ -1,0 +1,246 @@
+package unet
+
+import (
+	"fmt"
+
+	"github.com/flowmatch/flowmatch/sampler"
+)
+
+// Net is a U-Net velocity field v(x, t, c), built from its tensors. As a
+// [sampler.Field] it is unconditional (every sample gets the null class); [Guided]
+// conditions it on classes with classifier-free guidance. A Net keeps scratch space:
+// it is not safe for concurrent use.
+type Net struct {
+	cfg Config
+	w   map[string][]float32
+	mm  sampler.MatMul
+	ar  arena
+	ts  []float64 // Velocity's per-sample times
+	lab []int     // Velocity's labels
+}
+
+// New builds the network of a valid cfg from its tensors, by name (see
+// [Config.Tensors]), each holding exactly the product of its shape in values,
+// row-major. It keeps the slices: the caller must not change them after.
+func New(cfg Config, tensors map[string][]float32) (*Net, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	for _, t := range cfg.Tensors() {
+		n := 1
+		for _, d := range t.Shape {
+			n *= d
+		}
+		v, ok := tensors[t.Name]
+		if !ok {
+			return nil, fmt.Errorf("unet: no tensor %q", t.Name)
+		}
+		if len(v) != n {
+			return nil, fmt.Errorf("unet: tensor %q holds %d values, want %d for shape %v", t.Name, len(v), n, t.Shape)
+		}
+	}
+	return &Net{cfg: cfg, w: tensors}, nil
+}
+
+// Config returns the network's configuration.
+func (m *Net) Config() Config { return m.cfg }
+
+// Dim is the number of values per sample.
+func (m *Net) Dim() int { return m.cfg.Dim() }
+
+// Velocity writes the unconditional velocity v(x, t, ∅) of each row of x into dst.
+func (m *Net) Velocity(dst, x []float32, t float64) {
+	n := len(x) / m.Dim()
+	m.ts, m.lab = fill(m.ts, n, t), fillInt(m.lab, n, m.cfg.Null())
+	m.Forward(dst, x, m.ts, m.lab)
+}
+
+// Forward writes v(x_b, t_b, labels_b) for each of the n = len(t) samples of x (n × Dim,
+// each sample channel-major) into dst. A label is a class 0 … Classes−1 or the null
+// class Classes; Forward panics on another label or on slices of the wrong length (a
+// programming error, like an index out of range).
+func (m *Net) Forward(dst, x []float32, t []float64, labels []int) {
+	n, d := len(t), m.Dim()
+	if len(x) != n*d || len(dst) != n*d || len(labels) != n {
+		panic(fmt.Sprintf("unet: Forward: %d times, %d labels, %d values in x and %d in dst for dim %d", n, len(labels), len(x), len(dst), d))
+	}
+	for _, l := range labels {
+		if l < 0 || l > m.cfg.Null() {
+			panic(fmt.Sprintf("unet: Forward: label %d, want 0 to %d (the null class)", l, m.cfg.Null()))
+		}
+	}
+	if n == 0 {
+		return
+	}
+	m.ar.reset()
+	emb := m.embed(t, labels)
+	in, h, w := m.cfg.Shape[0], m.cfg.Shape[1], m.cfg.Shape[2]
+	img := m.ar.get(n * d)
+	toNHWC(img, x, n, in, h*w)
+	out := m.ar.get(n * d)
+	m.unet(out, img, emb, n)
+	toNCHW(dst, out, n, in, h*w)
+}
+
+// embed computes the embedding t.2(SiLU(t.0(features(t)))) + y[label], n × Emb.
+func (m *Net) embed(t []float64, labels []int) []float32 {
+	n, f, E := len(t), m.cfg.TimeFeatures, m.cfg.Emb
+	feat, hid, emb := m.ar.get(n*f), m.ar.get(n*E), m.ar.get(n*E)
+	timeFeatures(feat, t, f)
+	m.mm.Mul(hid, feat, m.w["t.0.weight"], n, f, E, sampler.MulOpts{Bias: m.w["t.0.bias"], Epi: sampler.EpiSiLU})
+	m.mm.Mul(emb, hid, m.w["t.2.weight"], n, E, E, sampler.MulOpts{Bias: m.w["t.2.bias"]})
+	y := m.w["y.weight"]
+	for b, l := range labels {
+		row := emb[b*E : (b+1)*E]
+		for i, v := range y[l*E : (l+1)*E] {
+			row[i] += v
+		}
+	}
+	return emb
+}
+
+// fm is a feature map: n samples of h×w pixels of c channels, NHWC.
+type fm struct {
+	d       []float32
+	h, w, c int
+}
+
+// unet runs the network on img (NHWC, the input's channels) into out.
+func (m *Net) unet(out, img, emb []float32, n int) {
+	cfg := m.cfg
+	h, w := cfg.Shape[1], cfg.Shape[2]
+	x := fm{m.ar.get(n * h * w * cfg.ch(0)), h, w, cfg.ch(0)}
+	m.conv3(x.d, img, n, h, w, cfg.Shape[0], cfg.ch(0), "inp")
+	blocks := cfg.blocks()
+	skips := make([]fm, len(cfg.Mult)) // small: one header per level
+	bi := 0
+	for i := range cfg.Mult {
+		if i > 0 {
+			p := fm{m.ar.get(n * x.h / 2 * x.w / 2 * x.c), x.h / 2, x.w / 2, x.c}
+			avgPool2(p.d, x.d, n, x.h, x.w, x.c)
+			x = p
+		}
+		for range cfg.Blocks {
+			x = m.res(blocks[bi], x, emb, n)
+			bi++
+		}
+		skips[i] = x
+	}
+	x = m.res(blocks[bi], x, emb, n)
+	bi++
+	for i := len(cfg.Mult) - 1; i >= 0; i-- {
+		if i < len(cfg.Mult)-1 {
+			u := fm{m.ar.get(n * x.h * 2 * x.w * 2 * x.c), 2 * x.h, 2 * x.w, x.c}
+			upsample2(u.d, x.d, n, x.h, x.w, x.c)
+			x = u
+		}
+		s := skips[i]
+		cat := fm{m.ar.get(n * x.h * x.w * (x.c + s.c)), x.h, x.w, x.c + s.c}
+		concat(cat.d, x.d, s.d, n*x.h*x.w, x.c, s.c)
+		x = cat
+		for range cfg.Blocks {
+			x = m.res(blocks[bi], x, emb, n)
+			bi++
+		}
+	}
+	g := m.ar.get(len(x.d))
+	groupNorm(g, x.d, m.w["out.0.weight"], m.w["out.0.bias"], n, h*w, x.c, cfg.groups(x.c), true)
+	m.conv3(out, g, n, h, w, x.c, cfg.Shape[0], "out.2")
+}
+
+// res runs one residual block: c2(SiLU(n2(c1(SiLU(n1(x))) + e(emb)))) + sk(x), sk the
+// identity when the channels do not change.
+func (m *Net) res(b block, x fm, emb []float32, n int) fm {
+	p, hw := b.name+".", x.h*x.w
+	g := m.ar.get(n * hw * b.ci)
+	groupNorm(g, x.d, m.w[p+"n1.weight"], m.w[p+"n1.bias"], n, hw, b.ci, m.cfg.groups(b.ci), true)
+	h := m.ar.get(n * hw * b.co)
+	m.conv3(h, g, n, x.h, x.w, b.ci, b.co, p+"c1")
+	shift := m.ar.get(n * b.co)
+	m.mm.Mul(shift, emb, m.w[p+"e.weight"], n, m.cfg.Emb, b.co, sampler.MulOpts{Bias: m.w[p+"e.bias"]})
+	addShift(h, shift, n, hw, b.co)
+	g2 := m.ar.get(n * hw * b.co)
+	groupNorm(g2, h, m.w[p+"n2.weight"], m.w[p+"n2.bias"], n, hw, b.co, m.cfg.groups(b.co), true)
+	out := m.ar.get(n * hw * b.co)
+	m.conv3(out, g2, n, x.h, x.w, b.co, b.co, p+"c2")
+	skip := x.d
+	if b.ci != b.co {
+		skip = m.ar.get(n * hw * b.co)
+		conv1(&m.mm, skip, x.d, m.w[p+"sk.weight"], m.w[p+"sk.bias"], n*hw, b.ci, b.co)
+	}
+	for i, v := range skip {
+		out[i] += v
+	}
+	return fm{out, x.h, x.w, b.co}
+}
+
+// conv3 runs the 3×3 convolution whose tensors are name.weight and name.bias.
+func (m *Net) conv3(dst, src []float32, n, h, w, ci, co int, name string) {
+	col := m.ar.get(min(n*h*w, colRows) * ci * 9)
+	conv3(&m.mm, dst, src, col, m.w[name+".weight"], m.w[name+".bias"], n, h, w, ci, co)
+}
+
+// toNHWC copies n samples of c channels of hw pixels from channel-major x into dst.
+func toNHWC(dst, x []float32, n, c, hw int) {
+	for b := range n {
+		for ch := range c {
+			for p := range hw {
+				dst[(b*hw+p)*c+ch] = x[(b*c+ch)*hw+p]
+			}
+		}
+	}
+}
+
+// toNCHW is toNHWC's inverse.
+func toNCHW(dst, x []float32, n, c, hw int) {
+	for b := range n {
+		for ch := range c {
+			for p := range hw {
+				dst[(b*c+ch)*hw+p] = x[(b*hw+p)*c+ch]
+			}
+		}
+	}
+}
+
+func fill(s []float64, n int, v float64) []float64 {
+	s = append(s[:0], make([]float64, n)...)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+func fillInt(s []int, n, v int) []int {
+	s = append(s[:0], make([]int, n)...)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+// arena hands out scratch slices for one forward pass from one buffer; what does not
+// fit is allocated and the buffer grows to fit it at the next reset, so a warm pass of
+// the same batch size allocates nothing beyond small headers.
+type arena struct {
+	buf        []float32
+	off, short int
+}
+
+func (a *arena) reset() {
+	if a.short > 0 {
+		a.buf = make([]float32, len(a.buf)+a.short)
+	}
+	a.off, a.short = 0, 0
+}
+
+// get returns n values, zeroed.
+func (a *arena) get(n int) []float32 {
+	if a.off+n > len(a.buf) {
+		a.short += n
+		return make([]float32, n)
+	}
+	s := a.buf[a.off : a.off+n : a.off+n]
+	a.off += n
+	clear(s)
+	return s
+}

@@ -1,0 +1,214 @@
+package unet
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/flowmatch/flowmatch/sampler"
+)
+
+// randomTensors fills every tensor of c with N(0, s²) values, s = 1/√fan-in for
+// weights (so activations stay of order one, as in a trained network) and 0.3 for
+// biases and GroupNorm affines around their PyTorch initial values.
+func randomTensors(c Config, seed uint64) map[string][]float32 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	w := map[string][]float32{}
+	for _, t := range c.Tensors() {
+		n := 1
+		for _, d := range t.Shape {
+			n *= d
+		}
+		s, mean := 0.3, 0.0
+		if len(t.Shape) > 1 {
+			s = 1 / math.Sqrt(float64(n/t.Shape[0]))
+		}
+		if len(t.Shape) == 1 && (strings.HasSuffix(t.Name, "n1.weight") || strings.HasSuffix(t.Name, "n2.weight") || t.Name == "out.0.weight") {
+			mean = 1 // GroupNorm's gamma
+		}
+		if t.Name == "y.weight" {
+			s = 1
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(mean + s*rng.NormFloat64())
+		}
+		w[t.Name] = v
+	}
+	return w
+}
+
+func small() Config {
+	return Config{Shape: []int{2, 8, 12}, Channels: 4, Mult: []int{1, 2, 3}, Blocks: 2, Groups: 2,
+		TimeFeatures: 6, Emb: 10, Classes: 3}
+}
+
+func randn(n int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	return x
+}
+
+// maxRel is max |got − want| / (1 + max |want|).
+func maxRel(got []float32, want []float64) float64 {
+	var e, s float64
+	for i, w := range want {
+		e = max(e, math.Abs(float64(got[i])-w))
+		s = max(s, math.Abs(w))
+	}
+	return e / (1 + s)
+}
+
+// TestForwardReference: the network against the float64 reference, for a small
+// configuration that exercises every branch (two image channels, a non-square size,
+// three levels with different multipliers, two blocks per level, GroupNorm of 2 groups,
+// sk convolutions and identity skips) and for Default, at several times and labels
+// including the null class. Tolerance: 1e-5 relative to the output's scale; float32
+// accumulation over the ~20 layers gives under 1e-6.
+func TestForwardReference(t *testing.T) {
+	for _, c := range []Config{small(), Default()} {
+		w := randomTensors(c, 7)
+		net, err := New(c, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := refNet{c: c, w: w}
+		n, d := 4, c.Dim()
+		x := randn(n*d, 3)
+		ts := []float64{0, 0.31, 0.77, 1}
+		labels := []int{0, c.Classes - 1, c.Null(), 1}
+		got := make([]float32, n*d)
+		net.Forward(got, x, ts, labels)
+		for b := range n {
+			want := ref.forward(x[b*d:(b+1)*d], ts[b], labels[b])
+			if e := maxRel(got[b*d:(b+1)*d], want); e > 1e-5 {
+				t.Errorf("%s: sample %d (t %g, label %d): relative error %.3g, want ≤ 1e-5", c, b, ts[b], labels[b], e)
+			}
+		}
+		// A second pass, now from warm scratch, gives the same values.
+		again := make([]float32, n*d)
+		net.Forward(again, x, ts, labels)
+		for i := range got {
+			if got[i] != again[i] {
+				t.Fatalf("%s: second pass differs at %d", c, i)
+			}
+		}
+	}
+}
+
+// TestGuidedOneBatch: the guided field equals (1+w)·v(x,t,c) − w·v(x,t,∅) formed from
+// two separate calls, within 1e-5 relative (the batch of 2n only reorders which rows
+// share a matrix product, not any sum).
+func TestGuidedOneBatch(t *testing.T) {
+	c := small()
+	net, err := New(c, randomTensors(c, 11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, d := 5, c.Dim()
+	x := randn(n*d, 5)
+	tt := 0.4
+	var _ sampler.Field = &Guided{}
+	for _, w := range []float64{0, 1, 2.5} {
+		g := &Guided{Net: net, Labels: []int{0, 1, 2}, W: w}
+		got := make([]float32, n*d)
+		g.Velocity(got, x, tt)
+		ts := []float64{tt, tt, tt, tt, tt}
+		vc, vu := make([]float32, n*d), make([]float32, n*d)
+		net.Forward(vc, x, ts, []int{0, 1, 2, 0, 1})
+		net.Velocity(vu, x, tt)
+		want := make([]float64, n*d)
+		for i := range want {
+			want[i] = (1+w)*float64(vc[i]) - w*float64(vu[i])
+		}
+		if e := maxRel(got, want); e > 1e-5 {
+			t.Errorf("w %g: relative error %.3g against two calls, want ≤ 1e-5", w, e)
+		}
+	}
+}
+
+// TestSolve: the solvers integrate the guided field (a smoke test of the Field
+// contract: finite values, the right length).
+func TestSolve(t *testing.T) {
+	c := small()
+	net, err := New(c, randomTensors(c, 13))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randn(3*c.Dim(), 9)
+	v := make([]float32, len(x))
+	(&Guided{Net: net, Labels: []int{1}, W: 1}).Velocity(v, x, 0.5)
+	for i, e := range v {
+		if math.IsNaN(float64(e)) || math.IsInf(float64(e), 0) {
+			t.Fatalf("v[%d] = %g", i, e)
+		}
+	}
+}
+
+// TestBudget: MACs agrees with the multiply-adds the float64 reference performs (it
+// counts each convolution and Linear layer as it runs), and the default network fits
+// the issue's budget: at most 60 M multiply-adds per forward pass, at most 3 MB as
+// float16.
+func TestBudget(t *testing.T) {
+	for _, c := range []Config{small(), Default()} {
+		var counted int64
+		ref := refNet{c: c, w: randomTensors(c, 1), macs: &counted}
+		ref.forward(make([]float32, c.Dim()), 0.5, 0)
+		if got := c.MACs(); got != counted {
+			t.Errorf("%s: MACs %d, the reference performs %d", c, got, counted)
+		}
+	}
+	c := Default()
+	t.Logf("%s: %d multiply-adds per forward pass, %d parameters, %d bytes as float16", c, c.MACs(), c.Params(), c.Float16Bytes())
+	if c.MACs() > 60e6 || c.Float16Bytes() > 3e6 {
+		t.Errorf("%s: %d multiply-adds (limit 60 M), %d bytes as float16 (limit 3 MB)", c, c.MACs(), c.Float16Bytes())
+	}
+}
+
+// TestValidate: every limit and consistency rule refuses, with a message naming it.
+func TestValidate(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		edit func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Shape = []int{28, 28} }, "shape"},
+		{func(c *Config) { c.Shape = []int{1, 28, 1 << 20} }, "width 1048576"},
+		{func(c *Config) { c.Shape = []int{0, 28, 28} }, "shape channels 0"},
+		{func(c *Config) { c.Channels = 1 << 30 }, "channels"},
+		{func(c *Config) { c.Mult = nil }, "levels 0"},
+		{func(c *Config) { c.Mult = []int{1, 2, 2, 2, 2} }, "levels 5"},
+		{func(c *Config) { c.Mult = []int{1, -2, 2} }, "mult[1] -2"},
+		{func(c *Config) { c.Mult = []int{1, 2, 2, 2} }, "not divisible by 8"},
+		{func(c *Config) { c.Blocks = 0 }, "blocks 0"},
+		{func(c *Config) { c.Groups = 0 }, "groups 0"},
+		{func(c *Config) { c.Groups = 3 }, "GroupNorm of 3 groups over 16 channels"},
+		{func(c *Config) { c.TimeFeatures = 7 }, "even"},
+		{func(c *Config) { c.Emb = 0 }, "emb 0"},
+		{func(c *Config) { c.Classes = 1001 }, "classes 1001"},
+		{func(c *Config) { c.Channels, c.Mult, c.Blocks, c.Shape = 256, []int{8, 8, 8}, 4, []int{4, 8, 8} }, "parameters"},
+	}
+	for _, k := range cases {
+		c := Default()
+		k.edit(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), k.want) {
+			t.Errorf("%+v: error %v, want one saying %q", c, err, k.want)
+		}
+	}
+	w := randomTensors(Default(), 1)
+	delete(w, "mid.c1.bias")
+	if _, err := New(Default(), w); err == nil || !strings.Contains(err.Error(), `"mid.c1.bias"`) {
+		t.Errorf("missing tensor: %v", err)
+	}
+	w = randomTensors(Default(), 1)
+	w["up.0.0.sk.weight"] = w["up.0.0.sk.weight"][1:]
+	if _, err := New(Default(), w); err == nil || !strings.Contains(err.Error(), "up.0.0.sk.weight") {
+		t.Errorf("short tensor: %v", err)
+	}
+}

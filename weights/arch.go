@@ -13,10 +13,10 @@ import (
 // its "model" is that kind's spec. Every kind is a [Spec]; [newSpec] is the one list of
 // them.
 //
-// Adding a kind (a U-Net, say) takes three things, all in this package: a constant
-// for its arch; a type implementing Spec, whose JSON form is the "model" metadata and
-// which lists the kind's tensors and builds its [sampler.Field] from them; and a case
-// in newSpec. A file of the new kind is written as format version 2 (see
+// Adding a kind (as "unet" was, in unet.go) takes three things, all in this package: a
+// constant for its arch; a type implementing Spec, whose JSON form is the "model"
+// metadata and which lists the kind's tensors and builds its [sampler.Field] from them;
+// and a case in newSpec. A file of the new kind is written as format version 2 (see
 // [Meta.Version]); nothing else changes. FORMAT.md says the same for the format.
 
 // ArchMLP is the "arch" of a multilayer perceptron, [sampler.MLP] with
@@ -25,7 +25,7 @@ import (
 const ArchMLP = "mlp"
 
 // Archs lists the network kinds this package reads and writes.
-func Archs() []string { return []string{ArchMLP} }
+func Archs() []string { return []string{ArchMLP, ArchUNet} }
 
 // newSpec returns a pointer to a new, empty spec of the kind arch names, for a file's
 // "model" metadata to decode into, or nil when arch names no kind this package knows.
@@ -34,6 +34,8 @@ func newSpec(arch string) Spec {
 	switch arch {
 	case ArchMLP:
 		return &mlpSpec{}
+	case ArchUNet:
+		return &UNetSpec{}
 	}
 	return nil
 }

@@ -108,7 +108,7 @@ func TestMetaSpec(t *testing.T) {
 			t.Errorf("tensors %v, want %v", ts, want)
 		}
 	}
-	if got := Archs(); !reflect.DeepEqual(got, []string{ArchMLP}) {
+	if got := Archs(); !reflect.DeepEqual(got, []string{ArchMLP, ArchUNet}) {
 		t.Errorf("Archs() = %v", got)
 	}
 	for _, a := range Archs() {
@@ -124,8 +124,10 @@ func TestMetaSpec(t *testing.T) {
 	}{
 		{"unknown arch", Meta{Arch: "unet2", Model: mlp}, `unknown network arch "unet2"`},
 		{"mlp with a Net", Meta{Arch: ArchMLP, Model: mlp, Net: otherSpec{"unet"}}, `arch "mlp", but Meta.Net holds a "unet" spec (an MLP's spec goes in Meta.Model)`},
-		{"Net of an unknown kind", Meta{Net: otherSpec{"unet"}}, `unknown network arch "unet"`},
-		{"Net of another kind than Arch", Meta{Arch: "unet", Net: otherSpec{"mlp"}}, `unknown network arch "unet"`},
+		{"Net of an unknown kind", Meta{Net: otherSpec{"convnet"}}, `unknown network arch "convnet"`},
+		{"Net of another kind than Arch", Meta{Arch: "convnet", Net: otherSpec{"mlp"}}, `unknown network arch "convnet"`},
+		{"unet spec of the wrong type", Meta{Arch: ArchUNet, Net: otherSpec{"unet"}}, `arch "unet": Meta.Net is a weights.otherSpec, want a *weights.UNetSpec`},
+		{"unet without a spec", Meta{Arch: ArchUNet}, `arch "unet", but Meta.Net holds no spec`},
 	} {
 		if _, err := c.meta.Spec(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: Spec error %v, want %q", c.name, err, c.want)

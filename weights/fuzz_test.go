@@ -16,7 +16,9 @@ import (
 // kind, in both forms (version 1 without "arch", as written before it existed; with
 // "arch", versions 1 and 2), truncations and mutations of them, and files refused for
 // an unknown arch, a model spec not of the file's arch, a data shape that does not hold
-// dim values and version 2 contents in a version 1 file. testdata/fuzz/FuzzDecode holds
+// dim values and version 2 contents in a version 1 file; a U-Net file ("arch": "unet")
+// with its truncations and mutations, and U-Net files refused for version 1, an absurd
+// width and groups that do not divide the channels. testdata/fuzz/FuzzDecode holds
 // inputs a 12-minute run found that reach the deeper checks (accepted files, NaN values,
 // shape, offset and time-range errors); it found no crasher. Keep any future crasher
 // there as a regression case:
@@ -61,7 +63,13 @@ func FuzzDecode(f *testing.F) {
 		edit(seeds[1], `\"hidden\":[3]`, `\"channels\":[3]`),
 		edit(seeds[2], `\"shape\":[1,2]`, `\"shape\":[1,3]`),
 		edit(seeds[2], `"format_version":"2"`, `"format_version":"1"`))
-	for _, s := range seeds[:mutated] {
+	// A U-Net file (version 2), mutated like the golden files, and refused edits of it.
+	unetSeed := must(Marshal(unetFile(f, smallUNet(), 1), F32))
+	seeds = append(seeds, must(Marshal(unetFile(f, smallUNet(), 2), F16)),
+		edit(unetSeed, `"format_version":"2"`, `"format_version":"1"`),
+		edit(unetSeed, `\"channels\":2`, `\"channels\":1000000`),
+		edit(unetSeed, `\"groups\":2`, `\"groups\":3`))
+	for _, s := range append(seeds[:mutated:mutated], unetSeed) {
 		f.Add(s)
 		for _, cut := range []int{0, 4, 8, 9, 30, len(s) / 2, len(s) - 1} {
 			f.Add(s[:cut])

@@ -46,6 +46,19 @@ var contract = []clause{
 	{shown: "bin/flowmatch train -data moons -path ot -steps 20000 -o build/moons-ot.safetensors",
 		run:     `bin/flowmatch train -data moons -path ot -steps 200 -hidden 32 -o "$SCRATCH/moons-ot.safetensors" && bin/flowmatch inspect "$SCRATCH/moons-ot.safetensors"`,
 		timeout: 5 * time.Minute},
+	{shown: "go run ./cmd/toydata -data moons -n 20000 -o build/moons.csv",
+		run: `go run ./cmd/toydata -data moons -n 2000 -o "$SCRATCH/m.csv" && test "$(wc -l < "$SCRATCH/m.csv")" = 2001 && head -1 "$SCRATCH/m.csv" | grep -qx x0,x1`},
+	{shown: "bin/flowmatch train -data build/moons.csv -hidden 128 -steps 6000 -o build/own.safetensors",
+		run: ownModel + ` && bin/flowmatch inspect -json "$SCRATCH/own.safetensors" | grep -q '"sha256"'`, timeout: 5 * time.Minute},
+	{shown: "bin/flowmatch sample -model build/own.safetensors -n 1000 -o build/samples.csv",
+		run: ownModel + ` && bin/flowmatch sample -model "$SCRATCH/own.safetensors" -n 100 -o "$SCRATCH/s.csv" && head -1 "$SCRATCH/s.csv" | grep -qx x0,x1 &&
+bin/flowmatch sample -model "$SCRATCH/own.safetensors" -n 100 -o "$SCRATCH/s.npy" && test "$(head -c 6 "$SCRATCH/s.npy" | tail -c 5)" = NUMPY`, timeout: 5 * time.Minute},
+	{shown: "bin/flowmatch eval -model build/own.safetensors -data build/moons.csv",
+		run: ownModel + ` && bin/flowmatch eval -model "$SCRATCH/own.safetensors" -data "$SCRATCH/m.csv" -n 100 -reps 1 -nll-steps 2 -json | grep -q held`, timeout: 5 * time.Minute},
+	{shown: "bin/flowmatch train -engine go -data moons -path ot -steps 20000 -o build/moons-ot-go.safetensors",
+		run:     `bin/flowmatch train -engine go -data moons -path ot -steps 200 -hidden 32 -o "$SCRATCH/go.safetensors" && bin/flowmatch inspect "$SCRATCH/go.safetensors" | grep -q 'engine.*go'`,
+		timeout: 5 * time.Minute},
+	{shown: "cd train && go test ./trainer -run GoTrainerMatchesTorch", why: "a test of the train module, which make test's test-train step runs"},
 	{shown: "make zoo", why: "retrains all twenty shipped models: about 80 minutes on 2 cores (the training itself is tested by the train module's tests and the clause above)"},
 	{shown: "make demo", timeout: 15 * time.Minute, run: "SERVE make demo DEMO_ADDR=127.0.0.1:0"},
 	{shown: "make www", timeout: 15 * time.Minute,
@@ -68,7 +81,7 @@ bin/flowmatch report -models "$SCRATCH/models" -o "$SCRATCH/results" -sweep-n 50
 	{shown: "inspect F", run: `bin/flowmatch inspect -json weights/moons-vp.safetensors`},
 	{shown: "bin/flowmatch eval -model weights/X.safetensors -solver euler -nfe 2",
 		run: `bin/flowmatch eval -model weights/moons-ot-otcfm.safetensors -solver euler -nfe 2 -n 300`, timeout: 3 * time.Minute},
-	{shown: "eval -model F [-n N] [-solver S] [-nfe K] [-json]",
+	{shown: "eval -model F [-data FILE] [-n N] [-solver S] [-nfe K] [-json]",
 		run: `bin/flowmatch eval -model weights/8gaussians-ot.safetensors -n 300 -json`, timeout: 3 * time.Minute},
 	{shown: "flowmatch eval", run: `bin/flowmatch eval -h`},
 	{shown: "sample -model F -n N -solver S -nfe K -seed S -o OUT.csv",
@@ -99,6 +112,11 @@ mkdir site && cp moons-cfm-flowmatch.safetensors site/ && (cd "$root/wasm" && go
 	{shown: "cd train && go run ./cmd/zooeval -seeds 8 ../weights/*.safetensors",
 		run: `cd train && go run ./cmd/zooeval -seeds 1 -n 300 ../weights/moons-ot.safetensors`, timeout: 10 * time.Minute},
 }
+
+// ownModel makes a small model of a CSV of moons in $SCRATCH, for the clauses of the
+// README's own-data commands.
+const ownModel = `go run ./cmd/toydata -data moons -n 2000 -o "$SCRATCH/m.csv" &&
+bin/flowmatch train -data "$SCRATCH/m.csv" -steps 50 -hidden 16 -ckpt-every 0 -o "$SCRATCH/own.safetensors"`
 
 // commandRE matches what reads as a command a user would type.
 // Environment settings may come first (GOOS=js go test …); alone they are not one.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -141,7 +142,11 @@ func runCommand(env cli.Env) error {
 	if cfg.Engine == EngineGo {
 		check = "trained with -engine go"
 	}
-	fmt.Fprintf(summary, "wrote %s: %s/%s, %d steps, loss %.4f, %.1f steps/s on %s; %s\n",
-		cfg.Out, cfg.Data, cfg.Path.Name, res.Steps, res.Loss, res.StepsPerSec, res.Device, check)
+	data := cfg.Data
+	if IsDataFile(data) {
+		data = filepath.Base(data) // a file of points: its name, as the model records it
+	}
+	fmt.Fprintf(summary, "wrote %s: %s (path %s), %d steps, loss %.4f, %.1f steps/s on %s; %s\n",
+		cfg.Out, data, cfg.Path.Name, res.Steps, res.Loss, res.StepsPerSec, res.Device, check)
 	return nil
 }

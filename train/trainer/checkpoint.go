@@ -52,6 +52,7 @@ type ckptHeader struct {
 // continues for the new total (recipe.Schedule), from the step the checkpoint holds.
 type runKey struct {
 	Data        string                `json:"data"`
+	DataSHA256  string                `json:"data_sha256,omitempty"` // -data FILE: the file's contents
 	Path        sampler.PathSpec      `json:"path"`
 	Coupling    string                `json:"coupling"`
 	OTGroup     int                   `json:"ot_group,omitempty"`
@@ -78,7 +79,11 @@ func keyOf(c *Config) runKey {
 	if c.Coupling == CouplingOT {
 		g = c.OTGroup
 	}
-	return runKey{c.Data, c.Path, c.Coupling, g, c.Hidden, c.Layers, c.Activation, c.Time, c.Steps, c.Batch,
+	sum := ""
+	if c.Own != nil {
+		sum = c.Own.Info.Source.SHA256
+	}
+	return runKey{c.Data, sum, c.Path, c.Coupling, g, c.Hidden, c.Layers, c.Activation, c.Time, c.Steps, c.Batch,
 		c.LR, c.Warmup, c.MinLRFrac, c.WeightDecay, c.Beta1, c.Beta2, c.AdamEps, c.Clip, c.EMA, c.Seed}
 }
 
@@ -103,6 +108,7 @@ func (k runKey) settings() [][2]string {
 	}
 	return [][2]string{
 		{"-data", k.Data},
+		{"a data file of SHA-256", shortSum(k.DataSHA256)},
 		{"-path", k.Path.Name},
 		{"-sigma-min", f(k.Path.SigmaMin)},
 		{"-sigma-max", f(k.Path.SigmaMax)},
@@ -128,6 +134,15 @@ func (k runKey) settings() [][2]string {
 		{"-ema", f(k.EMA)},
 		{"-seed", strconv.FormatUint(k.Seed, 10)},
 	}
+}
+
+// shortSum is the first 12 hex digits of a SHA-256, enough to tell two files apart in
+// a message.
+func shortSum(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12] + "…"
+	}
+	return sum
 }
 
 // diff names the settings in which a checkpoint's key k and the flags' key o differ,

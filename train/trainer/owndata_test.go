@@ -156,3 +156,25 @@ func TestIsDataFile(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnDataResumeOtherFile: a checkpoint of a run on a file is not resumed on another
+// file of the same name: the run's key holds the file's SHA-256, and the refusal says so.
+func TestOwnDataResumeOtherFile(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := ownCSV(t, dir, "pts.csv", 300)
+	out := filepath.Join(dir, "m.safetensors")
+	args := []string{"-data", data, "-steps", "60", "-hidden", "16", "-layers", "2", "-batch", "64", "-warmup", "5",
+		"-device", "cpu", "-ckpt-every", "20", "-keep-ckpt", "-o", out}
+	var stderr bytes.Buffer
+	if err := runCommand(cli.Env{Args: args, Stdout: &bytes.Buffer{}, Stderr: &stderr}); err != nil {
+		t.Fatalf("train: %v\n%s", err, stderr.String())
+	}
+	ownCSV(t, dir, "pts.csv", 301) // same name, other rows
+	args = append(args, "-resume", "-steps", "80")
+	stderr.Reset()
+	err := runCommand(cli.Env{Args: args, Stdout: &bytes.Buffer{}, Stderr: &stderr})
+	var ue *cli.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "a data file of SHA-256") {
+		t.Fatalf("resume on another file: %v (want a usage error naming the data file's SHA-256)", err)
+	}
+}

@@ -248,3 +248,36 @@ func TestClockAccessor(t *testing.T) {
 		t.Error("paused, the clock plays")
 	}
 }
+
+// A model that keeps a coordinate constant (normalisation scale 0, as flowmatch train
+// -data records a constant column) loads, and its particles end exactly on that value.
+func TestConstantCoordinate(t *testing.T) {
+	b := mlpFile(t, 2, "", &weights.Normalization{Mean: []float64{1, 7.25}, Std: []float64{0.5, 0}})
+	m, err := DecodeModel("line", "", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Check(); err != nil {
+		t.Fatalf("a constant coordinate: %v", err)
+	}
+	x0 := Noise(3, 50, 2)
+	for i := range x0 { // the source noise in data space, as the app maps it (build)
+		j := i % 2
+		x0[i] = float32(m.Mean[j] + m.Std[j]*float64(x0[i]))
+	}
+	lane, err := NewLane(m.dataSpaceField(), "midpoint", 4, 0, 1, x0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lane.Finish()
+	end := lane.Frame(4)
+	for i := 1; i < len(end); i += 2 {
+		if x0[i] != 7.25 || end[i] != 7.25 { // the noise starts on it, and v = σ·v_net = 0 along it
+			t.Fatalf("particle %d's constant coordinate went from %v to %v, want 7.25 throughout", i/2, x0[i], end[i])
+		}
+	}
+	m.Std = []float64{0.5, -1}
+	if err := m.Check(); err == nil {
+		t.Error("a negative scale was accepted")
+	}
+}

@@ -3,6 +3,7 @@ package explorer
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/flowmatch/flowmatch/sampler"
 )
@@ -119,6 +120,10 @@ func (g *DensityGrid) Advance(maxUnits int) int {
 	// The likelihood runs in the network's space; the change of variables to data
 	// space subtracts log σ per coordinate.
 	shift := 0.0
+	if slices.Contains(m.Std, 0) {
+		g.err = fmt.Errorf("this model keeps a coordinate constant: its density is not a function of the plane")
+		return 0
+	}
 	if m.Mean != nil {
 		for i := range pts {
 			pts[i] = float32((float64(pts[i]) - m.Mean[i%d]) / m.Std[i%d])

@@ -98,7 +98,8 @@ func (m *Model) Check() error {
 			return fmt.Errorf("normalisation has %d means and %d scales, want %d each", len(m.Mean), len(m.Std), d)
 		}
 		for j := range m.Std {
-			if !(m.Std[j] > 0) || math.IsInf(m.Std[j], 0) || math.IsNaN(m.Mean[j]) || math.IsInf(m.Mean[j], 0) {
+			// Std 0 is a coordinate the model keeps constant (weights.Normalization).
+			if !(m.Std[j] >= 0) || math.IsInf(m.Std[j], 0) || math.IsNaN(m.Mean[j]) || math.IsInf(m.Mean[j], 0) {
 				return fmt.Errorf("normalisation coordinate %d: mean %g, scale %g", j, m.Mean[j], m.Std[j])
 			}
 		}
@@ -130,7 +131,11 @@ func (g *dataField) toNet(x []float32) []float32 {
 	b := g.buf[:len(x)]
 	d := len(g.mean)
 	for i, v := range x {
-		b[i] = float32((float64(v) - g.mean[i%d]) / g.std[i%d])
+		if s := g.std[i%d]; s > 0 {
+			b[i] = float32((float64(v) - g.mean[i%d]) / s)
+		} else {
+			b[i] = 0 // a constant coordinate: where the network was trained
+		}
 	}
 	return b
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -117,6 +118,10 @@ func printInspect(out io.Writer, in *inspectJSON) {
 		norm = fmt.Sprintf("normalized: data = %v + %v ⊙ x", nz.Mean, nz.Std)
 	}
 	row("data", "%s, dim %d, %s", dn, in.Data.Dim, norm)
+	if src := in.Data.Source; src.Rows > 0 {
+		row("  source", "%s, %d rows, sha256 %s; %d held out (%s, seed %d)",
+			cmp.Or(src.File, "(no file)"), src.Rows, cmp.Or(src.SHA256, "(none)"), src.Holdout.Rows, cmp.Or(src.Holdout.Rule, "no rule"), src.Holdout.Seed)
+	}
 	pv := in.Provenance
 	row("provenance", "")
 	for _, kv := range []struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -114,5 +115,20 @@ func TestEvalOwnData(t *testing.T) {
 		if code != 2 || stdout != "" || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("eval %v: exit %d, stderr %q; want 2 and one line containing %q", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// TestInspectOwnData: inspect shows where a model of a user's data came from: the
+// file, its rows and SHA-256, and the hold-out.
+func TestInspectOwnData(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "pts.csv")
+	os.WriteFile(data, []byte("1,2\n3,2\n5,2\n7,2\n"), 0o644)
+	model := ownModel(t, dir, data)
+	own, _ := dataset.ReadFile(data, dataset.ReadOptions{})
+	code, stdout, stderr := fmRun("inspect", model)
+	want := "pts.csv, 4 rows, sha256 " + own.SHA256 + "; 1 held out (" + dataset.HoldoutRule + ", seed 3)"
+	if code != 0 || !regexp.MustCompile(`(?m)^  source +`+regexp.QuoteMeta(want)+`$`).MatchString(stdout) {
+		t.Errorf("inspect: exit %d, %s; want a line %q in:\n%s", code, stderr, want, stdout)
 	}
 }

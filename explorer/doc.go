@@ -23,6 +23,15 @@
 // does not say; the model shown first is [DefaultModel] unless the tool is told
 // otherwise. Coupling names are the weights package's ([weights.Couplings]).
 //
+// The "Your data" mode (Settings.Mode [ModeYours]; ownmode.go, owndata.go,
+// trainjob.go) learns a person's own 2-D points: drawn with a brush ([Brush]), read
+// from a CSV ([App.LoadCSV], through package dataset's reader) or taken from a toy. It
+// trains through the same worker protocol as the integration: a [Job] of kind
+// [KindTrain] carries the points and the recipe to a worker, which standardises them,
+// holds out a tenth, runs package gotrain and sends back a model file every half second
+// and at the end; each file is shown in a lane as it comes. gotrain does not know the
+// explorer, and the explorer reaches it only through that job.
+//
 // A front end calls [App.Update] once a frame, draws [App.Scene], forwards input to
 // [App.Set], [App.Do], [App.Key] and [App.DropAt], and reports [App.Status] (the object
 // that window.flowmatch.status() returns in the browser).

@@ -64,6 +64,15 @@ func (c Config) Dim() int {
 // Null is the null class's label, Classes: the label of an unconditional evaluation.
 func (c Config) Null() int { return c.Classes }
 
+// CheckLabel reports whether label is a class 0 … Classes−1 or the null class Classes,
+// as [Net.Forward] and [Guided] need; the error is one line naming the range.
+func (c Config) CheckLabel(label int) error {
+	if label < 0 || label > c.Classes {
+		return fmt.Errorf("unet: class %d, want 0 to %d (or %d, the null class, for unconditional)", label, c.Classes-1, c.Classes)
+	}
+	return nil
+}
+
 // Validate reports whether c describes a network within the limits above whose
 // GroupNorms divide their channels and whose levels halve the input evenly.
 func (c Config) Validate() error {

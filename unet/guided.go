@@ -4,7 +4,8 @@ package unet
 // [sampler.Field]: v = (1+W)·v(x, t, c) − W·v(x, t, ∅), both halves evaluated in one
 // batch of 2n (W = 0 evaluates the conditional half alone). Row i of x gets class
 // Labels[i mod len(Labels)] (so Labels 0 … 9 gives sample i class i mod 10); a label may
-// be the null class (Config.Null); no labels means every row is unconditional.
+// be the null class (Config.Null); no labels means every row is unconditional. A label
+// out of range panics in Velocity: check them first with Config.CheckLabel.
 type Guided struct {
 	Net    *Net
 	Labels []int

@@ -13,6 +13,8 @@ import (
 type Net struct {
 	cfg Config
 	w   map[string][]float32
+	w3  map[string][]float32 // 3×3 convolution weights by layer name, in conv3's layout
+	st  []float64            // GroupNorm's statistics
 	mm  sampler.MatMul
 	ar  arena
 	ts  []float64 // Velocity's per-sample times
@@ -21,7 +23,8 @@ type Net struct {
 
 // New builds the network of a valid cfg from its tensors, by name (see
 // [Config.Tensors]), each holding exactly the product of its shape in values,
-// row-major. It keeps the slices: the caller must not change them after.
+// row-major. It keeps the slices (and a copy of the 3×3 convolutions' weights in its
+// own layout): the caller must not change them after.
 func New(cfg Config, tensors map[string][]float32) (*Net, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -39,7 +42,15 @@ func New(cfg Config, tensors map[string][]float32) (*Net, error) {
 			return nil, fmt.Errorf("unet: tensor %q holds %d values, want %d for shape %v", t.Name, len(v), n, t.Shape)
 		}
 	}
-	return &Net{cfg: cfg, w: tensors}, nil
+	m := &Net{cfg: cfg, w: tensors, w3: map[string][]float32{}}
+	in, ch0 := cfg.Shape[0], cfg.ch(0)
+	m.w3["inp"] = permute3(tensors["inp.weight"], ch0, in)
+	m.w3["out.2"] = permute3(tensors["out.2.weight"], in, ch0)
+	for _, b := range cfg.blocks() {
+		m.w3[b.name+".c1"] = permute3(tensors[b.name+".c1.weight"], b.co, b.ci)
+		m.w3[b.name+".c2"] = permute3(tensors[b.name+".c2.weight"], b.co, b.co)
+	}
+	return m, nil
 }
 
 // Config returns the network's configuration.
@@ -144,7 +155,7 @@ func (m *Net) unet(out, img, emb []float32, n int) {
 		}
 	}
 	g := m.ar.get(len(x.d))
-	groupNorm(g, x.d, m.w["out.0.weight"], m.w["out.0.bias"], n, h*w, x.c, cfg.groups(x.c), true)
+	groupNorm(g, x.d, m.w["out.0.weight"], m.w["out.0.bias"], n, h*w, x.c, cfg.groups(x.c), true, m.stats(x.c))
 	m.conv3(out, g, n, h, w, x.c, cfg.Shape[0], "out.2")
 }
 
@@ -153,14 +164,14 @@ func (m *Net) unet(out, img, emb []float32, n int) {
 func (m *Net) res(b block, x fm, emb []float32, n int) fm {
 	p, hw := b.name+".", x.h*x.w
 	g := m.ar.get(n * hw * b.ci)
-	groupNorm(g, x.d, m.w[p+"n1.weight"], m.w[p+"n1.bias"], n, hw, b.ci, m.cfg.groups(b.ci), true)
+	groupNorm(g, x.d, m.w[p+"n1.weight"], m.w[p+"n1.bias"], n, hw, b.ci, m.cfg.groups(b.ci), true, m.stats(b.ci))
 	h := m.ar.get(n * hw * b.co)
 	m.conv3(h, g, n, x.h, x.w, b.ci, b.co, p+"c1")
 	shift := m.ar.get(n * b.co)
 	m.mm.Mul(shift, emb, m.w[p+"e.weight"], n, m.cfg.Emb, b.co, sampler.MulOpts{Bias: m.w[p+"e.bias"]})
 	addShift(h, shift, n, hw, b.co)
 	g2 := m.ar.get(n * hw * b.co)
-	groupNorm(g2, h, m.w[p+"n2.weight"], m.w[p+"n2.bias"], n, hw, b.co, m.cfg.groups(b.co), true)
+	groupNorm(g2, h, m.w[p+"n2.weight"], m.w[p+"n2.bias"], n, hw, b.co, m.cfg.groups(b.co), true, m.stats(b.co))
 	out := m.ar.get(n * hw * b.co)
 	m.conv3(out, g2, n, x.h, x.w, b.co, b.co, p+"c2")
 	skip := x.d
@@ -174,10 +185,18 @@ func (m *Net) res(b block, x fm, emb []float32, n int) fm {
 	return fm{out, x.h, x.w, b.co}
 }
 
+// stats returns GroupNorm's scratch for c channels.
+func (m *Net) stats(c int) []float64 {
+	if len(m.st) < 3*c {
+		m.st = make([]float64, 3*c)
+	}
+	return m.st
+}
+
 // conv3 runs the 3×3 convolution whose tensors are name.weight and name.bias.
 func (m *Net) conv3(dst, src []float32, n, h, w, ci, co int, name string) {
 	col := m.ar.get(min(n*h*w, colRows) * ci * 9)
-	conv3(&m.mm, dst, src, col, m.w[name+".weight"], m.w[name+".bias"], n, h, w, ci, co)
+	conv3(&m.mm, dst, src, col, m.w3[name], m.w[name+".bias"], n, h, w, ci, co)
 }
 
 // toNHWC copies n samples of c channels of hw pixels from channel-major x into dst.
@@ -233,7 +252,8 @@ func (a *arena) reset() {
 	a.off, a.short = 0, 0
 }
 
-// get returns n values, zeroed.
+// get returns n values, holding whatever the last pass left there: every operation
+// writes all of its output.
 func (a *arena) get(n int) []float32 {
 	if a.off+n > len(a.buf) {
 		a.short += n
@@ -241,6 +261,5 @@ func (a *arena) get(n int) []float32 {
 	}
 	s := a.buf[a.off : a.off+n : a.off+n]
 	a.off += n
-	clear(s)
 	return s
 }

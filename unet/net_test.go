@@ -201,6 +201,16 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%+v: error %v, want one saying %q", c, err, k.want)
 		}
 	}
+	for _, l := range []int{-1, 11} {
+		if err := Default().CheckLabel(l); err == nil || !strings.Contains(err.Error(), "want 0 to 9 (or 10, the null class") {
+			t.Errorf("label %d: %v", l, err)
+		}
+	}
+	for _, l := range []int{0, 9, 10} {
+		if err := Default().CheckLabel(l); err != nil {
+			t.Errorf("label %d: %v", l, err)
+		}
+	}
 	w := randomTensors(Default(), 1)
 	delete(w, "mid.c1.bias")
 	if _, err := New(Default(), w); err == nil || !strings.Contains(err.Error(), `"mid.c1.bias"`) {

@@ -15,10 +15,10 @@ import (
 const colRows = 2048
 
 // conv3 computes a 3×3 convolution with zero padding 1 (PyTorch's Conv2d(ci, co, 3,
-// padding=1)): dst (n·h·w × co) from src (n·h·w × ci), w in PyTorch's [co, ci, 3, 3]
-// layout, which is Bᵀ of the product with the im2col rows (ci·9 values each, in the
-// weight's order: channel, then kernel row, then kernel column). col is scratch of at
-// least colRows·ci·9 values.
+// padding=1)): dst (n·h·w × co) from src (n·h·w × ci). w is the weight in
+// kernel-position-major layout [co, 3, 3, ci] (see permute3), Bᵀ of the product with the
+// im2col rows, each the nine neighbours' ci channels one after another, so that a row
+// is nine contiguous copies from NHWC. col is scratch of at least colRows·ci·9 values.
 func conv3(mm *sampler.MatMul, dst, src, col, w, bias []float32, n, h, wd, ci, co int) {
 	rows, k := n*h*wd, ci*9
 	for r0 := 0; r0 < rows; r0 += colRows {
@@ -30,23 +30,37 @@ func conv3(mm *sampler.MatMul, dst, src, col, w, bias []float32, n, h, wd, ci, c
 	}
 }
 
-// im2colRow writes the 3×3 neighbourhood of pixel r (an index into n·h·w) into row.
+// im2colRow writes the 3×3 neighbourhood of pixel r (an index into n·h·w) into row:
+// for each kernel position (row-major), the neighbour's ci channels, zeros outside.
 func im2colRow(row, src []float32, r, h, wd, ci int) {
 	x := r % wd
 	y := (r / wd) % h
 	base := r - y*wd - x // the sample's first pixel
-	for c := range ci {
-		for dy := -1; dy <= 1; dy++ {
-			for dx := -1; dx <= 1; dx++ {
-				yy, xx := y+dy, x+dx
-				v := float32(0)
-				if yy >= 0 && yy < h && xx >= 0 && xx < wd {
-					v = src[(base+yy*wd+xx)*ci+c]
-				}
-				row[c*9+(dy+1)*3+dx+1] = v
+	for dy := -1; dy <= 1; dy++ {
+		for dx := -1; dx <= 1; dx++ {
+			dst := row[((dy+1)*3+dx+1)*ci:][:ci]
+			yy, xx := y+dy, x+dx
+			if yy >= 0 && yy < h && xx >= 0 && xx < wd {
+				copy(dst, src[(base+yy*wd+xx)*ci:][:ci])
+			} else {
+				clear(dst)
 			}
 		}
 	}
+}
+
+// permute3 returns a 3×3 convolution's weight, PyTorch's [co, ci, 3, 3], in conv3's
+// [co, 3, 3, ci] layout.
+func permute3(w []float32, co, ci int) []float32 {
+	p := make([]float32, len(w))
+	for o := range co {
+		for c := range ci {
+			for k := range 9 {
+				p[(o*9+k)*ci+c] = w[(o*ci+c)*9+k]
+			}
+		}
+	}
+	return p
 }
 
 // conv1 computes a 1×1 convolution: dst (pixels × co) = src (pixels × ci) · wᵀ + bias,
@@ -57,44 +71,90 @@ func conv1(mm *sampler.MatMul, dst, src, w, bias []float32, pixels, ci, co int) 
 
 // groupNorm computes PyTorch's GroupNorm(groups, c, eps=1e-5) over each sample's hw
 // pixels, with the affine gamma and beta, then SiLU when silu is set. The statistics
-// are accumulated in float64 over the group's hw·c/groups values (biased variance).
-func groupNorm(dst, src, gamma, beta []float32, n, hw, c, groups int, silu bool) {
+// are accumulated in float64 (per channel, pixel by pixel, then per group), the variance
+// biased and two-pass. st is scratch of at least 3c values.
+func groupNorm(dst, src, gamma, beta []float32, n, hw, c, groups int, silu bool, st []float64) {
 	cg := c / groups
+	sum, ss := st[:c], st[c:2*c]
+	scale, shift := make([]float32, c), make([]float32, c) // small: one per channel
+	mean := st[2*c : 3*c]
 	for b := range n {
 		s := src[b*hw*c : (b+1)*hw*c]
 		d := dst[b*hw*c : (b+1)*hw*c]
+		clear(sum)
+		for p := range hw {
+			for ch, v := range s[p*c : (p+1)*c] {
+				sum[ch] += float64(v)
+			}
+		}
 		for g := range groups {
-			c0, c1 := g*cg, (g+1)*cg
-			var sum float64
-			for p := range hw {
-				for _, v := range s[p*c+c0 : p*c+c1] {
-					sum += float64(v)
-				}
+			var t float64
+			for _, v := range sum[g*cg : (g+1)*cg] {
+				t += v
 			}
-			mean := sum / float64(hw*cg)
-			var ss float64
-			for p := range hw {
-				for _, v := range s[p*c+c0 : p*c+c1] {
-					ss += (float64(v) - mean) * (float64(v) - mean)
-				}
+			for ch := g * cg; ch < (g+1)*cg; ch++ {
+				mean[ch] = t / float64(hw*cg)
 			}
-			inv := 1 / math.Sqrt(ss/float64(hw*cg)+1e-5)
-			for ch := c0; ch < c1; ch++ {
-				scale := float32(inv) * gamma[ch]
-				shift := beta[ch] - float32(mean)*scale
-				for p := range hw {
-					v := s[p*c+ch]*scale + shift
-					if silu {
-						v = siLU(v)
-					}
-					d[p*c+ch] = v
+		}
+		clear(ss)
+		for p := range hw {
+			for ch, v := range s[p*c : (p+1)*c] {
+				e := float64(v) - mean[ch]
+				ss[ch] += e * e
+			}
+		}
+		for g := range groups {
+			var t float64
+			for _, v := range ss[g*cg : (g+1)*cg] {
+				t += v
+			}
+			inv := 1 / math.Sqrt(t/float64(hw*cg)+1e-5)
+			for ch := g * cg; ch < (g+1)*cg; ch++ {
+				scale[ch] = float32(inv) * gamma[ch]
+				shift[ch] = beta[ch] - float32(mean[ch])*scale[ch]
+			}
+		}
+		for p := range hw {
+			row, out := s[p*c:(p+1)*c], d[p*c:(p+1)*c]
+			for ch, v := range row {
+				out[ch] = v*scale[ch] + shift[ch]
+			}
+			if silu {
+				for ch, v := range out {
+					out[ch] = siLU(v)
 				}
 			}
 		}
 	}
 }
 
-func siLU(v float32) float32 { return v / (1 + float32(math.Exp(float64(-v)))) }
+// siLU is z·σ(z) = z/(1 + e^−z), with e^−z from expf.
+func siLU(v float32) float32 {
+	if v < -80 {
+		return 0 // |z·e^z| < 2e-33
+	}
+	return v / (1 + expf(-v))
+}
+
+// expf is e^x in float32 for −87.3 ≤ x ≤ 88.7 (Cephes' expf: x = k·ln 2 + r, |r| ≤
+// ln 2 / 2, a degree-6 polynomial for e^r), within 2 ulp; above it returns +Inf, below
+// 0 (e^−87.3 is the smallest normal float32). It is
+// several times faster than math.Exp in float64, which dominated the forward pass.
+func expf(x float32) float32 {
+	switch {
+	case x > 88.7:
+		return float32(math.Inf(1))
+	case x < -87.3:
+		return 0
+	}
+	k := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
+	x -= k * 0.693359375
+	x -= k * -2.12194440e-4
+	z := x * x
+	y := ((((1.9875691500e-4*x+1.3981999507e-3)*x+8.3334519073e-3)*x+4.1665795894e-2)*x+1.6666665459e-1)*x + 5.0000001201e-1
+	y = y*z + x + 1
+	return y * math.Float32frombits(uint32(int32(k)+127)<<23)
+}
 
 // addShift adds shift[b, ch] (n × c) to every pixel of sample b, channel ch.
 func addShift(x, shift []float32, n, hw, c int) {

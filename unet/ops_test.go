@@ -79,7 +79,7 @@ func TestOps(t *testing.T) {
 		wt, b := randn(co*ci*k*k, 2), randn(co, 3)
 		got := make([]float32, n*h*w*co)
 		if k == 3 {
-			conv3(&mm, got, x, make([]float32, colRows*ci*9), wt, b, n, h, w, ci, co)
+			conv3(&mm, got, x, make([]float32, colRows*ci*9), permute3(wt, co, ci), b, n, h, w, ci, co)
 		} else {
 			conv1(&mm, got, x, wt, b, n*h*w, ci, co)
 		}
@@ -90,7 +90,7 @@ func TestOps(t *testing.T) {
 	for _, silu := range []bool{false, true} {
 		got := make([]float32, n*h*w*6)
 		g6, b6 := append(gamma, 0.5), append(beta, -0.5)
-		groupNorm(got, nhwc(xs6), g6, b6, n, h*w, 6, 3, silu)
+		groupNorm(got, nhwc(xs6), g6, b6, n, h*w, 6, 3, silu, make([]float64, 18))
 		want := mapRef(xs6, func(a img64) img64 {
 			o := refGroupNorm(a, g6, b6, 3)
 			if silu {
@@ -124,5 +124,23 @@ func TestOps(t *testing.T) {
 	check("time features", feat, wantF, 1e-7)
 	if feat[0] != 0 || feat[4] != 1 || math.Abs(float64(feat[8])-math.Sin(1)) > 1e-7 {
 		t.Errorf("time features at t = 0: %v; at 1e-3 sin φ_0 = %g, want sin 1", feat[:8], feat[8])
+	}
+}
+
+// TestSiLU: siLU, with its float32 exponential, against float64 on a grid over
+// [−100, 100]: within 4e-7 of max(|z·σ(z)|, 1e-30) relative (a few float32 ulp), and 0
+// or tiny below −80.
+func TestSiLU(t *testing.T) {
+	for i := -200000; i <= 200000; i++ {
+		z := float64(i) * 5e-4
+		got := float64(siLU(float32(z)))
+		zf := float64(float32(z))
+		want := zf / (1 + math.Exp(-zf))
+		if math.Abs(got-want) > 4e-7*max(math.Abs(want), 1e-30) && !(zf < -80 && math.Abs(want) < 1e-32) {
+			t.Fatalf("siLU(%g) = %g, want %g", zf, got, want)
+		}
+	}
+	if v := expf(89); !math.IsInf(float64(v), 1) {
+		t.Errorf("expf(89) = %g, want +Inf", v)
 	}
 }

@@ -1,0 +1,43 @@
+package unet
+
+import (
+	"testing"
+
+	"github.com/flowmatch/flowmatch/sampler"
+)
+
+// BenchmarkGuided16 is one guided evaluation of 16 Fashion-MNIST images (a batch of 32
+// through Default), the browser's unit of work; gmac/s counts Config.MACs per sample.
+// Compare its gmac/s with BenchmarkMatMulPeer's, the kernels alone on the network's
+// largest product, in the same run: the ratio is the share of the kernels' speed the
+// whole forward pass keeps (im2col, GroupNorm and the rest cost the difference).
+func BenchmarkGuided16(b *testing.B) {
+	c := Default()
+	net, err := New(c, randomTensors(c, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := &Guided{Net: net, Labels: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, W: 1}
+	x := randn(16*c.Dim(), 2)
+	v := make([]float32, len(x))
+	g.Velocity(v, x, 0.5)
+	b.ResetTimer()
+	for range b.N {
+		g.Velocity(v, x, 0.5)
+	}
+	b.ReportMetric(float64(32*c.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "gmac/s")
+}
+
+// BenchmarkMatMulPeer is the up.0.0 c1 convolution's product at the same batch: 32·784
+// im2col rows of 48·9 values times 16 output channels.
+func BenchmarkMatMulPeer(b *testing.B) {
+	m, k, n := 32*784, 48*9, 16
+	a, w, dst := randn(m*k, 1), randn(n*k, 2), make([]float32, m*n)
+	var mm sampler.MatMul
+	mm.Mul(dst, a, w, m, k, n, sampler.MulOpts{})
+	b.ResetTimer()
+	for range b.N {
+		mm.Mul(dst, a, w, m, k, n, sampler.MulOpts{})
+	}
+	b.ReportMetric(float64(m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "gmac/s")
+}

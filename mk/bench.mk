@@ -9,6 +9,10 @@
 #       both built by make www, vs TF.js wasm on one thread; and the explorer's figure,
 #       10,000 particles of weights/moons-ot.safetensors through 20 midpoint steps over 2
 #       workers (wasm/cmd/benchweb; skipped with a note when chromium is missing)
+#   (f) in headless Chromium: training, the pure-Go trainer (gotrain) in a Web Worker of the
+#       SIMD build vs a TF.js wasm loop of the same MLP, batch and optimiser: steps/s (goal
+#       ≥ 1.0×) and the seconds of training to 1.3× and 2× the i.i.d. W2 floor on moons
+#       (wasm/cmd/benchweb -train at its defaults; benchall -web-train=false skips it)
 # Every peer runs the same network and first reproduces its float64 reference.
 #   make bench-sampler BENCH_ARGS='-rounds 3'      more rounds (default 2)
 #   make bench-quick                               H=64 only, one round, no training

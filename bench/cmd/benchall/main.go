@@ -11,14 +11,17 @@
 //	    under Node;
 //	(e) in the browser, in one page of headless Chromium (wasm/cmd/benchweb): that solve
 //	    by the Go sampler spread over W = 1, 2, 4 Web Workers (www/worker.wasm) against
-//	    TF.js's wasm backend on one thread (and its plain-JS backend at H = 64).
+//	    TF.js's wasm backend on one thread (and its plain-JS backend at H = 64);
+//	(f) training in the browser (benchweb -train): the pure-Go trainer in a Web Worker of
+//	    the SIMD build vs a TF.js wasm training loop of the same network, steps/s, and the
+//	    seconds of training to reach 1.3× and 2× the i.i.d. W2 floor on moons.
 //
 // Every peer reads the same benchnet model file and must reproduce its float64
 // reference on a check batch before it is timed. The machine is shared, so the peers
 // run in alternating rounds and each keeps its fastest repetition: a burst of load from
 // elsewhere hurts no side more than the other. Run from the repository root:
 //
-//	go run ./bench/cmd/benchall [-rounds 2] [-budget 1.5s] [-batch 10000] [-out bench/RESULTS.md] [-web=false]
+//	go run ./bench/cmd/benchall [-rounds 2] [-budget 1.5s] [-batch 10000] [-out bench/RESULTS.md] [-web=false] [-web-train=false]
 //
 // -batch is the particle count every peer measures with: each forward pass, each
 // end-to-end solve and the browser's run (the training benchmark keeps its own batch).
@@ -54,6 +57,7 @@ type config struct {
 	hidden      []int         // hidden widths, 3 hidden layers each
 	batch       int           // particles in every measurement
 	web         bool          // run (e), the browser benchmark, when it can
+	webTrain    bool          // run (f), the browser training benchmark, when it can
 }
 
 // defaultBatch is the particles of the measurements, unless -batch says otherwise.
@@ -75,6 +79,7 @@ func parseConfig(args []string) (config, error) {
 	widths := fs.String("hidden", "64,256", "hidden widths (3 hidden layers each)")
 	fs.IntVar(&c.batch, "batch", defaultBatch, "particles in every forward pass, end-to-end solve and browser run")
 	fs.BoolVar(&c.web, "web", true, "run (e), the browser benchmark, when chromium, TF.js and www/worker.wasm are at hand")
+	fs.BoolVar(&c.webTrain, "web-train", true, "run (f), the browser training benchmark, when chromium, TF.js and www/worker-simd.wasm are at hand")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -115,12 +120,13 @@ func main() {
 }
 
 type bench struct {
-	goroot string
-	notes  []string
-	best   map[string]benchnet.Result // by key()
-	raw    []string
-	log    io.Writer
-	web    webRun // whether (e) ran, and if not, why
+	goroot   string
+	notes    []string
+	best     map[string]benchnet.Result // by key()
+	raw      []string
+	log      io.Writer
+	web      webRun      // whether (e) ran, and if not, why
+	webTrain webTrainRun // whether (f) ran, why not, and its lines
 	// exec runs a command and returns its standard output; nil runs it for real. Tests
 	// record the commands instead.
 	exec func(env []string, dir, name string, args ...string) ([]byte, error)
@@ -234,7 +240,7 @@ type peers struct {
 }
 
 // run is the whole benchmark with cfg's settings: models, builds, the rounds of (a),
-// (b) and (d), then (c) and (e), and the report.
+// (b) and (d), then (c), (e) and (f), and the report.
 func run(cfg config) error {
 	start := time.Now()
 	b := &bench{best: map[string]benchnet.Result{}, log: os.Stdout}
@@ -253,6 +259,7 @@ func run(cfg config) error {
 	}
 	train := b.train(cfg, ps.torchBin != "")
 	b.runWeb(cfg, ps.dir, ps.budgetArg, ps.haveTF)
+	b.runWebTrain(cfg, ps.dir, ps.haveTF)
 	report := b.report(cfg, train, time.Since(start))
 	fmt.Fprintln(b.log)
 	fmt.Fprint(b.log, report)
@@ -528,6 +535,7 @@ func (b *bench) report(cfg config, train []map[string]any, took time.Duration) s
 	b.endToEndSection(p, cfg)
 	b.webSection(p, cfg)
 	trainSection(p, train)
+	b.webTrainSection(p)
 	if len(b.notes) > 0 {
 		p("\n## Notes\n\n")
 		for _, n := range b.notes {
@@ -562,7 +570,7 @@ func reportHeader(p func(string, ...any), cfg config, took time.Duration) {
 	p("build tag gosimd); \"purego\" is the portable Go kernel (build tag purego).\n\n")
 }
 
-// ratioSection is the table of ratios, (a) to (e), with the targets.
+// ratioSection is the table of ratios, (a) to (f), with the targets.
 func (b *bench) ratioSection(p func(string, ...any), hs []int, train []map[string]any) {
 	p("## Ratios (throughput of Go over the peer; > 1 means Go is faster)\n\n")
 	p("One-thread ratios compare process CPU time (fastest repetition), which the other work on\n")
@@ -573,6 +581,7 @@ func (b *bench) ratioSection(p func(string, ...any), hs []int, train []map[strin
 	b.nodeRatioRows(p, hs)
 	trainRatioRows(p, train)
 	b.webRatioRows(p, hs)
+	b.webTrainRatioRows(p)
 	p("\nTwo-thread figures need a second core free of other work, which this shared machine seldom\n")
 	p("had; libtorch's OpenMP and OpenBLAS worker threads spin-wait on each other and lose the most\n")
 	p("when one of them is descheduled, so the two-thread ratios say more about the load than about\n")

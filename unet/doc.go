@@ -41,9 +41,10 @@
 //
 // # Layout and cost
 //
-// Inside, batches are NHWC, so a 3×3 convolution is one product of im2col rows (pixels,
-// ci·9 values each, in blocks of colRows rows) with the weight as stored, and a 1×1
-// convolution or a Linear layer is a product with no copy. [Config.MACs] counts one
+// Inside, batches are NHWC, so a 3×3 convolution is one product of im2col rows (one per
+// pixel: the nine neighbours' channels, nine contiguous copies, in blocks of colRows
+// rows) with the weight permuted once, at New, to [co, 3, 3, ci]; a 1×1 convolution or
+// a Linear layer is a product with no copy. [Config.MACs] counts one
 // sample's multiply-adds: Default's is 23.6 M (a guided step evaluates 2n samples),
 // 145,377 parameters (291 KB as float16).
 package unet

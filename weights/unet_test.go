@@ -120,3 +120,29 @@ func TestUNetHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestUNetSample: File.Sample integrates a U-Net file's (unconditional) field: n rows of
+// dim finite values, two midpoint steps costing four evaluations; and WriteFile writes a
+// file ReadFile reads back, for the command line's inspect.
+func TestUNetSample(t *testing.T) {
+	f := unetFile(t, smallUNet(), 4)
+	x, st, err := f.Sample(3, rand.New(rand.NewPCG(1, 2)), sampler.Options{Method: sampler.Midpoint, Steps: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x) != 3*16 || st.NFE != 4 {
+		t.Fatalf("%d values, %d evaluations", len(x), st.NFE)
+	}
+	for i, v := range x {
+		if v != v || v > 1e30 || v < -1e30 {
+			t.Fatalf("x[%d] = %g", i, v)
+		}
+	}
+	path := t.TempDir() + "/unet.safetensors"
+	if err := WriteFile(path, f, F16); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := ReadFile(path); err != nil || g.Meta.Arch != ArchUNet {
+		t.Fatalf("ReadFile: %v", err)
+	}
+}

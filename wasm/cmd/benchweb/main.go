@@ -475,35 +475,12 @@ func run(c *config) ([]result, error) {
 		return nil, err
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	pg, err := openPage(c, exe, dir, "bench.html")
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
-	go srv.Serve(ln)
-	defer srv.Close()
-	url := "http://" + ln.Addr().String() + "/bench.html"
-
-	ctx, cancelT := context.WithTimeout(context.Background(), c.timeout)
-	defer cancelT()
-	profile, err := os.MkdirTemp("", "flowmatch-benchweb-profile")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(profile)
-	bctx, cancelB, err := headless.Start(ctx, exe, profile)
-	if err != nil {
-		return nil, err
-	}
-	defer cancelB()
-	cons := headless.Watch(bctx, 5)
-	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {
-		return nil, fmt.Errorf("opening %s: %v", url, err)
-	}
-	version := "Chromium"
-	if v, err := chromedp.CallBrowser(bctx, browser.GetVersion, cdp.Empty{}); err == nil {
-		version = chromeVersion(v.Product)
-	}
+	defer pg.close()
+	bctx, cons, url, version := pg.ctx, pg.cons, pg.url, pg.version
 	progress := func(format string, a ...any) {
 		if !c.quiet {
 			fmt.Fprintf(os.Stderr, "benchweb: "+format+"\n", a...)
@@ -663,4 +640,55 @@ func table(c *config, rs []result, browser string, info map[string]any) string {
 		fmt.Fprintf(&w, "(%s build) in %.2f s at best, %.2f s on average over %d solves (goal: ≤ 2 s); boot %.0f ms.\n", r.Kernel, r.BestMs/1000, r.MeanMs/1000, r.Reps, r.BootMs)
 	}
 	return w.String()
+}
+
+// chromePage is a headless Chromium showing a page of a folder served on a local port.
+type chromePage struct {
+	ctx     context.Context // the browser's, within the run's timeout
+	cons    *headless.Console
+	url     string
+	version string // "Chromium 156.0.…"
+	close   func() // closes the browser, removes its profile and stops the server
+}
+
+// openPage serves dir on a local port and opens its page in a headless Chromium (exe)
+// with a fresh profile, all within c.timeout.
+func openPage(c *config, exe, dir, page string) (*chromePage, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
+	go srv.Serve(ln)
+	p := &chromePage{url: "http://" + ln.Addr().String() + "/" + page}
+	closers := []func(){func() { srv.Close() }}
+	p.close = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	ctx, cancelT := context.WithTimeout(context.Background(), c.timeout)
+	closers = append(closers, cancelT)
+	profile, err := os.MkdirTemp("", "flowmatch-benchweb-profile")
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	closers = append(closers, func() { os.RemoveAll(profile) })
+	bctx, cancelB, err := headless.Start(ctx, exe, profile)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	closers = append(closers, cancelB)
+	p.ctx, p.cons = bctx, headless.Watch(bctx, 5)
+	if err := chromedp.Do(bctx, chromedp.Navigate(p.url)); err != nil {
+		p.close()
+		return nil, fmt.Errorf("opening %s: %v", p.url, err)
+	}
+	p.version = "Chromium"
+	if v, err := chromedp.CallBrowser(bctx, browser.GetVersion, cdp.Empty{}); err == nil {
+		p.version = chromeVersion(v.Product)
+	}
+	return p, nil
 }

@@ -10,8 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,8 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 	"github.com/flowmatch/flowmatch/bench/benchnet"
 	"github.com/flowmatch/flowmatch/dataset"
@@ -211,34 +207,12 @@ func assembleTrain(c *config, dir string, n int) (string, error) {
 
 // driveTrain serves dir, runs the page with cfg and returns its final state.
 func driveTrain(c *config, exe, dir string, cfg map[string]any) (*trainPage, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	pg, err := openPage(c, exe, dir, "train.html")
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
-	go srv.Serve(ln)
-	defer srv.Close()
-	url := "http://" + ln.Addr().String() + "/train.html"
-	ctx, cancelT := context.WithTimeout(context.Background(), c.timeout)
-	defer cancelT()
-	profile, err := os.MkdirTemp("", "flowmatch-benchweb-profile")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(profile)
-	bctx, cancelB, err := headless.Start(ctx, exe, profile)
-	if err != nil {
-		return nil, err
-	}
-	defer cancelB()
-	cons := headless.Watch(bctx, 5)
-	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {
-		return nil, fmt.Errorf("opening %s: %v", url, err)
-	}
-	version := "Chromium"
-	if v, err := chromedp.CallBrowser(bctx, browser.GetVersion, cdp.Empty{}); err == nil {
-		version = chromeVersion(v.Product)
-	}
+	defer pg.close()
+	bctx, cons, url, version := pg.ctx, pg.cons, pg.url, pg.version
 	say := func(format string, a ...any) {
 		if !c.quiet {
 			fmt.Fprintf(os.Stderr, "benchweb -train: "+format+"\n", a...)

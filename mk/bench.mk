@@ -38,7 +38,7 @@ bench-sampler: setup-gotch bench-node-deps www
 	$(GO) run ./bench/cmd/benchall $(BENCH_ARGS)
 
 bench-quick: setup-gotch bench-node-deps www
-	$(GO) run ./bench/cmd/benchall -rounds 1 -hidden 64 -train-rounds 0 -out build/bench/RESULTS-quick.md $(BENCH_ARGS)
+	$(GO) run ./bench/cmd/benchall -rounds 1 -hidden 64 -train-rounds 0 -web-train=false -out build/bench/RESULTS-quick.md $(BENCH_ARGS)
 
 # (e) alone: the JSON result lines go to build/bench/web.jsonl, the table to the terminal.
 BENCH_WEB_ARGS ?=

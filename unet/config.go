@@ -51,6 +51,7 @@ const (
 	maxEmb      = 4096     // embedding width
 	maxClasses  = 1000     // classes
 	maxParams   = 50 << 20 // all tensors' values together (200 MiB as float32)
+	maxMACs     = 10e9     // multiply-adds per sample: activations stay bounded too
 )
 
 // Dim is the number of values per sample, channels·height·width.
@@ -115,6 +116,9 @@ func (c Config) Validate() error {
 	}
 	if p := c.Params(); p > maxParams {
 		return fmt.Errorf("unet: %d parameters, more than the limit %d", p, maxParams)
+	}
+	if m := c.MACs(); m > maxMACs {
+		return fmt.Errorf("unet: %d multiply-adds per sample, more than the limit %d", m, int64(maxMACs))
 	}
 	return nil
 }

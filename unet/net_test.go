@@ -193,6 +193,7 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Emb = 0 }, "emb 0"},
 		{func(c *Config) { c.Classes = 1001 }, "classes 1001"},
 		{func(c *Config) { c.Channels, c.Mult, c.Blocks, c.Shape = 256, []int{8, 8, 8}, 4, []int{4, 8, 8} }, "parameters"},
+		{func(c *Config) { c.Channels, c.Mult, c.Blocks, c.Shape = 256, []int{1}, 4, []int{1, 256, 256} }, "multiply-adds per sample"},
 	}
 	for _, k := range cases {
 		c := Default()

@@ -2,6 +2,8 @@ package unet
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/flowmatch/flowmatch/sampler"
 )
@@ -11,14 +13,20 @@ import (
 // conditions it on classes with classifier-free guidance. A Net keeps scratch space:
 // it is not safe for concurrent use.
 type Net struct {
-	cfg Config
-	w   map[string][]float32
-	w3  map[string][]float32 // 3×3 convolution weights by layer name, in conv3's layout
-	st  []float64            // GroupNorm's statistics
-	mm  sampler.MatMul
-	ar  arena
-	ts  []float64 // Velocity's per-sample times
-	lab []int     // Velocity's labels
+	// Workers is how many goroutines share a batch, each taking a contiguous run of
+	// samples (0 means GOMAXPROCS). Every sample's result is computed the same way
+	// whatever the split, so it does not change the output, bit for bit.
+	Workers int
+
+	kids []*Net // the workers' networks: the same weights, their own scratch
+	cfg  Config
+	w    map[string][]float32
+	w3   map[string][]float32 // 3×3 convolution weights by layer name, in conv3's layout
+	st   []float64            // GroupNorm's statistics
+	mm   sampler.MatMul
+	ar   arena
+	ts   []float64 // Velocity's per-sample times
+	lab  []int     // Velocity's labels
 }
 
 // New builds the network of a valid cfg from its tensors, by name (see
@@ -80,9 +88,37 @@ func (m *Net) Forward(dst, x []float32, t []float64, labels []int) {
 			panic(fmt.Sprintf("unet: Forward: label %d, want 0 to %d (the null class)", l, m.cfg.Null()))
 		}
 	}
-	if n == 0 {
+	workers := m.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+	if workers <= 1 {
+		m.forward(dst, x, t, labels)
 		return
 	}
+	for len(m.kids) < workers {
+		m.kids = append(m.kids, &Net{Workers: 1, cfg: m.cfg, w: m.w, w3: m.w3, mm: sampler.MatMul{Workers: 1}})
+	}
+	per := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for i := range workers {
+		lo, hi := i*per, min(n, (i+1)*per)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func(k *Net) {
+			defer wg.Done()
+			k.forward(dst[lo*d:hi*d], x[lo*d:hi*d], t[lo:hi], labels[lo:hi])
+		}(m.kids[i])
+	}
+	wg.Wait()
+}
+
+// forward is Forward on one goroutine, for n ≥ 1 checked samples.
+func (m *Net) forward(dst, x []float32, t []float64, labels []int) {
+	n, d := len(t), m.Dim()
 	m.ar.reset()
 	emb := m.embed(t, labels)
 	in, h, w := m.cfg.Shape[0], m.cfg.Shape[1], m.cfg.Shape[2]

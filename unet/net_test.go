@@ -89,12 +89,15 @@ func TestForwardReference(t *testing.T) {
 				t.Errorf("%s: sample %d (t %g, label %d): relative error %.3g, want ≤ 1e-5", c, b, ts[b], labels[b], e)
 			}
 		}
-		// A second pass, now from warm scratch, gives the same values.
-		again := make([]float32, n*d)
-		net.Forward(again, x, ts, labels)
-		for i := range got {
-			if got[i] != again[i] {
-				t.Fatalf("%s: second pass differs at %d", c, i)
+		// Passes from warm scratch, on 1 to 5 goroutines, give the same values.
+		for _, workers := range []int{1, 3, 5, 2} {
+			net.Workers = workers
+			again := make([]float32, n*d)
+			net.Forward(again, x, ts, labels)
+			for i := range got {
+				if got[i] != again[i] {
+					t.Fatalf("%s: a pass on %d workers differs at %d", c, workers, i)
+				}
 			}
 		}
 	}

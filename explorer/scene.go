@@ -305,7 +305,8 @@ func (a *App) Error() string {
 // Kernel names the gemm kernel the network runs on in this build, as the status and the
 // HUD report it: sampler.KernelName, except that the scalar WebAssembly kernel ("wasm")
 // is "scalar", beside "simd" for the WebAssembly SIMD one (the page loads one build or
-// the other, see www/README.md); natively "avx2" or "go".
+// the other, see www/README.md); natively "avx2", "go" or one of the Go SIMD kernels'
+// names ("neon-simd" on arm64, "avx2-simd" or "avx512-simd" with the tag gosimd).
 func Kernel() string {
 	if k := sampler.KernelName(); k != "wasm" {
 		return k

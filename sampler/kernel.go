@@ -26,8 +26,12 @@ import (
 // Which kernel runs (kernelName): on amd64, kernel_amd64.s (AVX2 and FMA, when CPUID and
 // the OS say both are usable); under js/wasm, kernel_wasm.s (scalar WebAssembly, written
 // by kernel_gen.go), or kernel_simd_wasm.s (WebAssembly SIMD, written by
-// kernel_simd_gen.go) when built with Go 1.27 and GOEXPERIMENT=simd; elsewhere, or with the build tag purego, gemmGo. The tests check
-// each against a float64 definition and against gemmGo.
+// kernel_simd_gen.go) when built with Go 1.27 and GOEXPERIMENT=simd; on arm64 with Go
+// 1.27 and GOEXPERIMENT=simd, kernel_archsimd_arm64.go (NEON through simd/archsimd);
+// on amd64 with those and the build tag gosimd, kernel_archsimd_amd64.go (the assembly's
+// operations in simd/archsimd, AVX2 or AVX-512, at about half its speed under Go 1.27.3,
+// hence behind a tag); elsewhere, or with the build tag purego, gemmGo. The tests check
+// each against a float64 definition and against gemmGo or the assembly.
 const (
 	groupRows = 24 // rows per group: 3 AVX2 vectors of 8 float32
 	panelCols = 4  // outputs per weight panel
@@ -39,8 +43,11 @@ const (
 
 // KernelName says which gemm kernel this build runs: "avx2" (kernel_amd64.s), "wasm"
 // (kernel_wasm.s, scalar WebAssembly), "simd" (kernel_simd_wasm.s, WebAssembly SIMD,
-// in GOEXPERIMENT=simd builds with Go 1.27 or later) or "go" (gemmGo). The kernels give
-// bit-identical results; they differ only in speed.
+// in GOEXPERIMENT=simd builds with Go 1.27 or later), "neon-simd" (arm64, the same
+// builds), "avx2-simd" or "avx512-simd" (amd64, those builds with the tag gosimd) or
+// "go" (gemmGo). The kernels of one architecture give bit-identical results (arm64's
+// compiler fuses some of gemmGo's multiply-adds, so its bits are arm64's own); they
+// differ only in speed.
 func KernelName() string { return kernelName }
 
 // Epilogues the kernels fuse into the tile store. The last two serve forward-mode

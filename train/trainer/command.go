@@ -71,29 +71,8 @@ func ParseFlags(env cli.Env) (Config, error) {
 	if fs.NArg() > 0 {
 		return c, cli.Usagef("unexpected argument %q (flags only)", fs.Arg(0))
 	}
-	switch *timeEmb {
-	case sampler.TimeRaw:
-		if c.Time.Freqs != 0 {
-			return c, cli.Usagef("-freqs needs -time fourier")
-		}
-		c.Time = sampler.TimeEmbedding{Kind: sampler.TimeRaw}
-	case sampler.TimeFourier:
-		c.Time.Kind = sampler.TimeFourier
-		if c.Time.Freqs == 0 {
-			c.Time.Freqs = 4
-		}
-	default:
-		return c, cli.Usagef("unknown -time %q (want raw or fourier)", *timeEmb)
-	}
-	switch strings.ToLower(*dtype) {
-	case "f32", "float32":
-		c.DType = weights.F32
-	case "f16", "float16":
-		c.DType = weights.F16
-	case "bf16", "bfloat16":
-		c.DType = weights.BF16
-	default:
-		return c, cli.Usagef("unknown -dtype %q (want f32, f16 or bf16)", *dtype)
+	if err := c.setTimeAndDType(*timeEmb, *dtype); err != nil {
+		return c, err
 	}
 	c.Command = provenanceCommand(env.Args)
 	if err := c.loadOwn(); err != nil { // the data's errors first: no work is done, no file written
@@ -110,6 +89,36 @@ func ParseFlags(env cli.Env) (Config, error) {
 		return c, &cli.UsageError{Err: err}
 	}
 	return c, nil
+}
+
+// setTimeAndDType sets the time embedding and the stored precision from -time (with
+// -freqs, already in c.Time.Freqs) and -dtype.
+func (c *Config) setTimeAndDType(timeEmb, dtype string) error {
+	switch timeEmb {
+	case sampler.TimeRaw:
+		if c.Time.Freqs != 0 {
+			return cli.Usagef("-freqs needs -time fourier")
+		}
+		c.Time = sampler.TimeEmbedding{Kind: sampler.TimeRaw}
+	case sampler.TimeFourier:
+		c.Time.Kind = sampler.TimeFourier
+		if c.Time.Freqs == 0 {
+			c.Time.Freqs = 4
+		}
+	default:
+		return cli.Usagef("unknown -time %q (want raw or fourier)", timeEmb)
+	}
+	switch strings.ToLower(dtype) {
+	case "f32", "float32":
+		c.DType = weights.F32
+	case "f16", "float16":
+		c.DType = weights.F16
+	case "bf16", "bfloat16":
+		c.DType = weights.BF16
+	default:
+		return cli.Usagef("unknown -dtype %q (want f32, f16 or bf16)", dtype)
+	}
+	return nil
 }
 
 func runCommand(env cli.Env) error {

@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"strconv"
@@ -124,6 +125,25 @@ func (h *jsHost) warn(s string) {
 	js.Global().Get("console").Call("warn", "flowmatch: "+s)
 }
 
+// errOrNull is a call's result for JavaScript: the error's text, or null.
+func errOrNull(err error) any {
+	if err != nil {
+		return err.Error()
+	}
+	return js.Null()
+}
+
+// str is argument i of a JavaScript call as a string ("" when missing or null).
+func str(args []js.Value, i int) string {
+	if i >= len(args) || args[i].IsUndefined() || args[i].IsNull() {
+		return ""
+	}
+	if args[i].Type() == js.TypeString {
+		return args[i].String()
+	}
+	return args[i].Call("toString").String()
+}
+
 // installBridge sets window.flowmatch, the object the page's controls and tests drive
 // the app with; its status reports *firstFrameAt.
 func installBridge(g *Game, firstFrameAt *float64) {
@@ -134,21 +154,6 @@ func installBridge(g *Game, firstFrameAt *float64) {
 			return js.Null()
 		}
 		return js.Global().Get("JSON").Call("parse", string(b))
-	}
-	errOrNull := func(err error) any {
-		if err != nil {
-			return err.Error()
-		}
-		return js.Null()
-	}
-	str := func(args []js.Value, i int) string {
-		if i >= len(args) || args[i].IsUndefined() || args[i].IsNull() {
-			return ""
-		}
-		if args[i].Type() == js.TypeString {
-			return args[i].String()
-		}
-		return args[i].Call("toString").String()
 	}
 	// status is the app's snapshot plus what only the page knows; status({sample: false})
 	// leaves out the positions, for callers that poll often.
@@ -187,18 +192,6 @@ func installBridge(g *Game, firstFrameAt *float64) {
 			shift := len(args) > 1 && args[1].Truthy()
 			return app.Key(str(args, 0), shift)
 		}),
-		// The "Your data" mode (ownmode_js.go).
-		"model":  js.FuncOf(func(js.Value, []js.Value) any { return modelFile(app) }),
-		"points": js.FuncOf(func(js.Value, []js.Value) any { return jsarray.Float32Array(app.Points()) }),
-		"pointsCSV": js.FuncOf(func(js.Value, []js.Value) any {
-			b, name := app.PointsCSV()
-			return map[string]any{"name": name, "text": string(b)}
-		}),
-		"link": js.FuncOf(func(js.Value, []js.Value) any { return "#points=" + explorer.EncodePoints(app.Points()) }),
-		"loadCSV": js.FuncOf(func(_ js.Value, args []js.Value) any {
-			return errOrNull(app.LoadCSV(str(args, 0), []byte(str(args, 1))))
-		}),
-		"setPoints": js.FuncOf(func(_ js.Value, args []js.Value) any { return errOrNull(setPoints(app, args)) }),
 		"drop": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			if len(args) < 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeNumber {
 				return "drop: want two numbers, x and y in data coordinates"
@@ -207,6 +200,7 @@ func installBridge(g *Game, firstFrameAt *float64) {
 			return js.Null()
 		}),
 	}
+	maps.Copy(api, ownAPI(app)) // the "Your data" mode's (ownmode_js.go)
 	obj := js.Global().Get("Object").New()
 	for k, v := range api {
 		obj.Set(k, v)

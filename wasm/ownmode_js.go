@@ -95,3 +95,20 @@ func (h *jsHost) ownData(app *explorer.App) {
 		app.QueueLoad(path.Base(ref.Path), "url", b, err)
 	}()
 }
+
+// ownAPI is the "Your data" mode's part of window.flowmatch.
+func ownAPI(app *explorer.App) map[string]any {
+	return map[string]any{
+		"model":  js.FuncOf(func(js.Value, []js.Value) any { return modelFile(app) }),
+		"points": js.FuncOf(func(js.Value, []js.Value) any { return jsarray.Float32Array(app.Points()) }),
+		"pointsCSV": js.FuncOf(func(js.Value, []js.Value) any {
+			b, name := app.PointsCSV()
+			return map[string]any{"name": name, "text": string(b)}
+		}),
+		"link": js.FuncOf(func(js.Value, []js.Value) any { return "#points=" + explorer.EncodePoints(app.Points()) }),
+		"loadCSV": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return errOrNull(app.LoadCSV(str(args, 0), []byte(str(args, 1))))
+		}),
+		"setPoints": js.FuncOf(func(_ js.Value, args []js.Value) any { return errOrNull(setPoints(app, args)) }),
+	}
+}

@@ -161,6 +161,12 @@ func printInspect(out io.Writer, in *inspectJSON) {
 	w.Flush()
 
 	fmt.Fprintln(out)
+	printTensors(out, in)
+}
+
+// printTensors is inspect's table of tensors: names, dtypes and shapes to the left,
+// byte counts to the right, and a total.
+func printTensors(out io.Writer, in *inspectJSON) {
 	rows := [][4]string{{"tensor", "dtype", "shape", "bytes"}}
 	total := 0
 	for _, t := range in.Tensors {

@@ -172,7 +172,7 @@ func (b *bench) webTrainSection(p func(string, ...any)) {
 	}
 	p("\nQuality: each model file the Go worker sent (the EMA weights, one every half second of\n")
 	p("training) sampled natively with 20 midpoint steps from fixed noise and scored by W2 against\n")
-	p("fresh moons points; the i.i.d. floor (W2 between two fresh samples) is %.4f. 2× the floor:\n", q.Floor)
+	p("fresh moons points; the i.i.d. floor (metrics.W2IIDFloor: what a model indistinguishable from the data scores) is %.4f. 2× the floor:\n", q.Floor)
 	p("**%s**; 1.3× the floor: **%s**; the best model file, at step %d, is %.2f× the floor.\n",
 		toFloor(q.To2, q.Steps), toFloor(q.To13, q.Steps), q.BestStep, q.BestRatio)
 	p("Goal: Go worker's steps/s ≥ %.1f× TF.js wasm's.\n", webTrainGoal)

@@ -48,7 +48,7 @@ func TestWebTrainReport(t *testing.T) {
 		"hidden widths 64×64×64 and SiLU,\nbatch 256,",
 		"| browser-go-worker | simd | 3000 | 12.50 | 240.0 | 1.0312 | 1.20× |",
 		"| browser-tfjs-wasm | tfjs 4.22.0 | 1000 | 5.00 | 200.0 | 1.0400 | 1.00× |",
-		"floor (W2 between two fresh samples) is 0.0651",
+		"floor (metrics.W2IIDFloor: what a model indistinguishable from the data scores) is 0.0651",
 		"2× the floor:\n**2.0 s of training**; 1.3× the floor: **7.5 s of training**; the best model file, at step 2900, is 1.12× the floor.",
 	} {
 		if !strings.Contains(r, want) {

@@ -51,7 +51,7 @@ type trainConfig struct {
 func trainFlags(fs *flag.FlagSet) *trainConfig {
 	t := &trainConfig{}
 	fs.BoolVar(&t.on, "train", false, "run the training benchmark (bench/web/train.html) instead of the sampler's")
-	fs.IntVar(&t.steps, "train-steps", 3000, "-train: the Go worker's training steps")
+	fs.IntVar(&t.steps, "train-steps", 6000, "-train: the Go worker's training steps (the e2e test's count)")
 	fs.IntVar(&t.tfjsSteps, "train-tfjs-steps", 1000, "-train: TF.js's timed training steps")
 	fs.IntVar(&t.batch, "train-batch", 256, "-train: points per step")
 	fs.StringVar(&t.hidden, "train-hidden", "64,64,64", "-train: hidden widths")
@@ -286,13 +286,15 @@ func scoreSnapshots(snaps []trainSnapshot, ds string, rows int) (trainLine, erro
 		x, _ := dataset.Sample(ds, rows, rand.New(rand.NewPCG(seed, 77)))
 		return x
 	}
-	for r := range uint64(3) {
-		w, err := metrics.W2(draw(10+2*r), draw(11+2*r), 2)
-		if err != nil {
-			return q, err
-		}
-		q.Floor += w / 3
+	// The i.i.d. floor: what a model indistinguishable from the data scores (two moons
+	// draws balance their moons exactly, so W2 between them is lower than any model's).
+	floorRNG := rand.New(rand.NewPCG(10, 77))
+	sample := func(n int) ([]float32, error) { return dataset.Sample(ds, n, floorRNG) }
+	floor, _, err := metrics.W2IIDFloor(sample, 2, rows, 3, rand.New(rand.NewPCG(11, 77)))
+	if err != nil {
+		return q, err
 	}
+	q.Floor = floor
 	fresh := draw(99)
 	for _, s := range snaps {
 		b, err := base64.StdEncoding.DecodeString(s.File)

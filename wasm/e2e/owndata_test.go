@@ -117,7 +117,7 @@ func checkW2(t *testing.T, what string, pts []float32, draw func(n int, seed uin
 	}
 	seed := uint64(200)
 	next := func(m int) ([]float32, error) { seed++; return draw(m, seed), nil }
-	floor, _, err := metrics.W2IIDFloor(next, 2, n, 3, rand.New(rand.NewPCG(7, 8)))
+	floor, _, err := metrics.W2IIDFloor(next, 2, n, 8, rand.New(rand.NewPCG(7, 8))) // 8 draws, as make results: one draw varies by 10–30%
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,37 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/flowmatch/flowmatch/gotrain"
 	"github.com/flowmatch/flowmatch/recipe"
 	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/train/internal/torchpy"
 	"github.com/flowmatch/flowmatch/weights"
 )
-
-// torchPython returns a Python that imports torch: $FLOWMATCH_PYTHON or Debian's
-// /usr/bin/python3 (python3-torch). Without one the test is skipped, saying what to
-// install, unless FLOWMATCH_REQUIRE_TORCH=1.
-func torchPython(t *testing.T) string {
-	t.Helper()
-	var cands []string
-	if p := os.Getenv("FLOWMATCH_PYTHON"); p != "" {
-		cands = append(cands, p)
-	}
-	cands = append(cands, "/usr/bin/python3", "python3")
-	for _, p := range cands {
-		if exec.Command(p, "-c", "import torch").Run() == nil {
-			return p
-		}
-	}
-	msg := "no Python with torch (tried " + strings.Join(cands, ", ") + "): apt-get install python3-torch"
-	if os.Getenv("FLOWMATCH_REQUIRE_TORCH") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // parityProblem is what testdata/gotrain_parity.py reads, and parityAnswer what it
 // writes.
@@ -75,7 +52,7 @@ type parityAnswer struct {
 // torch.optim.AdamW with weight decay at the warmup's learning rates, the EMA) give
 // the same weights and average within a thousandth of a step.
 func TestGoTrainerMatchesTorch(t *testing.T) {
-	py := torchPython(t)
+	py := torchpy.Python(t)
 	cfg := gotrain.Config{
 		Data: recipe.Data{Dataset: "moons", Batch: 200, Coupling: weights.CouplingOT, OTGroup: 64,
 			Time: sampler.TimeEmbedding{Kind: sampler.TimeFourier, Freqs: 3}},

@@ -16,36 +16,14 @@ import (
 	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/metrics"
 	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/train/internal/torchpy"
 	"github.com/flowmatch/flowmatch/weights"
 )
-
-// python returns a Python that imports torch: $FLOWMATCH_PYTHON, python3 on the PATH, or
-// Debian's /usr/bin/python3 (where python3-torch installs torch). Without one the test
-// is skipped, saying what to install.
-func python(t *testing.T) string {
-	t.Helper()
-	var cands []string
-	if p := os.Getenv("FLOWMATCH_PYTHON"); p != "" {
-		cands = append(cands, p)
-	}
-	cands = append(cands, "python3", "/usr/bin/python3")
-	for _, p := range cands {
-		if exec.Command(p, "-c", "import torch").Run() == nil {
-			return p
-		}
-	}
-	msg := "no Python with torch (tried " + strings.Join(cands, ", ") + "): apt-get install python3-torch"
-	if os.Getenv("FLOWMATCH_REQUIRE_TORCH") == "1" {
-		t.Fatal(msg) // make test installs python3-torch and sets this: the check must run
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // runPy runs testdata/torchnets.py with the stand-in packages at the end of PYTHONPATH.
 func runPy(t *testing.T, args ...string) string {
 	t.Helper()
-	py := python(t)
+	py := torchpy.Python(t)
 	shim, err := filepath.Abs(filepath.Join("testdata", "pyshim"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/flowmatch/flowmatch/bench/benchnet"
 )
 
 // (f), training in the browser: wasm/cmd/benchweb -train at its defaults (the explorer's
@@ -22,25 +24,8 @@ const (
 	webTrainQuality = "train-quality"
 )
 
-// webTrainLine is one of benchweb -train's result lines: a peer's training speed (what
-// "train") or the quality of the Go worker's model files (what "train-quality": seconds
-// of training to 1.3× and 2× the i.i.d. W2 floor on moons, −1 when not reached).
-type webTrainLine struct {
-	Peer      string  `json:"peer"`
-	Kernel    string  `json:"kernel"`
-	What      string  `json:"what"`
-	Hidden    []int   `json:"hidden"`
-	Batch     int     `json:"batch"`
-	Steps     int     `json:"steps"`
-	Seconds   float64 `json:"seconds"`
-	StepsPerS float64 `json:"steps_per_s"`
-	Loss      float64 `json:"loss"`
-	To13      float64 `json:"seconds_to_1_3x"`
-	To2       float64 `json:"seconds_to_2x"`
-	BestRatio float64 `json:"best_ratio"`
-	BestStep  int     `json:"best_step"`
-	Floor     float64 `json:"w2_floor"`
-}
+// webTrainLine is one of benchweb -train's result lines.
+type webTrainLine = benchnet.TrainResult
 
 // webTrainRun says whether (f) ran, and if not, why, with its result lines.
 type webTrainRun struct {

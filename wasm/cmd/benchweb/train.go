@@ -62,24 +62,7 @@ func trainFlags(fs *flag.FlagSet) *trainConfig {
 }
 
 // trainLine is one result line of the training benchmark.
-type trainLine struct {
-	Peer      string  `json:"peer"`
-	Kernel    string  `json:"kernel"`
-	What      string  `json:"what"`
-	Hidden    []int   `json:"hidden"`
-	Batch     int     `json:"batch"`
-	Steps     int     `json:"steps"`
-	Seconds   float64 `json:"seconds"`
-	StepsPerS float64 `json:"steps_per_s"`
-	Loss      float64 `json:"loss"`
-	// The quality line: seconds of Go's training to reach the ratio goals (−1: not
-	// reached), and the best ratio with its step.
-	To13      float64 `json:"seconds_to_1_3x,omitempty"`
-	To2       float64 `json:"seconds_to_2x,omitempty"`
-	BestRatio float64 `json:"best_ratio,omitempty"`
-	BestStep  int     `json:"best_step,omitempty"`
-	Floor     float64 `json:"w2_floor,omitempty"`
-}
+type trainLine = benchnet.TrainResult
 
 type trainSnapshot struct {
 	Step    int     `json:"step"`

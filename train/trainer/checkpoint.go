@@ -137,9 +137,12 @@ func (k runKey) settings() [][2]string {
 }
 
 // shortSum is the first 12 hex digits of a SHA-256, enough to tell two files apart in
-// a message.
+// a message, or "(none)" for a run on a built-in dataset.
 func shortSum(sum string) string {
-	if len(sum) > 12 {
+	switch {
+	case sum == "": // a built-in dataset: differs from any file, and -data says so too
+		return "(none)"
+	case len(sum) > 12:
 		return sum[:12] + "…"
 	}
 	return sum

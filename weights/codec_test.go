@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -309,7 +310,7 @@ func testDecodeErrors(t *testing.T, good, g16 []byte, hasArch bool) {
 		{"duplicate tensor", edit(`{"__metadata__"`, `{"layers.0.bias":{"dtype":"F32","shape":[3],"data_offsets":[36,48]},"__metadata__"`), `the JSON header has the key "layers.0.bias" twice`},
 		{"wrong format", edit(`"format":"flowmatch"`, `"format":"other"`), `"format" is "other", want "flowmatch": not a flowmatch file`},
 		{"no format", edit(`"format":"flowmatch",`, ``), `no "format" key: not a flowmatch file`},
-		{"future version", edit(`"format_version":"1"`, `"format_version":"4"`), `format version "4" not supported (this reader knows versions 1 to 3)`},
+		{"future version", edit(`"format_version":"1"`, `"format_version":"5"`), `format version "5" not supported (this reader knows versions 1 to 4)`},
 		{"version not a number", edit(`"format_version":"1"`, `"format_version":"01"`), `format version "01" not supported`},
 		{"unknown arch", withArch(`"unet2"`), `weights: unknown network arch "unet2"`},
 		{"unknown arch, version 2", withArch(`"unet2"`, `"format_version":"1"`, `"format_version":"2"`), `weights: unknown network arch "unet2"`},
@@ -797,4 +798,31 @@ func TestWriteFileNotRegular(t *testing.T) {
 			t.Errorf("folder holds %v after a refused write", entries)
 		}
 	})
+}
+
+// TestPixels round-trips an image model's pixel range (version 4), maps values to
+// intensities, and refuses a range without a shape or with equal ends.
+func TestPixels(t *testing.T) {
+	d := DataInfo{Dim: 4, Shape: []int{1, 2, 2}, Pixels: []float64{-1, 1}}
+	x := []float32{-1, 0, 1, 3}
+	d.ToPixels(x)
+	if want := []float32{0, 0.5, 1, 1}; !slices.Equal(x, want) {
+		t.Errorf("ToPixels = %v, want %v", x, want)
+	}
+	for _, bad := range []DataInfo{
+		{Dim: 4, Pixels: []float64{-1, 1}},
+		{Dim: 4, Shape: []int{1, 2, 2}, Pixels: []float64{1, 1}},
+		{Dim: 4, Shape: []int{1, 2, 2}, Pixels: []float64{0}},
+	} {
+		if err := bad.checkPixels(); err == nil {
+			t.Errorf("checkPixels(%v) accepted", bad.Pixels)
+		}
+	}
+	if err := d.checkPixels(); err != nil {
+		t.Errorf("checkPixels: %v", err)
+	}
+	m := Meta{Data: d}
+	if v, what := m.needs(); v != 4 || !strings.Contains(what, "pixels") {
+		t.Errorf("needs = %d %q, want 4 for pixels", v, what)
+	}
 }

@@ -25,8 +25,9 @@ const (
 	// LatestFormatVersion is the newest format version, which this package reads and
 	// writes besides versions 1 and 2. Version 2 adds network kinds other than "mlp" and
 	// the data's shape and classes; version 3 a user's own data (DataInfo.Source) and a
-	// constant coordinate (a normalization std of 0).
-	LatestFormatVersion = 3
+	// constant coordinate (a normalization std of 0); version 4 images' pixel range
+	// (DataInfo.Pixels).
+	LatestFormatVersion = 4
 )
 
 // The keys of __metadata__ that this package reads and writes. Other keys are kept in
@@ -99,9 +100,28 @@ type DataInfo struct {
 	// no built-in dataset has).
 	Source Source `json:"source,omitzero"`
 	// Classes, if not empty, names the data's classes, in the order of their labels
-	// 0, 1, …: distinct, non-empty, at most MaxClasses. The model does not see them (the
-	// format has no conditioning input yet).
+	// 0, 1, …: distinct, non-empty, at most MaxClasses. A class-conditional network
+	// (arch "unet") takes these labels; an MLP does not see them.
 	Classes []string `json:"classes,omitempty"`
+	// Pixels, if not empty, says the data are images, and how the network's values map
+	// to intensities: [black, white], the network-space values of intensity 0 and 1
+	// ([-1, 1] for Fashion-MNIST scaled as p/127.5 − 1). Shape is then set (version 4).
+	Pixels []float64 `json:"pixels,omitempty"`
+}
+
+// IsImage reports whether the data are images (Pixels is set).
+func (d DataInfo) IsImage() bool { return len(d.Pixels) == 2 }
+
+// ToPixels maps network-space values x to intensities in [0, 1], clamped, in place;
+// it does nothing unless the data are images.
+func (d DataInfo) ToPixels(x []float32) {
+	if !d.IsImage() {
+		return
+	}
+	lo, scale := d.Pixels[0], 1/(d.Pixels[1]-d.Pixels[0])
+	for i, v := range x {
+		x[i] = float32(min(1, max(0, (float64(v)-lo)*scale)))
+	}
 }
 
 // Limits on DataInfo.
@@ -262,6 +282,9 @@ func (m *Meta) checkRest(dim int) (sampler.Path, error) {
 	if err := d.checkShape(); err != nil {
 		return nil, err
 	}
+	if err := d.checkPixels(); err != nil {
+		return nil, err
+	}
 	if err := d.checkClasses(); err != nil {
 		return nil, err
 	}
@@ -349,6 +372,20 @@ func (d *DataInfo) checkSource() error {
 	return nil
 }
 
+// checkPixels checks an image's pixel range, if any: two finite, distinct values,
+// and a shape to lay the pixels out in.
+func (d *DataInfo) checkPixels() error {
+	switch {
+	case len(d.Pixels) == 0:
+		return nil
+	case len(d.Pixels) != 2 || !finite(d.Pixels...) || d.Pixels[0] == d.Pixels[1]:
+		return errf("metadata %q: pixels %v, want [black, white]: two distinct finite values", KeyData, d.Pixels)
+	case len(d.Shape) == 0:
+		return errf("metadata %q: pixels %v without a shape", KeyData, d.Pixels)
+	}
+	return nil
+}
+
 // checkClasses checks that class names, if any, are few enough, non-empty, valid UTF-8
 // and distinct.
 func (d *DataInfo) checkClasses() error {
@@ -372,7 +409,7 @@ func (d *DataInfo) checkClasses() error {
 // ([FormatVersion]) for an MLP whose data has no shape or classes, so that every
 // reader since the first reads it; 2 for anything that needs version 2 (another network
 // kind, a data shape, class names); 3 ([LatestFormatVersion]) for a user's own data
-// (a Source, a constant coordinate). Older readers refuse a newer version as one they
+// (a Source, a constant coordinate); 4 for images (DataInfo.Pixels). Older readers refuse a newer version as one they
 // do not know.
 func (m *Meta) Version() int {
 	v, _ := m.needs()
@@ -383,6 +420,8 @@ func (m *Meta) Version() int {
 // needs it.
 func (m *Meta) needs() (int, string) {
 	switch {
+	case len(m.Data.Pixels) > 0:
+		return 4, fmt.Sprintf("%s \"pixels\"", KeyData)
 	case m.Data.Source != (Source{}):
 		return 3, fmt.Sprintf("%s \"source\"", KeyData)
 	case len(m.Data.ConstantCoords()) > 0:

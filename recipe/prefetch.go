@@ -23,13 +23,31 @@ type Prefetcher struct {
 // PrefetchDepth is how many batches a Prefetcher draws ahead of the one in use.
 const PrefetchDepth = 2
 
+// Stream is what a Prefetcher draws batches from: a [Batcher], or another source of
+// (input, target) rows with a resumable state, such as the trainer's image batches.
+type Stream interface {
+	// Sizes are a batch's rows, and the input and target values per row.
+	Sizes() (rows, in, dim int)
+	// Next fills a batch's inputs x (rows × in) and targets u (rows × dim).
+	Next(x, u []float32) error
+	// State is the stream's state after the batches drawn so far.
+	State() ([]byte, error)
+}
+
+// Sizes are the batch's rows, the network's input width and the data dimension.
+func (b *Batcher) Sizes() (rows, in, dim int) { return b.n, b.data.InputDim(), b.d }
+
 // Prefetch starts drawing the next n batches of b in a goroutine, which owns b until
 // Stop (or until it has sent n batches, or one with an error).
-func (b *Batcher) Prefetch(n int) *Prefetcher {
+func (b *Batcher) Prefetch(n int) *Prefetcher { return NewPrefetcher(b, n) }
+
+// NewPrefetcher starts drawing the next n batches of s in a goroutine, which owns s
+// until Stop (or until it has sent n batches, or one with an error).
+func NewPrefetcher(b Stream, n int) *Prefetcher {
 	p := &Prefetcher{out: make(chan *Batch, PrefetchDepth), free: make(chan *Batch, PrefetchDepth+1), done: make(chan struct{})}
-	in, d := b.data.InputDim(), b.d
+	rows, in, d := b.Sizes()
 	for i := 0; i < PrefetchDepth+1; i++ {
-		p.free <- &Batch{X: make([]float32, b.n*in), U: make([]float32, b.n*d)}
+		p.free <- &Batch{X: make([]float32, rows*in), U: make([]float32, rows*d)}
 	}
 	go func() {
 		defer close(p.out)

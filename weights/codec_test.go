@@ -826,3 +826,19 @@ func TestPixels(t *testing.T) {
 		t.Errorf("needs = %d %q, want 4 for pixels", v, what)
 	}
 }
+
+// TestPixelsRoundTrip writes an image model's file and reads it back: version 4, the
+// pixel range kept.
+func TestPixelsRoundTrip(t *testing.T) {
+	f := unetFile(t, smallUNet(), 1)
+	f.Meta.Data.Pixels = []float64{-1, 1}
+	f.Meta.Data.Dim = smallUNet().Dim()
+	b := must(Marshal(f, F32))
+	g, err := DecodeBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(g.Meta.Data.Pixels, []float64{-1, 1}) || g.Meta.Version() != 4 {
+		t.Errorf("read back pixels %v, version %d; want [-1 1], 4", g.Meta.Data.Pixels, g.Meta.Version())
+	}
+}

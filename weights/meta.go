@@ -527,13 +527,11 @@ func formatVersion(md map[string]string) (int, error) {
 	if !ok {
 		return 0, errf("__metadata__ has no %q key", KeyVersion)
 	}
-	switch v {
-	case "1":
-		return 1, nil
-	case "2":
-		return 2, nil
-	case "3":
-		return 3, nil
+	// Exactly the decimal forms written: "04" or "+4" is no version.
+	for k := FormatVersion; k <= LatestFormatVersion; k++ {
+		if v == strconv.Itoa(k) {
+			return k, nil
+		}
 	}
 	return 0, errf("format version %q not supported (this reader knows versions %d to %d)", v, FormatVersion, LatestFormatVersion)
 }

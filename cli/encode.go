@@ -22,6 +22,7 @@ func encodeCommand() Command {
 // pointsFlags are the flags that encode and loglik share: the model, the points and the
 // output, plus the solver.
 type pointsFlags struct {
+	name           string // the command's
 	model, in, out *string
 	solver         *solverFlags
 }
@@ -29,6 +30,7 @@ type pointsFlags struct {
 func addPointsFlags(env Env, name, usage, outWhat string) (*flag.FlagSet, *pointsFlags) {
 	fs := NewFlagSet(env, name, usage)
 	pf := &pointsFlags{
+		name:  name,
 		model: fs.String("model", "", "model `FILE` (.safetensors)"),
 		in:    fs.String("in", "", "input CSV `file` of points in the data's units, one a row (header optional); - for stdin"),
 		out:   fs.String("o", "-", "output CSV `file` of "+outWhat+"; - for stdout"),
@@ -60,6 +62,9 @@ func (pf *pointsFlags) check(fs *flag.FlagSet, name string) (sampler.Options, er
 func (pf *pointsFlags) load(env Env) (*weights.File, []float32, error) {
 	f, err := readModel(*pf.model)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := refuseImageModel(f, *pf.model, pf.name); err != nil {
 		return nil, nil, err
 	}
 	r, name, closeIn, err := openPoints(env, *pf.in)

@@ -38,6 +38,7 @@ type inspectJSON struct {
 	Extra      map[string]string  `json:"extra,omitempty"`
 	Tensors    []tensorJSON       `json:"tensors"`
 	Params     int                `json:"params"`
+	UNet       *unetJSON          `json:"unet,omitempty"` // for arch "unet"
 }
 
 type tensorJSON struct {
@@ -72,6 +73,9 @@ func runInspect(env Env) error {
 	}
 	info := inspectJSON{File: name, Size: size, Format: weights.FormatName, Version: m.Version(), Arch: m.Arch,
 		Model: spec, Path: m.Path, Data: m.Data, Provenance: m.Provenance, Extra: m.Extra, Params: f.NumParams()}
+	if u, ok := m.Net.(*weights.UNetSpec); ok {
+		info.UNet = newUNetJSON(u.Config)
+	}
 	for _, t := range f.Tensors {
 		info.Tensors = append(info.Tensors, tensorJSON{t.Name, t.DType, t.Shape, len(t.Data) * t.DType.Size()})
 	}
@@ -89,11 +93,7 @@ func printInspect(out io.Writer, in *inspectJSON) {
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }
 	row("file", "%s (%s bytes)", in.File, commas(int(in.Size)))
 	row("format", "%s version %d (safetensors)", in.Format, in.Version)
-	if mo, ok := in.Model.(sampler.MLPSpec); ok {
-		printMLP(row, mo)
-	} else {
-		row("model", "%s; %s parameters", in.Arch, commas(in.Params))
-	}
+	printModel(row, in)
 	p := in.Path
 	var params []string
 	switch p.Name {
@@ -118,6 +118,7 @@ func printInspect(out io.Writer, in *inspectJSON) {
 		norm = fmt.Sprintf("normalized: data = %v + %v ⊙ x", nz.Mean, nz.Std)
 	}
 	row("data", "%s, dim %d, %s", dn, in.Data.Dim, norm)
+	printImageData(row, in.Data)
 	if src := in.Data.Source; src.Rows > 0 {
 		row("  source", "%s, %d rows, sha256 %s; %d held out (%s, seed %d)",
 			cmp.Or(src.File, "(no file)"), src.Rows, cmp.Or(src.SHA256, "(none)"), src.Holdout.Rows, cmp.Or(src.Holdout.Rule, "no rule"), src.Holdout.Seed)
@@ -215,6 +216,18 @@ func commas(n int) string {
 		return "-" + s
 	}
 	return s
+}
+
+// printModel describes the network, as its kind allows.
+func printModel(row func(k, format string, a ...any), in *inspectJSON) {
+	switch mo := in.Model.(type) {
+	case sampler.MLPSpec:
+		printMLP(row, mo)
+	case *weights.UNetSpec:
+		printUNet(row, mo.Config, in.Params)
+	default:
+		row("model", "%s; %s parameters", in.Arch, commas(in.Params))
+	}
 }
 
 func printMLP(row func(k, format string, a ...any), mo sampler.MLPSpec) {

@@ -93,6 +93,7 @@ type App struct {
 	ShowHelp bool // the keyboard help is shown over the panels
 
 	own ownState // the "Your data" mode (ownmode.go)
+	img imgState // the Images mode (images.go)
 
 	timing timing // frame times and the size of a piece of work
 }
@@ -159,6 +160,10 @@ func New(cfg Config, man *Manifest, s Settings, fatalErr error) *App {
 // default model when no dataset is asked for or the dataset has none.
 func (a *App) pickModel() {
 	man := a.man
+	if len(man.Datasets()) == 0 {
+		a.s.Mode = ModeImages // image models only
+		return
+	}
 	if a.s.Dataset == "" {
 		e := man.DefaultEntry()
 		a.s.Dataset, a.s.Path = e.Dataset, e.Path
@@ -213,6 +218,7 @@ func (a *App) apply(s Settings) error {
 	a.clock.Speed = s.Speed
 	a.ownSettings(prev)
 	a.sync()
+	a.imgSync()
 	return nil
 }
 
@@ -221,6 +227,9 @@ func (a *App) specs() []laneSpec {
 	s := a.s
 	if s.Mode == ModeYours {
 		return a.ownSpecs()
+	}
+	if s.Mode == ModeImages || len(a.man.Datasets()) == 0 {
+		return nil // the Images mode has a run of its own (images.go)
 	}
 	// The chosen coupling where the path has it, else the path's usual model.
 	name := func(path, coupling string) string {
@@ -453,6 +462,9 @@ func (a *App) takeLoad(r loadResult) {
 	if r.err == nil {
 		r.err = r.model.Check()
 	}
+	if r.err == nil {
+		r.err = kindMismatch(sl.entry, r.model)
+	}
 	sl.model, sl.err = r.model, r.err
 	if r.err == nil {
 		if r.model.Name == "" {
@@ -472,7 +484,7 @@ func (a *App) drainPool() {
 	}
 	a.pool.buf = a.cfg.Pool.Poll(a.pool.buf[:0])
 	for _, r := range a.pool.buf {
-		if a.ownTake(r) {
+		if a.ownTake(r) || a.imgTake(r) {
 			continue
 		}
 		for _, ls := range a.lanes {
@@ -506,6 +518,7 @@ func (a *App) Update() {
 	}
 	a.drainPool()
 	a.ownUpdate()
+	a.imgUpdate()
 	a.clock.Tick(dt, a.limit())
 	// Spend about half the frame computing, so the page stays responsive at any size: 8 ms
 	// of a 60 Hz frame; more where frames are slow anyway (software rendering).
@@ -535,6 +548,9 @@ func (a *App) Do(action string) error {
 		steps := 100
 		if len(a.lanes) > 0 && a.lanes[0].lane != nil {
 			steps = a.lanes[0].lane.Steps()
+		}
+		if a.s.Mode == ModeImages && a.imgSteps() > 0 {
+			steps = a.imgSteps()
 		}
 		a.clock.StepTo(dir, steps)
 	case "restart":
@@ -579,6 +595,7 @@ func (a *App) layout() {
 // Settle takes in every pending model load and finishes all the work: for tests and for
 // the desktop build's screenshot mode.
 func (a *App) Settle() {
+	a.imgSettle()
 	a.drainLoads(true)
 	a.ease(0)
 	for _, ls := range a.lanes {

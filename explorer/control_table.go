@@ -117,6 +117,15 @@ var controlTable = []control{
 		setting: choice(func(s *Settings) *string { return &s.Own.Coupling }, func(*App) []string { return []string{CouplingIndependent, CouplingOT} })},
 	{name: "net", label: "Network", mode: ModeYours,
 		setting: choice(func(s *Settings) *string { return &s.Own.Net }, func(*App) []string { return netOptions })},
+	// The Images mode's rows (images.go); its solver and NFE are the rows above.
+	{name: "imageModel", label: "Image model", mode: ModeImages, hidden: func(a *App) bool { return len(a.imageEntries()) < 2 },
+		setting: choice(func(s *Settings) *string { return &s.Img.Model }, imageModelOptions)},
+	{name: "class", label: "Class", mode: ModeImages,
+		setting: setting{kind: "select", get: func(s Settings) string { return s.Img.Class }, options: classOptions, set: setClass}},
+	{name: "guidance", label: "Guidance", mode: ModeImages, setting: guidanceSetting},
+	{name: "images", label: "Images", mode: ModeImages,
+		setting: number(func(s *Settings) *int { return &s.Img.Count }, imageCountOptions, MaxImageCount)},
+	{name: "clean", label: "Predicted x̂₁", mode: ModeImages, setting: toggle(func(s *Settings) *bool { return &s.Img.Clean })},
 	{name: "seed", setting: setting{set: setSeed}},
 	{name: "t", act: seek},
 	{name: "playing", act: setPlaying},
@@ -195,7 +204,13 @@ func toggle(field func(s *Settings) *bool) setting {
 	}
 }
 
-func modes(*App) []string { return []string{ModeModels, ModeYours} }
+// modes are the app's modes: the Images mode where there is an image model.
+func modes(a *App) []string {
+	if len(a.imageEntries()) > 0 {
+		return []string{ModeModels, ModeYours, ModeImages}
+	}
+	return []string{ModeModels, ModeYours}
+}
 
 // decimal is a select of a number above 0 and at most most, offering menu (and the value).
 func decimal(field func(s *Settings) *float64, menu []float64, most float64) setting {
@@ -267,6 +282,9 @@ func (a *App) compareOptions() []string { return a.compareModes(a.s) }
 // the coupling too.
 func setModel(a *App, s *Settings, v string) error {
 	for _, e := range a.man.Models {
+		if e.Name == v && e.IsImage() {
+			return fmt.Errorf("%s is an image model: it is shown in the Images mode (mode=images)", v)
+		}
 		if e.Name == v {
 			s.Dataset, s.Path, s.Coupling = e.Dataset, e.Path, e.CouplingName()
 			return nil

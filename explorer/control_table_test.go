@@ -83,7 +83,7 @@ func TestNewControlFromOneRow(t *testing.T) {
 func TestControlTable(t *testing.T) {
 	wantOrder := []string{"model", "path", "coupling", "solver", "nfe", "particles", "speed", "trails", "data", "field",
 		"density", "compare", "pathB", "solverB", "nfeB", "mode", "tool", "spread", "dab", "toy", "trainSteps", "trainCoupling", "net",
-		"seed", "t", "playing"}
+		"imageModel", "class", "guidance", "images", "clean", "seed", "t", "playing"}
 	if got := ParamOrder(); !slices.Equal(got, wantOrder) {
 		t.Errorf("ParamOrder() = %v, want %v", got, wantOrder)
 	}

@@ -44,8 +44,9 @@ type Settings struct {
 	SolverB   string
 	NFEB      int
 	Seed      uint64
-	Mode      string      // ModeModels or ModeYours
-	Own       OwnSettings // the "Your data" mode's
+	Mode      string        // ModeModels or ModeYours
+	Own       OwnSettings   // the "Your data" mode's
+	Img       ImageSettings // the Images mode's
 }
 
 // DefaultSettings are what the app starts with, before a manifest picks the model.
@@ -53,7 +54,7 @@ func DefaultSettings() Settings {
 	return Settings{
 		Path: sampler.PathOT, Coupling: CouplingIndependent, Solver: sampler.Midpoint, NFE: 20, Particles: 3000, Speed: 1,
 		Compare: CompareOff, PathB: sampler.PathVP, SolverB: sampler.Euler, NFEB: 20, Seed: 1,
-		Mode: ModeModels, Own: DefaultOwnSettings(),
+		Mode: ModeModels, Own: DefaultOwnSettings(), Img: DefaultImageSettings(),
 	}
 }
 
@@ -140,7 +141,7 @@ func (c *control) describe(a *App) Control {
 	if c.hidden != nil {
 		out.Hidden = c.hidden(a)
 	}
-	out.Hidden = out.Hidden || (c.mode != "" && c.mode != a.s.Mode)
+	out.Hidden = out.Hidden || (c.mode != "" && c.mode != a.s.Mode) || (a.s.Mode == ModeImages && c.mode == "" && !imageShared[c.name])
 	return out
 }
 
@@ -218,6 +219,9 @@ func (a *App) Set(name, value string) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if err := checkMemory(s, a.pointDim(s)); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := imageMemory(s, a.imageDim(s)); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return a.apply(s)

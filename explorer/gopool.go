@@ -52,6 +52,9 @@ func (t goTransport) Send(r Result) {
 	if r.X != nil {
 		r.X = append([]float32(nil), r.X...)
 	}
+	if r.Clean != nil {
+		r.Clean = append([]float32(nil), r.Clean...)
+	}
 	if r.File != nil {
 		r.File = append([]byte(nil), r.File...)
 	}

@@ -29,6 +29,12 @@ type Entry struct {
 	Bytes   int64  `json:"bytes,omitempty"`
 	// Coupling is how the model was trained: "independent" (or empty) or "ot".
 	Coupling string `json:"coupling,omitempty"`
+	// Kind is "" for a model of 2-D points and KindImage for an image model, which only
+	// the Images mode shows; Shape ([channels, height, width]) and Classes (the class
+	// names, in label order) describe an image model's images.
+	Kind    string   `json:"kind,omitempty"`
+	Shape   []int    `json:"shape,omitempty"`
+	Classes []string `json:"classes,omitempty"`
 }
 
 // CouplingName is the entry's coupling, "independent" when the manifest leaves it out.
@@ -96,6 +102,12 @@ func (m *Manifest) Validate() error {
 // check is what Validate asks of one entry on its own: a known coupling and path and a
 // relative file.
 func (e Entry) check() error {
+	switch {
+	case e.Kind != "" && e.Kind != KindImage:
+		return fmt.Errorf("kind %q, want none (2-D points) or %q", e.Kind, KindImage)
+	case e.IsImage() && (len(e.Shape) != 3 || e.Shape[0] < 1 || e.Shape[1] < 1 || e.Shape[2] < 1):
+		return fmt.Errorf("an image model's shape %v, want [channels, height, width]", e.Shape)
+	}
 	if e.Coupling != "" && weights.CheckCoupling(e.Coupling) != nil {
 		return fmt.Errorf("coupling %q, want %s", e.Coupling, strings.Join(weights.Couplings(), " or "))
 	}
@@ -116,7 +128,7 @@ func (m *Manifest) Find(dataset, pathName string) (Entry, bool) {
 		return e, true
 	}
 	for _, e := range m.Models {
-		if e.Dataset == dataset && e.Path == pathName {
+		if !e.IsImage() && e.Dataset == dataset && e.Path == pathName {
 			return e, true
 		}
 	}
@@ -126,7 +138,7 @@ func (m *Manifest) Find(dataset, pathName string) (Entry, bool) {
 // FindCoupling returns the entry for a dataset, path and coupling.
 func (m *Manifest) FindCoupling(dataset, pathName, coupling string) (Entry, bool) {
 	for _, e := range m.Models {
-		if e.Dataset == dataset && e.Path == pathName && e.CouplingName() == coupling {
+		if !e.IsImage() && e.Dataset == dataset && e.Path == pathName && e.CouplingName() == coupling {
 			return e, true
 		}
 	}
@@ -144,12 +156,12 @@ func (m *Manifest) Couplings(dataset, pathName string) []string {
 	return out
 }
 
-// Datasets lists the datasets with at least one model, in manifest order.
+// Datasets lists the datasets with at least one 2-D model, in manifest order.
 func (m *Manifest) Datasets() []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, e := range m.Models {
-		if !seen[e.Dataset] {
+		if !seen[e.Dataset] && !e.IsImage() {
 			seen[e.Dataset] = true
 			out = append(out, e.Dataset)
 		}
@@ -168,10 +180,16 @@ func (m *Manifest) Paths(dataset string) []string {
 	return out
 }
 
-// DefaultEntry is the manifest's default model, or its first.
+// DefaultEntry is the manifest's default model, or its first 2-D one (its first when
+// it has only image models).
 func (m *Manifest) DefaultEntry() Entry {
 	for _, e := range m.Models {
-		if e.Name == m.Default {
+		if e.Name == m.Default && !e.IsImage() {
+			return e
+		}
+	}
+	for _, e := range m.Models {
+		if !e.IsImage() {
 			return e
 		}
 	}
@@ -276,6 +294,9 @@ func manifestEntry(f ManifestFile) (Entry, error) {
 		}
 	} else {
 		md := f.Meta
+		if md.Data.IsImage() || md.Arch == weights.ArchUNet {
+			return imageEntry(e, core, md)
+		}
 		if md.Data.Dim != PlotDim {
 			return e, fmt.Errorf("dimension %d (the explorer shows 2-D models)", md.Data.Dim)
 		}

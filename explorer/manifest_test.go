@@ -2,6 +2,7 @@ package explorer
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func TestBuildManifest(t *testing.T) {
 		{Name: "moons-vp", Dataset: "moons", Path: "vp", File: "moons-vp.safetensors", Bytes: 10},
 		{Name: "rings-ot", Dataset: "rings", Path: "ot", File: "rings-ot.safetensors"},
 	}
-	if !slices.Equal(m.Models, want) {
+	if !reflect.DeepEqual(m.Models, want) {
 		t.Errorf("models\n%+v\nwant\n%+v", m.Models, want)
 	}
 	if m.Default != DefaultModel || DefaultModel != "moons-ot" {
@@ -150,7 +151,7 @@ func TestManifestNamesAgreeWithMetadata(t *testing.T) {
 		}
 		fromMeta.Models[i].Bytes = 0
 	}
-	if !slices.Equal(fromMeta.Models, fromNames.Models) || fromMeta.Default != "moons-ot" || fromNames.Default != "moons-ot" {
+	if !reflect.DeepEqual(fromMeta.Models, fromNames.Models) || fromMeta.Default != "moons-ot" || fromNames.Default != "moons-ot" {
 		t.Errorf("from metadata\n%+v\nfrom names\n%+v", fromMeta, fromNames)
 	}
 	if names(fromMeta) != "2spirals-ot-otcfm,8gaussians-ve,moons-ot-otcfm,moons-ot,moons-vp" {

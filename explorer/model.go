@@ -21,6 +21,10 @@ type Model struct {
 	// Mean and Std, when set, map the network's space to data space:
 	// x_data = Mean + Std·x_net per coordinate. The app works in data space.
 	Mean, Std []float64
+	// Arch and Data are the file's network kind and data description: an image model
+	// (Arch "unet") is shown by the Images mode only (images.go).
+	Arch string
+	Data weights.DataInfo
 }
 
 // DecodeModel turns the bytes of a model file into a model named name (the manifest's
@@ -39,7 +43,7 @@ func DecodeModel(name, ds string, b []byte) (*Model, error) {
 	}
 	m := &Model{
 		Name: name, Dataset: ds, Path: path, Field: net,
-		TMin: f.Meta.Path.TMin, TMax: f.Meta.Path.TMax,
+		TMin: f.Meta.Path.TMin, TMax: f.Meta.Path.TMax, Arch: f.Meta.Arch, Data: f.Meta.Data,
 	}
 	if dn := f.Meta.Data.Name; dn != "" && dataset.Dim(dn) == net.Dim() {
 		m.Dataset = dn

@@ -107,7 +107,7 @@ func TestOwnMode(t *testing.T) {
 		}
 	}
 	for _, c := range a.Controls() {
-		models := c.Name == "model" || c.Name == "path" || c.Name == "coupling" || c.Name == "compare"
+		models := c.Name == "model" || c.Name == "path" || c.Name == "coupling" || c.Name == "compare" || imageOnly[c.Name]
 		if models != c.Hidden && c.Name != "pathB" && c.Name != "solverB" && c.Name != "nfeB" {
 			t.Errorf("control %s hidden %v in the Your data mode", c.Name, c.Hidden)
 		}

@@ -36,6 +36,9 @@ type Job struct {
 	T0, T1 float64
 	X0     []float32
 	Train  *TrainSpec // KindTrain: what to train on and how
+	// KindImages: the class of each row of X0 and the guidance weight (imagerun.go).
+	Labels   []int
+	Guidance float64
 }
 
 // Result is one step of a job: the positions after Step steps, or an error (the worker
@@ -54,6 +57,10 @@ type Result struct {
 	Loss    float64
 	Seconds float64
 	File    []byte
+
+	// Clean is an images job's predicted clean images x̂₁ at the start of step Step
+	// (KindImages), beside X, the images after it.
+	Clean []float32
 }
 
 // Holder is a [Pool] whose workers can hold a job between two of its steps and take it

@@ -35,7 +35,8 @@ type Panel struct {
 	Field   *FieldGrid   // the vector field, or nil
 	Density *DensityGrid // the learned density, or nil
 	Groups  []Group
-	Loss    []float32 // the training's loss curve ("Your data"), or nil
+	Loss    []float32  // the training's loss curve ("Your data"), or nil
+	Images  *ImageGrid // the Images mode's grid, or nil
 }
 
 // Trail is a polyline in data coordinates with its colour.
@@ -80,6 +81,9 @@ func (a *App) Scene() Scene {
 	if a.s.Mode == ModeYours {
 		a.ownScene(&sc)
 	}
+	if a.s.Mode == ModeImages {
+		a.imgScene(&sc)
+	}
 	sc.HUD = a.hud()
 	return sc
 }
@@ -87,6 +91,9 @@ func (a *App) Scene() Scene {
 // hud is the heads-up line: the first panel's time, NFE and particles, the frame rate,
 // the workers and the kernel.
 func (a *App) hud() string {
+	if a.s.Mode == ModeImages {
+		return a.imgHUD()
+	}
 	st := a.status(false)
 	s := fmt.Sprintf("t %.3f   NFE %d   particles %d   %.0f fps", st.T, st.NFE, st.Particles, st.FPS)
 	if len(st.Lanes) > 0 {
@@ -276,8 +283,9 @@ type Status struct {
 	Workers      int          `json:"workers"` // Web Workers the app may share lanes among (0: none)
 	Kernel       string       `json:"kernel"`  // the network's gemm kernel: [Kernel]
 	Error        string       `json:"error,omitempty"`
-	Mode         string       `json:"mode"`  // ModeModels or ModeYours
-	Train        *TrainStatus `json:"train"` // the "Your data" mode's points and training
+	Mode         string       `json:"mode"`            // ModeModels or ModeYours
+	Train        *TrainStatus `json:"train"`           // the "Your data" mode's points and training
+	Image        *ImageStatus `json:"image,omitempty"` // the Images mode's grid (images.go), in that mode
 }
 
 // Error is what [App.Status] reports as its error: a fatal problem, a model that did
@@ -349,6 +357,9 @@ func (a *App) status(withSample bool) Status {
 		l0 := st.Lanes[0]
 		st.T, st.NFE, st.TMax, st.Steps, st.NFETotal, st.Done = l0.T, l0.NFE, l0.TMax, l0.Steps, l0.NFETotal, l0.Done
 		st.Model = l0.Model
+	}
+	if a.s.Mode == ModeImages {
+		a.imgStatusInto(&st)
 	}
 	return st
 }

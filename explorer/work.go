@@ -4,6 +4,9 @@ import "math"
 
 // limit is how far the clock may run: the earliest frontier of a lane still computing.
 func (a *App) limit() float64 {
+	if a.s.Mode == ModeImages {
+		return a.imgLimit()
+	}
 	lim := math.Inf(1)
 	for _, ls := range a.lanes {
 		if ls.lane == nil {
@@ -55,6 +58,7 @@ func (a *App) spend(sec float64, f func(units int) int) {
 func (a *App) work(budget float64) {
 	t0 := a.seconds()
 	left := func() float64 { return budget - (a.seconds() - t0) }
+	a.imgWork(budget)
 	for _, ls := range a.lanes {
 		for _, g := range ls.groups {
 			for _, l := range []*Lane{g.back, g.fwd} {

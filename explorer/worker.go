@@ -125,6 +125,8 @@ func (w *Worker) Start(job Job) error {
 		}
 		w.runs = append(w.runs, r)
 		return nil
+	case KindImages:
+		return w.startImages(job)
 	}
 	return fmt.Errorf("job %d: this worker does not know jobs of kind %q", job.ID, job.Kind)
 }

@@ -399,3 +399,40 @@ func imageEntry(e Entry, core string, md *weights.Meta) (Entry, error) {
 	}
 	return e, e.check()
 }
+
+// LoadModelFile takes a model file dropped on the page (or opened on the desktop). In
+// the Images mode an image model is shown at once, as one more image model (its file
+// sent to the pool's workers when they take files); anything else is one message in
+// words: an image model offered to the 2-D views, a 2-D model to the Images mode, a
+// file that is not a model.
+func (a *App) LoadModelFile(name string, b []byte) error {
+	stem := strings.TrimSuffix(name, ModelExt)
+	m, err := DecodeModel(stem, "", b)
+	if err == nil {
+		err = m.Check()
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	switch {
+	case a.s.Mode != ModeImages && m.IsImage():
+		return fmt.Errorf("%s is %s: switch to the Images mode (mode images) to see it; the 2-D views draw 2-D models", name, m.describe())
+	case a.s.Mode != ModeImages:
+		return fmt.Errorf("%s is %s: the 2-D views show the site's models (models/manifest.json); drop a CSV of x,y points to train on them", name, m.describe())
+	case !m.IsImage():
+		return fmt.Errorf("%s is %s: the Images mode shows image models (a U-Net, arch unet)", name, m.describe())
+	case m.Path.Spec().Name != sampler.PathOT:
+		return fmt.Errorf("%s is an image model on path %s: the Images mode shows the OT path's", name, m.Path.Spec().Name)
+	}
+	slotName := fmt.Sprintf("%s#%d", stem, len(a.img.dropped)+1)
+	m.Name = slotName
+	e := Entry{Name: slotName, Dataset: m.Data.Name, Path: m.Path.Spec().Name, File: name, Kind: KindImage,
+		Shape: slices.Clone(m.Data.Shape), Classes: slices.Clone(m.Data.Classes)}
+	if mp, ok := a.cfg.Pool.(ModelPool); ok {
+		mp.AddModel(slotName, b)
+		e.Bytes = int64(len(b)) // marks the file as the workers' too (sharedDrop)
+	}
+	a.img.dropped = append(a.img.dropped, e)
+	a.models[slotName] = &modelSlot{entry: e, model: m, local: true}
+	return a.Set("imageModel", slotName)
+}

@@ -378,3 +378,46 @@ func TestImagesBadModels(t *testing.T) {
 		t.Errorf("mode=images without image models: %v", err)
 	}
 }
+
+// TestLoadModelFile: a dropped image model is shown in the Images mode; elsewhere, and a
+// 2-D model there, and a file that is not a model, are one message each.
+func TestLoadModelFile(t *testing.T) {
+	p := NewGoPool(1)
+	t.Cleanup(func() { p.Close() })
+	a, clk := imageApp(t, p)
+	img := imageModelFile(t, tinyUNet(), 9)
+	moons := mustRead(t, "../weights/moons-ot.safetensors")
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"mine.safetensors", img, "mine.safetensors is an image model (fashion-mnist, 1×8×8): switch to the Images mode"},
+		{"m.safetensors", moons, "m.safetensors is a 2-D model (moons): the 2-D views show the site's models"},
+		{"x.safetensors", []byte("junk"), "x.safetensors: not a valid model file"},
+	} {
+		if err := a.LoadModelFile(tc.name, tc.b); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s in the 2-D mode: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	a.Set("mode", ModeImages)
+	if err := a.LoadModelFile("m.safetensors", moons); err == nil || !strings.Contains(err.Error(), "the Images mode shows image models") {
+		t.Errorf("a 2-D model in the Images mode: %v", err)
+	}
+	if err := a.LoadModelFile("mine.safetensors", img); err != nil {
+		t.Fatal(err)
+	}
+	a.Set("nfe", "2")
+	for i := 0; i < 2000 && !a.Status().Done; i++ {
+		clk.frame(a, 1)
+		time.Sleep(time.Millisecond)
+	}
+	st := a.Status()
+	if st.Image.Model != "mine#1" || !st.Image.Done || st.Image.Workers != 1 || st.Error != "" {
+		t.Errorf("the dropped model: %+v", st.Image)
+	}
+	ctl, _ := a.controlNamed("imageModel")
+	if ctl.Hidden || len(ctl.Options) != 2 {
+		t.Errorf("image model control %+v", ctl)
+	}
+}

@@ -33,14 +33,14 @@ www: go-toolchain
 	@# One wasm_exec.js serves both builds as long as the two toolchains ship the same one.
 	@cmp -s www/wasm_exec.js "$$(GOTOOLCHAIN=$(SIMD_TOOLCHAIN) $(SIMD_GO) env GOROOT)/lib/wasm/wasm_exec.js" || \
 		{ echo "wasm_exec.js of $$($(GO) env GOVERSION) and $(SIMD_TOOLCHAIN) differ: the SIMD build needs its own (see www/README.md)"; exit 1; }
-	@echo "==> www/models/ from $(WWW_MODELS_FROM)/*.safetensors"
+	@echo "==> www/models/ from $(WWW_MODELS_FROM)/*.safetensors (the 2-D models and the image model, fashion-unet, for the Images mode)"
 	rm -rf www/models && mkdir -p www/models
 	@shopt -s nullglob; files=($(WWW_MODELS_FROM)/*.safetensors); \
 	if [ $${#files[@]} -eq 0 ]; then \
 		echo "    no models in $(WWW_MODELS_FROM)/ yet: the page will say so (train them with make zoo)"; \
 	else \
 		cp "$${files[@]}" www/models/ && \
-		(cd wasm && $(GO) run ./cmd/manifest -dir ../www/models -default '$(WWW_DEFAULT_MODEL)'); \
+		(cd wasm && $(GO) run ./cmd/manifest -dir ../www/models -default '$(WWW_DEFAULT_MODEL)' -prune); \
 	fi
 	@for f in main.wasm worker.wasm main-simd.wasm worker-simd.wasm; do raw=$$(stat -c %s www/$$f); gz=$$(gzip -9 -c www/$$f | wc -c); \
 	echo "    $$f: $$raw bytes raw, $$gz bytes gzipped (gzip -9)"; done

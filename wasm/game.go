@@ -31,6 +31,7 @@ type Game struct {
 	dots, lines *batch
 	text        *textCache
 	dens        map[*explorer.DensityGrid]*densityImage
+	tiles       imageTiles // the Images mode's pictures (images.go)
 
 	keys    []ebiten.Key
 	touches []ebiten.TouchID
@@ -233,6 +234,9 @@ func (g *Game) drawPanel(screen *ebiten.Image, p *explorer.Panel) {
 		g.drawGroups(dst, v, p.Groups)
 	} else if p.Data != nil {
 		g.drawData(dst, v, p.Data) // "Your data" before a model: the points alone
+	}
+	if p.Images != nil {
+		g.drawImages(dst, p.Images)
 	}
 	if len(p.Loss) > 1 {
 		g.drawLoss(dst, port, p.Loss)

@@ -200,7 +200,8 @@ func installBridge(g *Game, firstFrameAt *float64) {
 			return js.Null()
 		}),
 	}
-	maps.Copy(api, ownAPI(app)) // the "Your data" mode's (ownmode_js.go)
+	maps.Copy(api, ownAPI(app))   // the "Your data" mode's (ownmode_js.go)
+	maps.Copy(api, imageAPI(app)) // the Images mode's (imagemode_js.go)
 	obj := js.Global().Get("Object").New()
 	for k, v := range api {
 		obj.Set(k, v)

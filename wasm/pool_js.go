@@ -136,6 +136,9 @@ func (p *workerPool) receive(w *pageWorker, msg js.Value) {
 			}
 		} else {
 			r.X = jsarray.Float32s(msg.Get("x"))
+			if c := msg.Get("clean"); c.Truthy() { // an images job's x̂₁
+				r.Clean = jsarray.Float32s(c)
+			}
 		}
 		p.Push(r)
 		p.mu.Lock()
@@ -221,6 +224,13 @@ func (p *workerPool) Start(i int, job explorer.Job) {
 	w.running[job.ID] = job.Steps
 	msg := map[string]any{"type": "run", "id": job.ID, "kind": job.Kind, "model": job.Model,
 		"method": job.Method, "steps": job.Steps, "t0": job.T0, "t1": job.T1, "x": x}
+	if job.Kind == explorer.KindImages {
+		labels := make([]any, len(job.Labels))
+		for i, c := range job.Labels {
+			labels[i] = c
+		}
+		msg["labels"], msg["guidance"] = labels, job.Guidance
+	}
 	if job.Train != nil {
 		b, err := json.Marshal(job.Train)
 		if err != nil {

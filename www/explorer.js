@@ -53,6 +53,8 @@
     link: function () { return inner ? inner.link() : ""; },
     loadCSV: function (name, text) { return inner ? inner.loadCSV(name, text) : "not ready"; },
     setPoints: function (name, xy, source) { return inner ? inner.setPoints(name, xy, source || "drawn") : "not ready"; },
+    // The Images mode: a model file dropped or opened ({name, Uint8Array}); see README.md.
+    loadModel: function (name, bytes) { return inner ? inner.loadModel(name, bytes) : "not ready"; },
     download: download,
     get ready() { return !!inner; }
   };
@@ -266,6 +268,13 @@
         hud.textContent = text;
         if (tr.error) showError(tr.error);
         dl.disabled = !tr.hasModel;
+      }
+      if (s.mode === "images" && s.image) {
+        var im = s.image;
+        text = "t " + s.t.toFixed(3) + " · NFE " + s.nfe + " of " + s.nfeTotal + " · " + im.images + " images · guidance " + im.guidance +
+          " · " + Math.round(s.fps) + " fps" + (im.workers > 0 ? " · " + im.workers + (im.workers === 1 ? " worker" : " workers") : "") +
+          (im.seconds > 0 ? " · t = 1 after " + im.seconds.toFixed(2) + " s" : "");
+        hud.textContent = text;
       }
       if (s.error) showError(s.error);
       else if (!errorBox.hidden && /^could not load|no longer finite/.test(errorBox.textContent)) showError("");

@@ -109,6 +109,11 @@ func (t *transport) Send(r explorer.Result) {
 		return
 	}
 	f := jsarray.Float32Array(r.X)
+	if r.Clean != nil { // an images job's x̂₁ beside the images
+		c := jsarray.Float32Array(r.Clean)
+		t.post(map[string]any{"type": "frame", "id": r.ID, "step": r.Step, "x": f, "clean": c}, f.Get("buffer"), c.Get("buffer"))
+		return
+	}
 	t.post(map[string]any{"type": "frame", "id": r.ID, "step": r.Step, "x": f}, f.Get("buffer"))
 }
 
@@ -153,7 +158,7 @@ func jobOf(msg js.Value) (job explorer.Job, err error) {
 	if job.Kind == explorer.KindTrain {
 		return trainJobOf(job, msg)
 	}
-	if job.Kind != "" && job.Kind != explorer.KindIntegrate {
+	if job.Kind != "" && job.Kind != explorer.KindIntegrate && job.Kind != explorer.KindImages {
 		return job, nil
 	}
 	defer func() {
@@ -168,6 +173,14 @@ func jobOf(msg js.Value) (job explorer.Job, err error) {
 		return job, fmt.Errorf("job %d: positions are not a Float32Array", job.ID)
 	}
 	job.X0 = jsarray.Float32s(x)
+	if job.Kind == explorer.KindImages { // the rows' classes and the guidance weight
+		labels := msg.Get("labels")
+		job.Labels = make([]int, labels.Length())
+		for i := range job.Labels {
+			job.Labels[i] = labels.Index(i).Int()
+		}
+		job.Guidance = msg.Get("guidance").Float()
+	}
 	return job, nil
 }
 

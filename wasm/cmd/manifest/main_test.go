@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/flowmatch/flowmatch/explorer"
 	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/unet"
 	"github.com/flowmatch/flowmatch/weights"
 )
 
@@ -37,7 +39,7 @@ func writeCoupled(t *testing.T, path, dataset, pathName string, dim int, couplin
 // runAndRead runs the tool on dir with the default def and reads back what it wrote.
 func runAndRead(t *testing.T, dir, def string) *explorer.Manifest {
 	t.Helper()
-	if err := run(dir, def); err != nil {
+	if err := run(dir, def, false); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
@@ -73,10 +75,10 @@ func TestManifest(t *testing.T) {
 	}
 	// A corrupt file stops the build, naming it.
 	os.WriteFile(filepath.Join(dir, "bad-ot.safetensors"), []byte("garbage"), 0o644)
-	if err := run(dir, "moons-ot"); err == nil || !strings.Contains(err.Error(), "bad-ot.safetensors") {
+	if err := run(dir, "moons-ot", false); err == nil || !strings.Contains(err.Error(), "bad-ot.safetensors") {
 		t.Errorf("corrupt file: %v", err)
 	}
-	if err := run(t.TempDir(), "x"); err == nil || !strings.Contains(err.Error(), "no models") {
+	if err := run(t.TempDir(), "x", false); err == nil || !strings.Contains(err.Error(), "no models") {
 		t.Errorf("empty folder: %v", err)
 	}
 }
@@ -94,5 +96,53 @@ func TestManifestDefaultRule(t *testing.T) {
 	}
 	if e, ok := m.FindCoupling("rings", "vp", explorer.CouplingOT); !ok || e.Name != "my-model" {
 		t.Errorf("rings: %+v", m.Models)
+	}
+}
+
+// An image model (a U-Net) is listed with kind image, its images' shape and classes,
+// outside the 2-D models' lists; -prune removes the files left out.
+func TestManifestImages(t *testing.T) {
+	dir := t.TempDir()
+	writeModel(t, filepath.Join(dir, "moons-ot.safetensors"), "moons", "ot", 2)
+	writeModel(t, filepath.Join(dir, "mnist-ot.safetensors"), "mnist", "ot", 784) // left out: not 2-D, not a U-Net
+	cfg := unet.Config{Shape: []int{1, 4, 4}, Channels: 2, Mult: []int{1, 2}, Blocks: 1, Groups: 2, TimeFeatures: 2, Emb: 3, Classes: 2}
+	tensors := map[string][]float32{}
+	for _, ts := range cfg.Tensors() {
+		n := 1
+		for _, d := range ts.Shape {
+			n *= d
+		}
+		tensors[ts.Name] = make([]float32, n)
+	}
+	f, err := weights.NewFileTensors(weights.Meta{Arch: weights.ArchUNet, Net: &weights.UNetSpec{Config: cfg},
+		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
+		Data: weights.DataInfo{Name: "fashion-mnist", Shape: cfg.Shape, Classes: []string{"a", "b"}, Pixels: []float64{-1, 1}}}, tensors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := weights.WriteFile(filepath.Join(dir, "fashion-unet.safetensors"), f, weights.F16); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(dir, "", true); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	m, err := explorer.ParseManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Models) != 2 || m.Default != "moons-ot" || strings.Join(m.Datasets(), ",") != "moons" {
+		t.Fatalf("manifest %+v", m)
+	}
+	e := m.Models[0]
+	if e.Name != "fashion-unet" || e.Kind != explorer.KindImage || e.Dataset != "fashion-mnist" || e.Path != "ot" ||
+		fmt.Sprint(e.Shape) != "[1 4 4]" || strings.Join(e.Classes, ",") != "a,b" {
+		t.Errorf("image entry %+v", e)
+	}
+	if !strings.Contains(string(b), `"kind": "image"`) {
+		t.Errorf("manifest.json:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "mnist-ot.safetensors")); !os.IsNotExist(err) {
+		t.Errorf("-prune left the file out of the manifest but in the folder: %v", err)
 	}
 }

@@ -34,7 +34,7 @@ const (
 
 func addImageFlags(fs *flag.FlagSet) imageFlags {
 	return imageFlags{
-		class:    fs.String("class", "all", "image models: `all` (image i has class i mod the class count), a class number or a class name"),
+		class:    fs.String("class", "all", "image models: the `class`: all (image i has class i mod the class count), a class number or a class name"),
 		guidance: fs.Float64("guidance", 1, "image models: classifier-free guidance `w` ≥ 0: v = (1+w)·v(x,t,c) − w·v(x,t,∅); 0 is the conditional field alone"),
 		labels:   fs.String("labels", "", "image models: also write each image's class to `file`.npy (int64, n)"),
 		scale:    fs.Int("scale", defaultGridScale, fmt.Sprintf("image models: screen pixels per image pixel in a PNG grid (1 to %d)", maxGridScale)),
@@ -91,6 +91,9 @@ func imageNet(f *weights.File, model string) (*unet.Net, error) {
 	p := f.Meta.Path
 	if p.Name != sampler.PathOT || p.TMin != 0 || p.TMax != 1 {
 		return nil, Usagef("%s: an image model's path must be ot on t ∈ [0, 1] (this one is %s on [%g, %g])", model, p.Name, p.TMin, p.TMax)
+	}
+	if !f.Meta.Data.IsImage() {
+		return nil, Usagef("%s: a U-Net whose file gives no pixel range (data.pixels, format version 4): sample cannot map its values to intensities", model)
 	}
 	if len(f.Meta.Data.Shape) != 3 {
 		return nil, Usagef("%s: image data of shape %v, want [channels, height, width]", model, f.Meta.Data.Shape)

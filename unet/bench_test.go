@@ -28,6 +28,29 @@ func BenchmarkGuided16(b *testing.B) {
 	b.ReportMetric(float64(32*c.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "gmac/s")
 }
 
+// BenchmarkGuided8 is issue 14's browser goal in one unit: one Web Worker's share of a
+// guided evaluation of 16 images over 2 workers, that is 8 images (a batch of 16
+// through Default) on one thread (Workers 1). The goal, 16 images through 10 midpoint
+// steps (20 evaluations) in 3 s over 2 workers, asks for at most about 130 ms here
+// under WebAssembly SIMD (3 s / 20, less the workers' overheads).
+func BenchmarkGuided8(b *testing.B) {
+	c := Default()
+	net, err := New(c, randomTensors(c, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	net.Workers = 1
+	g := &Guided{Net: net, Labels: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, W: 1}
+	x := randn(8*c.Dim(), 2)
+	v := make([]float32, len(x))
+	g.Velocity(v, x, 0.5)
+	b.ResetTimer()
+	for range b.N {
+		g.Velocity(v, x, 0.5)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/eval")
+}
+
 // BenchmarkMatMulPeer is the up.0.0 c1 convolution's product at the same batch: 32·784
 // im2col rows of 48·9 values times 16 output channels.
 func BenchmarkMatMulPeer(b *testing.B) {

@@ -25,6 +25,10 @@ type Net struct {
 	st   []float64            // GroupNorm's statistics
 	mm   sampler.MatMul
 	ar   arena
+	pl   []float32          // planes: GroupNorm's output, the im2col's input
+	col  sampler.Blocked    // the im2col
+	bl   []*sampler.Blocked // the pass's blocked matrices, bl[:nb] in use
+	nb   int
 	ts   []float64 // Velocity's per-sample times
 	lab  []int     // Velocity's labels
 }
@@ -94,6 +98,10 @@ func (m *Net) Forward(dst, x []float32, t []float64, labels []int) {
 	}
 	workers = min(workers, n)
 	if workers <= 1 {
+		m.mm.Workers = 0 // the products alone share the cores, unless told one goroutine
+		if m.Workers == 1 {
+			m.mm.Workers = 1
+		}
 		m.forward(dst, x, t, labels)
 		return
 	}
@@ -118,15 +126,15 @@ func (m *Net) Forward(dst, x []float32, t []float64, labels []int) {
 
 // forward is Forward on one goroutine, for n ≥ 1 checked samples.
 func (m *Net) forward(dst, x []float32, t []float64, labels []int) {
-	n, d := len(t), m.Dim()
+	n := len(t)
 	m.ar.reset()
+	m.nb = 0
 	emb := m.embed(t, labels)
 	in, h, w := m.cfg.Shape[0], m.cfg.Shape[1], m.cfg.Shape[2]
-	img := m.ar.get(n * d)
-	toNHWC(img, x, n, in, h*w)
-	out := m.ar.get(n * d)
-	m.unet(out, img, emb, n)
-	toNCHW(dst, out, n, in, h*w)
+	gm := newGeom(n, h, w)
+	toPlanes(m.planes(gm, in), x, gm, in)
+	out := m.unet(fm{m.conv3(gm, in, m.cfg.ch(0), "inp"), gm, m.cfg.ch(0)}, emb)
+	toImages(dst, out.Raw(), out.Stride(), gm, in)
 }
 
 // embed computes the embedding t.2(SiLU(t.0(features(t)))) + y[label], n × Emb.
@@ -146,115 +154,113 @@ func (m *Net) embed(t []float64, labels []int) []float32 {
 	return emb
 }
 
-// fm is a feature map: n samples of h×w pixels of c channels, NHWC.
+// fm is a feature map: a batch at one level's geometry, c channels, blocked.
 type fm struct {
-	d       []float32
-	h, w, c int
+	b *sampler.Blocked
+	g geom
+	c int
 }
 
-// unet runs the network on img (NHWC, the input's channels) into out.
-func (m *Net) unet(out, img, emb []float32, n int) {
+// unet runs the network from x, the input convolution's output, to the output
+// convolution's (blocked, the input's channels).
+func (m *Net) unet(x fm, emb []float32) *sampler.Blocked {
 	cfg := m.cfg
-	h, w := cfg.Shape[1], cfg.Shape[2]
-	x := fm{m.ar.get(n * h * w * cfg.ch(0)), h, w, cfg.ch(0)}
-	m.conv3(x.d, img, n, h, w, cfg.Shape[0], cfg.ch(0), "inp")
 	blocks := cfg.blocks()
 	skips := make([]fm, len(cfg.Mult)) // small: one header per level
 	bi := 0
 	for i := range cfg.Mult {
 		if i > 0 {
-			p := fm{m.ar.get(n * x.h / 2 * x.w / 2 * x.c), x.h / 2, x.w / 2, x.c}
-			avgPool2(p.d, x.d, n, x.h, x.w, x.c)
+			g := newGeom(x.g.n, x.g.h/2, x.g.w/2)
+			p := fm{m.blocked(g, x.c), g, x.c}
+			avgPool2(p.b.Raw(), p.b.Stride(), g, x.b.Raw(), x.b.Stride(), x.g, x.c)
 			x = p
 		}
 		for range cfg.Blocks {
-			x = m.res(blocks[bi], x, emb, n)
+			x = m.res(blocks[bi], x, emb)
 			bi++
 		}
 		skips[i] = x
 	}
-	x = m.res(blocks[bi], x, emb, n)
+	x = m.res(blocks[bi], x, emb)
 	bi++
 	for i := len(cfg.Mult) - 1; i >= 0; i-- {
+		s := skips[i]
 		if i < len(cfg.Mult)-1 {
-			u := fm{m.ar.get(n * x.h * 2 * x.w * 2 * x.c), 2 * x.h, 2 * x.w, x.c}
-			upsample2(u.d, x.d, n, x.h, x.w, x.c)
+			u := fm{m.blocked(s.g, x.c+s.c), s.g, x.c + s.c}
+			upcat(u.b.Raw(), u.b.Stride(), u.g, x.b.Raw(), x.b.Stride(), x.g, x.c, s.b.Raw(), s.b.Stride(), s.c)
+			x = u
+		} else {
+			u := fm{m.blocked(s.g, x.c+s.c), s.g, x.c + s.c}
+			catSame(u.b.Raw(), u.b.Stride(), x.b.Raw(), x.b.Stride(), x.c, s.b.Raw(), s.b.Stride(), s.c, s.g.groups)
 			x = u
 		}
-		s := skips[i]
-		cat := fm{m.ar.get(n * x.h * x.w * (x.c + s.c)), x.h, x.w, x.c + s.c}
-		concat(cat.d, x.d, s.d, n*x.h*x.w, x.c, s.c)
-		x = cat
 		for range cfg.Blocks {
-			x = m.res(blocks[bi], x, emb, n)
+			x = m.res(blocks[bi], x, emb)
 			bi++
 		}
 	}
-	g := m.ar.get(len(x.d))
-	groupNorm(g, x.d, m.w["out.0.weight"], m.w["out.0.bias"], n, h*w, x.c, cfg.groups(x.c), true, m.stats(x.c))
-	m.conv3(out, g, n, h, w, x.c, cfg.Shape[0], "out.2")
+	m.norm(x, "out.0", nil)
+	return m.conv3(x.g, x.c, cfg.Shape[0], "out.2")
 }
 
 // res runs one residual block: c2(SiLU(n2(c1(SiLU(n1(x))) + e(emb)))) + sk(x), sk the
 // identity when the channels do not change.
-func (m *Net) res(b block, x fm, emb []float32, n int) fm {
-	p, hw := b.name+".", x.h*x.w
-	g := m.ar.get(n * hw * b.ci)
-	groupNorm(g, x.d, m.w[p+"n1.weight"], m.w[p+"n1.bias"], n, hw, b.ci, m.cfg.groups(b.ci), true, m.stats(b.ci))
-	h := m.ar.get(n * hw * b.co)
-	m.conv3(h, g, n, x.h, x.w, b.ci, b.co, p+"c1")
+func (m *Net) res(b block, x fm, emb []float32) fm {
+	p, n := b.name+".", x.g.n
+	m.norm(x, p+"n1", nil)
+	h := fm{m.conv3(x.g, b.ci, b.co, p+"c1"), x.g, b.co}
 	shift := m.ar.get(n * b.co)
 	m.mm.Mul(shift, emb, m.w[p+"e.weight"], n, m.cfg.Emb, b.co, sampler.MulOpts{Bias: m.w[p+"e.bias"]})
-	addShift(h, shift, n, hw, b.co)
-	g2 := m.ar.get(n * hw * b.co)
-	groupNorm(g2, h, m.w[p+"n2.weight"], m.w[p+"n2.bias"], n, hw, b.co, m.cfg.groups(b.co), true, m.stats(b.co))
-	out := m.ar.get(n * hw * b.co)
-	m.conv3(out, g2, n, x.h, x.w, b.co, b.co, p+"c2")
-	skip := x.d
+	m.norm(h, p+"n2", shift)
+	out := m.conv3(x.g, b.co, b.co, p+"c2")
+	skip := x.b
 	if b.ci != b.co {
-		skip = m.ar.get(n * hw * b.co)
-		conv1(&m.mm, skip, x.d, m.w[p+"sk.weight"], m.w[p+"sk.bias"], n*hw, b.ci, b.co)
+		skip = m.blocked(x.g, b.co)
+		m.mm.MulBlocked(skip, x.b, m.w[p+"sk.weight"], b.co, sampler.BlockedOpts{Bias: m.w[p+"sk.bias"]})
 	}
-	for i, v := range skip {
-		out[i] += v
-	}
-	return fm{out, x.h, x.w, b.co}
+	addInto(out.Raw()[:x.g.groups*out.Stride()], skip.Raw())
+	return fm{out, x.g, b.co}
 }
 
-// stats returns GroupNorm's scratch for c channels.
-func (m *Net) stats(c int) []float64 {
-	if len(m.st) < 3*c {
-		m.st = make([]float64, 3*c)
+// norm writes SiLU(GroupNorm(x)) with the tensors name.weight and name.bias into the
+// planes, after adding add (n × c) to x when not nil.
+func (m *Net) norm(x fm, name string, add []float32) {
+	n := x.g.n
+	if len(m.st) < 3*n*x.c {
+		m.st = make([]float64, 3*n*x.c)
 	}
-	return m.st
+	scale, shift := m.ar.get(n*x.c), m.ar.get(n*x.c)
+	gnStats(scale, shift, x.b.Raw(), x.b.Stride(), x.g, x.c, m.cfg.groups(x.c), m.w[name+".weight"], m.w[name+".bias"], add, m.st)
+	gnApply(m.planes(x.g, x.c), x.b.Raw(), x.b.Stride(), x.g, x.c, scale, shift)
 }
 
-// conv3 runs the 3×3 convolution whose tensors are name.weight and name.bias.
-func (m *Net) conv3(dst, src []float32, n, h, w, ci, co int, name string) {
-	col := m.ar.get(min(n*h*w, colRows) * ci * 9)
-	conv3(&m.mm, dst, src, col, m.w3[name], m.w[name+".bias"], n, h, w, ci, co)
+// planes returns the planes' scratch for c channels of gm.
+func (m *Net) planes(gm geom, c int) []float32 {
+	if n := c * gm.planeLen(); len(m.pl) < n {
+		m.pl = make([]float32, n)
+	}
+	return m.pl
 }
 
-// toNHWC copies n samples of c channels of hw pixels from channel-major x into dst.
-func toNHWC(dst, x []float32, n, c, hw int) {
-	for b := range n {
-		for ch := range c {
-			for p := range hw {
-				dst[(b*hw+p)*c+ch] = x[(b*c+ch)*hw+p]
-			}
-		}
+// blocked returns the pass's next blocked matrix, all of gm's positions by c columns.
+func (m *Net) blocked(gm geom, c int) *sampler.Blocked {
+	if m.nb == len(m.bl) {
+		m.bl = append(m.bl, new(sampler.Blocked))
 	}
+	b := m.bl[m.nb]
+	m.nb++
+	b.Resize(gm.groups*G, c)
+	return b
 }
 
-// toNCHW is toNHWC's inverse.
-func toNCHW(dst, x []float32, n, c, hw int) {
-	for b := range n {
-		for ch := range c {
-			for p := range hw {
-				dst[(b*c+ch)*hw+p] = x[(b*hw+p)*c+ch]
-			}
-		}
-	}
+// conv3 runs the 3×3 convolution whose tensors are name.weight and name.bias on the
+// planes (ci channels of gm), into a new blocked matrix.
+func (m *Net) conv3(gm geom, ci, co int, name string) *sampler.Blocked {
+	m.col.Resize(gm.groups*G, 9*ci)
+	im2col(m.col.Raw(), m.col.Stride(), m.pl, gm, ci)
+	out := m.blocked(gm, co)
+	m.mm.MulBlocked(out, &m.col, m.w3[name], co, sampler.BlockedOpts{Bias: m.w[name+".bias"]})
+	return out
 }
 
 func fill(s []float64, n int, v float64) []float64 {

@@ -2,55 +2,63 @@ package unet
 
 import (
 	"math"
-
-	"github.com/flowmatch/flowmatch/sampler"
 )
 
-// The operations work on batches of images stored NHWC: sample, row, column, then
-// channel fastest, so that a convolution is one matrix product whose rows are pixels
-// and whose columns are output channels, and the result is NHWC again.
+// The operations work on one level's padded layout of a batch (see geom): blocked
+// matrices (a product's operand and result) and planes (GroupNorm's output, the
+// im2col's input).
 
-// colRows bounds the rows of one im2col block, so the scratch stays a few MB whatever
-// the batch.
-const colRows = 2048
-
-// conv3 computes a 3×3 convolution with zero padding 1 (PyTorch's Conv2d(ci, co, 3,
-// padding=1)): dst (n·h·w × co) from src (n·h·w × ci). w is the weight in
-// kernel-position-major layout [co, 3, 3, ci] (see permute3), Bᵀ of the product with the
-// im2col rows, each the nine neighbours' ci channels one after another, so that a row
-// is nine contiguous copies from NHWC. col is scratch of at least colRows·ci·9 values.
-func conv3(mm *sampler.MatMul, dst, src, col, w, bias []float32, n, h, wd, ci, co int) {
-	rows, k := n*h*wd, ci*9
-	for r0 := 0; r0 < rows; r0 += colRows {
-		r1 := min(rows, r0+colRows)
-		for r := r0; r < r1; r++ {
-			im2colRow(col[(r-r0)*k:(r-r0+1)*k], src, r, h, wd, ci)
-		}
-		mm.Mul(dst[r0*co:r1*co], col, w, r1-r0, k, co, sampler.MulOpts{Bias: bias})
-	}
-}
-
-// im2colRow writes the 3×3 neighbourhood of pixel r (an index into n·h·w) into row:
-// for each kernel position (row-major), the neighbour's ci channels, zeros outside.
-func im2colRow(row, src []float32, r, h, wd, ci int) {
-	x := r % wd
-	y := (r / wd) % h
-	base := r - y*wd - x // the sample's first pixel
-	for dy := -1; dy <= 1; dy++ {
-		for dx := -1; dx <= 1; dx++ {
-			dst := row[((dy+1)*3+dx+1)*ci:][:ci]
-			yy, xx := y+dy, x+dx
-			if yy >= 0 && yy < h && xx >= 0 && xx < wd {
-				copy(dst, src[(base+yy*wd+xx)*ci:][:ci])
-			} else {
-				clear(dst)
+// toPlanes writes n channel-major images x (c × h × w each) into c planes of gm.
+func toPlanes(planes, x []float32, gm geom, c int) {
+	L := gm.planeLen()
+	clear(planes[:c*L])
+	for b := range gm.n {
+		for ch := range c {
+			for y := range gm.h {
+				copy(planes[ch*L+gm.margin+gm.pos(b, y, 0):][:gm.w], x[((b*c+ch)*gm.h+y)*gm.w:][:gm.w])
 			}
 		}
 	}
 }
 
-// permute3 returns a 3×3 convolution's weight, PyTorch's [co, ci, 3, 3], in conv3's
-// [co, 3, 3, ci] layout.
+// toImages writes the c channels of every image of out (blocked, of stride) into dst,
+// n channel-major images.
+func toImages(dst, out []float32, stride int, gm geom, c int) {
+	for b := range gm.n {
+		for ch := range c {
+			for y := range gm.h {
+				row := dst[((b*c+ch)*gm.h+y)*gm.w:][:gm.w]
+				p := gm.pos(b, y, 0)
+				for x := range row {
+					row[x] = out[at(p+x, ch, stride)]
+				}
+			}
+		}
+	}
+}
+
+// im2col writes the 3×3 convolution's operand for every position of gm into a
+// (blocked, of stride, 9·ci columns): column (ky·3+kx)·ci + c of position p is channel
+// c's plane at p + (ky−1)·wp + kx − 1, zero outside the images. Each group's run of a
+// column is one copy of G plane values; the padding columns are cleared.
+func im2col(a []float32, stride int, planes []float32, gm geom, ci int) {
+	L, k := gm.planeLen(), 9*ci
+	for grp := range gm.groups {
+		row := a[grp*stride : (grp+1)*stride]
+		p0 := gm.margin + grp*G
+		for kp := range 9 {
+			off := p0 + (kp/3-1)*gm.wp + kp%3 - 1
+			col := row[kp*ci*G : (kp+1)*ci*G]
+			for c := range ci {
+				copy(col[c*G:(c+1)*G], planes[c*L+off:c*L+off+G])
+			}
+		}
+		clear(row[k*G:])
+	}
+}
+
+// permute3 returns a 3×3 convolution's weight, PyTorch's [co, ci, 3, 3], in the
+// im2col's column order, [co, 3, 3, ci].
 func permute3(w []float32, co, ci int) []float32 {
 	p := make([]float32, len(w))
 	for o := range co {
@@ -63,65 +71,134 @@ func permute3(w []float32, co, ci int) []float32 {
 	return p
 }
 
-// conv1 computes a 1×1 convolution: dst (pixels × co) = src (pixels × ci) · wᵀ + bias,
-// w in PyTorch's [co, ci, 1, 1] layout.
-func conv1(mm *sampler.MatMul, dst, src, w, bias []float32, pixels, ci, co int) {
-	mm.Mul(dst, src, w, pixels, ci, co, sampler.MulOpts{Bias: bias})
+// gnStats sets scale and shift (n × c) so that v·scale + shift is PyTorch's
+// GroupNorm(groups, c, eps=1e-5) with the affine gamma and beta, over each image's
+// pixels of x (blocked, of stride). With add not nil it first adds add[b·c + ch] to
+// image b's channel ch in x, in place (the embedding's shift). The moments are
+// accumulated in float64 in one pass, of each value less the first pixel's value of
+// its group's first channel in that image, so the variance does not cancel; the
+// variance is biased. st is scratch of at least 3·n·c values.
+func gnStats(scale, shift, x []float32, stride int, gm geom, c, groups int, gamma, beta, add []float32, st []float64) {
+	n, cg := gm.n, c/groups
+	s1, s2, ref := st[:n*c], st[n*c:2*n*c], st[2*n*c:3*n*c]
+	clear(s1)
+	clear(s2)
+	for b := range n {
+		p := gm.pos(b, 0, 0)
+		for ch := range c {
+			g0 := ch - ch%cg
+			v := x[at(p, g0, stride)]
+			if add != nil {
+				v += add[b*c+g0]
+			}
+			ref[b*c+ch] = float64(v)
+		}
+	}
+	gm.runs(func(b, p, m int) {
+		base := p/G*stride + p%G
+		for ch := range c {
+			seg := x[base+ch*G : base+ch*G+m]
+			if add != nil {
+				a := add[b*c+ch]
+				for i := range seg {
+					seg[i] += a
+				}
+			}
+			k := ref[b*c+ch]
+			var a1, a2 float64
+			for _, v := range seg {
+				d := float64(v) - k
+				a1 += d
+				a2 += d * d
+			}
+			s1[b*c+ch] += a1
+			s2[b*c+ch] += a2
+		}
+	})
+	cnt := float64(gm.h * gm.w * cg)
+	for b := range n {
+		for g := range groups {
+			var t1, t2 float64
+			for ch := g * cg; ch < (g+1)*cg; ch++ {
+				t1 += s1[b*c+ch]
+				t2 += s2[b*c+ch]
+			}
+			m1 := t1 / cnt
+			mean := ref[b*c+g*cg] + m1
+			inv := 1 / math.Sqrt(max(t2/cnt-m1*m1, 0)+1e-5)
+			for ch := g * cg; ch < (g+1)*cg; ch++ {
+				sc := float32(inv) * gamma[ch]
+				scale[b*c+ch], shift[b*c+ch] = sc, beta[ch]-float32(mean)*sc
+			}
+		}
+	}
 }
 
-// groupNorm computes PyTorch's GroupNorm(groups, c, eps=1e-5) over each sample's hw
-// pixels, with the affine gamma and beta, then SiLU when silu is set. The statistics
-// are accumulated in float64 (per channel, pixel by pixel, then per group), the variance
-// biased and two-pass. st is scratch of at least 3c values.
-func groupNorm(dst, src, gamma, beta []float32, n, hw, c, groups int, silu bool, st []float64) {
-	cg := c / groups
-	sum, ss := st[:c], st[c:2*c]
-	scale, shift := make([]float32, c), make([]float32, c) // small: one per channel
-	mean := st[2*c : 3*c]
-	for b := range n {
-		s := src[b*hw*c : (b+1)*hw*c]
-		d := dst[b*hw*c : (b+1)*hw*c]
-		clear(sum)
-		for p := range hw {
-			for ch, v := range s[p*c : (p+1)*c] {
-				sum[ch] += float64(v)
+// gnApply writes SiLU(v·scale + shift) of each image's pixels of x (blocked, of
+// stride; scale and shift n × c, from gnStats) into c planes of gm, zero elsewhere.
+func gnApply(planes, x []float32, stride int, gm geom, c int, scale, shift []float32) {
+	L := gm.planeLen()
+	clear(planes[:c*L])
+	gm.runs(func(b, p, m int) {
+		base := p/G*stride + p%G
+		for ch := range c {
+			src := x[base+ch*G : base+ch*G+m]
+			dst := planes[ch*L+gm.margin+p : ch*L+gm.margin+p+m]
+			sc, sh := scale[b*c+ch], shift[b*c+ch]
+			for i, v := range src {
+				dst[i] = siLU(v*sc + sh)
 			}
 		}
-		for g := range groups {
-			var t float64
-			for _, v := range sum[g*cg : (g+1)*cg] {
-				t += v
-			}
-			for ch := g * cg; ch < (g+1)*cg; ch++ {
-				mean[ch] = t / float64(hw*cg)
+	})
+}
+
+// addInto sets dst[i] += src[i].
+func addInto(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// clearPadding zeros the padding columns (c up to the stride) of every group of a
+// blocked matrix that is a product's operand.
+func clearPadding(x []float32, stride, groups, c int) {
+	for grp := range groups {
+		clear(x[grp*stride+c*G : (grp+1)*stride])
+	}
+}
+
+// avgPool2 is PyTorch's avg_pool2d(·, 2) from src (blocked, geometry gs, of stride
+// ss) into dst (gd, half the size, stride sd), c channels.
+func avgPool2(dst []float32, sd int, gd geom, src []float32, ss int, gs geom, c int) {
+	clearPadding(dst, sd, gd.groups, c)
+	for b := range gd.n {
+		for y := range gd.h {
+			for x := range gd.w {
+				p, q := gd.pos(b, y, x), gs.pos(b, 2*y, 2*x)
+				for ch := range c {
+					dst[at(p, ch, sd)] = (src[at(q, ch, ss)] + src[at(q+1, ch, ss)] +
+						src[at(q+gs.wp, ch, ss)] + src[at(q+gs.wp+1, ch, ss)]) * 0.25
+				}
 			}
 		}
-		clear(ss)
-		for p := range hw {
-			for ch, v := range s[p*c : (p+1)*c] {
-				e := float64(v) - mean[ch]
-				ss[ch] += e * e
-			}
-		}
-		for g := range groups {
-			var t float64
-			for _, v := range ss[g*cg : (g+1)*cg] {
-				t += v
-			}
-			inv := 1 / math.Sqrt(t/float64(hw*cg)+1e-5)
-			for ch := g * cg; ch < (g+1)*cg; ch++ {
-				scale[ch] = float32(inv) * gamma[ch]
-				shift[ch] = beta[ch] - float32(mean[ch])*scale[ch]
-			}
-		}
-		for p := range hw {
-			row, out := s[p*c:(p+1)*c], d[p*c:(p+1)*c]
-			for ch, v := range row {
-				out[ch] = v*scale[ch] + shift[ch]
-			}
-			if silu {
-				for ch, v := range out {
-					out[ch] = siLU(v)
+	}
+}
+
+// upcat is PyTorch's cat([interpolate(src, scale_factor=2), skip], 1) into dst
+// (blocked, geometry gd, stride sd): the first ca channels from src (gs, half the
+// size, stride ss), nearest, then skip's cb channels (gd, stride ks), a copy per group.
+func upcat(dst []float32, sd int, gd geom, src []float32, ss int, gs geom, ca int, skip []float32, ks, cb int) {
+	for grp := range gd.groups {
+		copy(dst[grp*sd+ca*G:grp*sd+(ca+cb)*G], skip[grp*ks:grp*ks+cb*G])
+	}
+	clearPadding(dst, sd, gd.groups, ca+cb)
+	for b := range gd.n {
+		for y := range gd.h {
+			for x := range gd.w {
+				p, q := gd.pos(b, y, x), gs.pos(b, y/2, x/2)
+				for ch := range ca {
+					dst[at(p, ch, sd)] = src[at(q, ch, ss)]
 				}
 			}
 		}
@@ -156,61 +233,6 @@ func expf(x float32) float32 {
 	return y * math.Float32frombits(uint32(int32(k)+127)<<23)
 }
 
-// addShift adds shift[b, ch] (n × c) to every pixel of sample b, channel ch.
-func addShift(x, shift []float32, n, hw, c int) {
-	for b := range n {
-		sh := shift[b*c : (b+1)*c]
-		for p := range hw {
-			row := x[(b*hw+p)*c : (b*hw+p+1)*c]
-			for ch, v := range sh {
-				row[ch] += v
-			}
-		}
-	}
-}
-
-// avgPool2 is PyTorch's avg_pool2d(x, 2) for even h and w: dst is n × h/2 × w/2 × c.
-func avgPool2(dst, src []float32, n, h, w, c int) {
-	oh, ow := h/2, w/2
-	for b := range n {
-		for y := range oh {
-			for x := range ow {
-				o := dst[((b*oh+y)*ow+x)*c:][:c]
-				i00 := src[((b*h+2*y)*w+2*x)*c:][:c]
-				i01 := src[((b*h+2*y)*w+2*x+1)*c:][:c]
-				i10 := src[((b*h+2*y+1)*w+2*x)*c:][:c]
-				i11 := src[((b*h+2*y+1)*w+2*x+1)*c:][:c]
-				for ch := range c {
-					o[ch] = (i00[ch] + i01[ch] + i10[ch] + i11[ch]) * 0.25
-				}
-			}
-		}
-	}
-}
-
-// upsample2 is PyTorch's interpolate(x, scale_factor=2) (nearest): dst is
-// n × 2h × 2w × c.
-func upsample2(dst, src []float32, n, h, w, c int) {
-	oh, ow := 2*h, 2*w
-	for b := range n {
-		for y := range oh {
-			for x := range ow {
-				copy(dst[((b*oh+y)*ow+x)*c:][:c], src[((b*h+y/2)*w+x/2)*c:][:c])
-			}
-		}
-	}
-}
-
-// concat writes, for each pixel, a's ca channels then b's cb channels (PyTorch's
-// cat([a, b], 1)).
-func concat(dst, a, b []float32, pixels, ca, cb int) {
-	c := ca + cb
-	for p := range pixels {
-		copy(dst[p*c:p*c+ca], a[p*ca:(p+1)*ca])
-		copy(dst[p*c+ca:(p+1)*c], b[p*cb:(p+1)*cb])
-	}
-}
-
 // timeFeatures writes pytorch_fmnist.py's sinusoidal features of each t into dst
 // (n × f): with half = f/2 and φ_k = 1000·t·exp(−ln(10⁴)·k/half), sin φ_0 … sin φ_{half−1},
 // then cos φ_0 … cos φ_{half−1}; computed in float64.
@@ -223,4 +245,14 @@ func timeFeatures(dst []float32, t []float64, f int) {
 			row[k], row[half+k] = float32(math.Sin(phi)), float32(math.Cos(phi))
 		}
 	}
+}
+
+// catSame is cat([a, b], 1) for two blocked matrices of the same geometry (groups
+// groups): ca then cb channels, a copy per group.
+func catSame(dst []float32, sd int, a []float32, as, ca int, b []float32, bs, cb, groups int) {
+	for grp := range groups {
+		copy(dst[grp*sd:grp*sd+ca*G], a[grp*as:grp*as+ca*G])
+		copy(dst[grp*sd+ca*G:grp*sd+(ca+cb)*G], b[grp*bs:grp*bs+cb*G])
+	}
+	clearPadding(dst, sd, groups, ca+cb)
 }

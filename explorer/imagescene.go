@@ -140,6 +140,9 @@ func (a *App) imgScene(sc *Scene) {
 		cls = "all classes (image i: class i mod 10)"
 	}
 	p.Title = fmt.Sprintf("images · %s · guidance %g · %s", cls, s.Img.Guidance, s.Solver)
+	if r := a.img.run; r != nil {
+		p.Title = fmt.Sprintf("%s · %s", a.img.slot, p.Title)
+	}
 	r := a.img.run
 	if r == nil {
 		p.Message = a.img.msg
@@ -151,7 +154,7 @@ func (a *App) imgScene(sc *Scene) {
 	p.Images = grid
 	p.Info = fmt.Sprintf("t %.3f   NFE %d/%d   step %d of %d", grid.T, grid.K*r.EvalsPerStep(), r.Steps()*r.EvalsPerStep(), grid.K, r.Steps())
 	if s.Img.Clean {
-		p.Info += "   left: x_t, right: predicted x̂₁ = x_t + (1 − t)·v"
+		p.Info += "   left: x_t   right: the predicted clean image x1 = x_t + (1 - t) v" // the canvas font is ASCII
 	}
 	if err := r.Err(); err != nil {
 		p.Message = err.Error()

@@ -21,7 +21,7 @@ import (
 func sampleCommand() Command {
 	return Command{
 		Name:    "sample",
-		Summary: "draw samples from a model file as CSV or a PNG picture, with their trajectories if asked",
+		Summary: "draw samples from a model file: points as CSV, .npy or a picture (with their trajectories if asked), images as a PNG grid or .npy",
 		Run:     runSample,
 	}
 }

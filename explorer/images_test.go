@@ -187,6 +187,7 @@ func TestImageRunFarmed(t *testing.T) {
 			t.Fatalf("%d workers: farmed to %d", workers, r.Workers())
 		}
 		for !r.Done() {
+			time.Sleep(time.Millisecond) // let the workers run (js/wasm does not preempt)
 			for _, res := range p.Poll(nil) {
 				if !r.Deliver(res) {
 					t.Fatalf("result of job %d not the run's", res.ID)
@@ -207,6 +208,7 @@ func TestImageRunFarmed(t *testing.T) {
 	id := 0
 	r.Farm(p, "img", func() int { id++; return id })
 	for r.Farmed() {
+		time.Sleep(time.Millisecond)
 		for _, res := range p.Poll(nil) {
 			r.Deliver(res)
 		}

@@ -154,7 +154,7 @@ func (a *App) imgScene(sc *Scene) {
 	p.Images = grid
 	p.Info = fmt.Sprintf("t %.3f   NFE %d/%d   step %d of %d", grid.T, grid.K*r.EvalsPerStep(), r.Steps()*r.EvalsPerStep(), grid.K, r.Steps())
 	if s.Img.Clean {
-		p.Info += "   left: x_t   right: the predicted clean image x1 = x_t + (1 - t) v" // the canvas font is ASCII
+		p.Info += "   left: x_t   right: the predicted clean image x̂₁ = x_t + (1 − t) v"
 	}
 	if err := r.Err(); err != nil {
 		p.Message = err.Error()
@@ -166,7 +166,10 @@ func (a *App) imgScene(sc *Scene) {
 func (a *App) imgHUD() string {
 	st := a.imgStatus()
 	s := fmt.Sprintf("t %.3f   NFE %d   images %d   %.0f fps", st.T, st.Step*max(1, a.imgEvals()), st.Images, a.timing.fps)
-	if st.Workers > 0 {
+	switch {
+	case st.Workers == 1:
+		s += "   1 worker"
+	case st.Workers > 1:
 		s += fmt.Sprintf("   %d workers", st.Workers)
 	}
 	if st.Seconds > 0 {

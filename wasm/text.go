@@ -15,7 +15,7 @@ const (
 )
 
 // asciiText replaces the few non-ASCII characters the app's strings use.
-var asciiText = strings.NewReplacer("·", "|", "↔", "<->", "…", "...", "−", "-", "→", "->", "←", "<-", "↑", "up", "↓", "down", "σ", "s", "≥", ">=", "×", "x")
+var asciiText = strings.NewReplacer("x̂₁", "x1", "x̂", "x^", "₁", "1", "·", "|", "↔", "<->", "…", "...", "−", "-", "→", "->", "←", "<-", "↑", "up", "↓", "down", "σ", "s", "≥", ">=", "×", "x")
 
 // textCache keeps one image per string drawn recently, so that text costs a DrawImage
 // per frame instead of re-rendering glyphs.

@@ -144,10 +144,7 @@ func gnApply(planes, x []float32, stride int, gm geom, c int, scale, shift []flo
 		for ch := range c {
 			src := x[base+ch*G : base+ch*G+m]
 			dst := planes[ch*L+gm.margin+p : ch*L+gm.margin+p+m]
-			sc, sh := scale[b*c+ch], shift[b*c+ch]
-			for i, v := range src {
-				dst[i] = siLU(v*sc + sh)
-			}
+			normSiLU(dst, src, scale[b*c+ch], shift[b*c+ch])
 		}
 	})
 }
@@ -203,34 +200,6 @@ func upcat(dst []float32, sd int, gd geom, src []float32, ss int, gs geom, ca in
 			}
 		}
 	}
-}
-
-// siLU is z·σ(z) = z/(1 + e^−z), with e^−z from expf.
-func siLU(v float32) float32 {
-	if v < -80 {
-		return 0 // |z·e^z| < 2e-33
-	}
-	return v / (1 + expf(-v))
-}
-
-// expf is e^x in float32 for −87.3 ≤ x ≤ 88.7 (Cephes' expf: x = k·ln 2 + r, |r| ≤
-// ln 2 / 2, a degree-6 polynomial for e^r), within 2 ulp; above it returns +Inf, below
-// 0 (e^−87.3 is the smallest normal float32). It is
-// several times faster than math.Exp in float64, which dominated the forward pass.
-func expf(x float32) float32 {
-	switch {
-	case x > 88.7:
-		return float32(math.Inf(1))
-	case x < -87.3:
-		return 0
-	}
-	k := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
-	x -= k * 0.693359375
-	x -= k * -2.12194440e-4
-	z := x * x
-	y := ((((1.9875691500e-4*x+1.3981999507e-3)*x+8.3334519073e-3)*x+4.1665795894e-2)*x+1.6666665459e-1)*x + 5.0000001201e-1
-	y = y*z + x + 1
-	return y * math.Float32frombits(uint32(int32(k)+127)<<23)
 }
 
 // timeFeatures writes pytorch_fmnist.py's sinusoidal features of each t into dst

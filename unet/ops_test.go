@@ -185,9 +185,10 @@ func TestOps(t *testing.T) {
 	}
 }
 
-// TestSiLU: siLU, with its float32 exponential, against float64 on a grid over
-// [−100, 100]: within 4e-7 of max(|z·σ(z)|, 1e-30) relative (a few float32 ulp), and 0
-// or tiny below −80.
+// TestSiLU: siLU against float64 on a grid over [−100, 100]: within 4e-7 of
+// max(|z·σ(z)|, 1e-30) relative (a few float32 ulp), and tiny below −80; NaN stays
+// NaN. normSiLU (the WebAssembly SIMD build's four lanes at a time) gives normSiLUGo's
+// bits on runs of every length up to 24, extremes included.
 func TestSiLU(t *testing.T) {
 	for i := -200000; i <= 200000; i++ {
 		z := float64(i) * 5e-4
@@ -198,7 +199,24 @@ func TestSiLU(t *testing.T) {
 			t.Fatalf("siLU(%g) = %g, want %g", zf, got, want)
 		}
 	}
-	if v := expf(89); !math.IsInf(float64(v), 1) {
-		t.Errorf("expf(89) = %g, want +Inf", v)
+	if v := siLU(float32(math.NaN())); !math.IsNaN(float64(v)) {
+		t.Errorf("siLU(NaN) = %g", v)
+	}
+	src := randn(24, 3)
+	for i := range src {
+		src[i] *= 30
+	}
+	src[1], src[5], src[6], src[9] = float32(math.Inf(1)), -200, 200, float32(math.NaN())
+	for n := range 25 {
+		for _, sc := range []float32{1, 3.5, -0.25} {
+			got, want := make([]float32, n), make([]float32, n)
+			normSiLU(got, src[:n], sc, 0.5)
+			normSiLUGo(want, src[:n], sc, 0.5)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("normSiLU on %d values, scale %g: [%d] = %g, normSiLUGo %g", n, sc, i, got[i], want[i])
+				}
+			}
+		}
 	}
 }

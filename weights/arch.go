@@ -25,7 +25,7 @@ import (
 const ArchMLP = "mlp"
 
 // Archs lists the network kinds this package reads and writes.
-func Archs() []string { return []string{ArchMLP, ArchUNet} }
+func Archs() []string { return []string{ArchMLP, ArchUNet, ArchClassifier} }
 
 // newSpec returns a pointer to a new, empty spec of the kind arch names, for a file's
 // "model" metadata to decode into, or nil when arch names no kind this package knows.
@@ -36,6 +36,8 @@ func newSpec(arch string) Spec {
 		return &mlpSpec{}
 	case ArchUNet:
 		return &UNetSpec{}
+	case ArchClassifier:
+		return &ClassifierSpec{}
 	}
 	return nil
 }

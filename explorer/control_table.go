@@ -37,7 +37,9 @@ type control struct {
 
 // setting is how a control reads, lists and parses its value.
 type setting struct {
-	kind    string                  // "select" or "toggle"
+	kind    string                  // "select", "toggle" or "range" (a slider from 0 to max)
+	max     float64                 // a range's largest value
+	step    float64                 // a range's step
 	get     func(s Settings) string // the value as the widget shows it
 	options func(a *App) []string   // the choices now (nil for toggles)
 	// set parses v and writes it into s, a copy of the app's settings, or says what is

@@ -122,8 +122,11 @@ func TestControlTable(t *testing.T) {
 		if (c.set == nil) == (c.act == nil) {
 			t.Errorf("%s: want exactly one of set and act", c.name)
 		}
-		if c.label != "" && (c.get == nil || (c.kind != "select" && c.kind != "toggle") || (c.kind == "select") != (c.options != nil)) {
-			t.Errorf("%s: a control needs a value, a kind and, for a select, options", c.name)
+		if c.label != "" && (c.get == nil || (c.kind != "select" && c.kind != "toggle" && c.kind != "range") || (c.kind != "toggle") != (c.options != nil)) {
+			t.Errorf("%s: a control needs a value, a kind and, for a select or a range, options", c.name)
+		}
+		if c.kind == "range" && !(c.max > 0 && c.step > 0) {
+			t.Errorf("%s: a range needs its largest value and step", c.name)
 		}
 		if c.label == "" && (c.key != "" || c.cycle != nil || c.up != nil || c.down != nil) {
 			t.Errorf("%s: keys for a setting with no widget", c.name)

@@ -72,11 +72,16 @@ func StepsFor(method string, nfe int) int {
 type Control struct {
 	Name    string   `json:"name"`
 	Label   string   `json:"label"`
-	Kind    string   `json:"kind"` // "select" or "toggle"
+	Kind    string   `json:"kind"` // "select", "toggle" or "range"
 	Value   string   `json:"value"`
 	Options []string `json:"options,omitempty"`
 	Key     string   `json:"key,omitempty"` // keyboard shortcut, for the label
 	Hidden  bool     `json:"hidden,omitempty"`
+	// Min, Max and Step are a "range" control's: a slider where the page draws one (its
+	// Options are stops for keys and the canvas's buttons).
+	Min  float64 `json:"min,omitempty"`
+	Max  float64 `json:"max,omitempty"`
+	Step float64 `json:"step,omitempty"`
 }
 
 var (
@@ -140,6 +145,9 @@ func (c *control) describe(a *App) Control {
 	}
 	if c.hidden != nil {
 		out.Hidden = c.hidden(a)
+	}
+	if c.kind == "range" {
+		out.Max, out.Step = c.max, c.step
 	}
 	out.Hidden = out.Hidden || (c.mode != "" && c.mode != a.s.Mode) || (a.s.Mode == ModeImages && c.mode == "" && !imageShared[c.name])
 	return out

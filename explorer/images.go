@@ -187,7 +187,7 @@ func setClass(a *App, s *Settings, v string) error {
 }
 
 var guidanceSetting = setting{
-	kind:    "select",
+	kind: "range", max: MaxGuidance, step: 0.1,
 	get:     func(s Settings) string { return ftoa(s.Img.Guidance) },
 	options: func(a *App) []string { return floatOptions(guidanceOptions, a.s.Img.Guidance) },
 	set: func(_ *App, s *Settings, v string) error {

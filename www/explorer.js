@@ -108,6 +108,17 @@
         toggles.appendChild(lab);
         return;
       }
+      if (c.kind === "range") { // a slider from 0 (min) to max, its value beside it
+        var rl = el("label", { "for": id }, c.label + " ");
+        var out = el("output", { "for": id }, c.value);
+        rl.appendChild(out);
+        var range = el("input", { type: "range", id: id, min: String(c.min || 0), max: String(c.max), step: String(c.step || "any"), value: c.value });
+        range.addEventListener("input", function () { out.textContent = range.value; });
+        range.addEventListener("change", function () { setControl(c.name, range.value); });
+        controlsBox.appendChild(rl);
+        controlsBox.appendChild(range);
+        return;
+      }
       if (/B$/.test(c.name) && !groupB) {
         groupB = true;
         controlsBox.appendChild(el("p", { "class": "group" }, "Second panel"));

@@ -188,6 +188,9 @@ func TestBrowserImages(t *testing.T) {
 		}
 	}
 	checkCells(t, ctx, "explorer-images.png", is.Cells)
+	if kind := eval[string](t, ctx, `(() => { const e = document.getElementById("c-guidance"); return e ? e.type : "none"; })()`); kind != "range" {
+		t.Errorf("the guidance control is a %q, want a slider (range)", kind)
+	}
 
 	// A second run from new noise, the workers warm.
 	eval[any](t, ctx, `window.flowmatch.do("noise")`)

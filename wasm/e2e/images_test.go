@@ -3,10 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
+	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -262,4 +265,60 @@ func cellStats(img image.Image, r image.Rectangle) (sd, grey float64) {
 	}
 	m := s / n
 	return math.Sqrt(math.Max(0, s2/n-m*m)), g / n
+}
+
+// TestDesktopImages: the Images mode in the desktop build under Xvfb: 9 images and
+// their x̂₁ to t = 1, saved as a PNG of the window whose image tiles are grey pixels.
+func TestDesktopImages(t *testing.T) {
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		skip(t, "no Xvfb (apt-get install xvfb)")
+	}
+	dir, _ := imageSite(t)
+	bin := filepath.Join(t.TempDir(), "flowmatch-explorer")
+	build := exec.Command("go", "build", "-o", bin, "github.com/flowmatch/flowmatch/wasm")
+	build.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := build.CombinedOutput(); err != nil {
+		skip(t, "the desktop build needs cgo and the X11/GL headers: %v\n%s", err, out)
+	}
+	display := fmt.Sprintf(":%d", 80+rand.IntN(9))
+	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1280x860x24", "-nolisten", "tcp")
+	if err := xvfb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { xvfb.Process.Kill(); xvfb.Wait() }()
+	time.Sleep(time.Second)
+	shot := filepath.Join(outDir(t), "desktop-images.png")
+	os.Remove(shot)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	app := exec.CommandContext(ctx, bin, "-models", filepath.Join(dir, "models"), "-mode", "images", "-images", "9", "-nfe", "10", "-clean", "on", "-shot", shot)
+	app.Env = append(os.Environ(), "DISPLAY="+display)
+	out, err := app.CombinedOutput()
+	t.Logf("desktop explorer: %s", strings.TrimSpace(string(out)))
+	if err != nil || !strings.Contains(string(out), "t 1.000, nfe 10, particles 9") {
+		t.Fatalf("the desktop explorer: %v, want the run at t = 1 with 9 images", err)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grey := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r == g && g == bl && r>>8 > 40 {
+				grey++
+			}
+		}
+	}
+	if grey < 5000 {
+		t.Errorf("the desktop window has %d grey pixels (of every fourth): are the images drawn?", grey)
+	}
+	t.Logf("desktop screenshot %s: %d grey pixels of every fourth", shot, grey)
 }

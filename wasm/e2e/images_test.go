@@ -221,6 +221,17 @@ func TestBrowserImages(t *testing.T) {
 		t.Errorf("a 2-D model dropped in the Images mode: %q", msg)
 	}
 	t.Logf("a 2-D model dropped on the Images mode: %s", msg)
+	// And the image model offered to the 2-D views: by name, and as a dropped file.
+	eval[any](t, ctx, `window.flowmatch.set("mode", "models")`)
+	if e := eval[string](t, ctx, `String(window.flowmatch.set("model", "`+entry.Name+`"))`); !strings.Contains(e, "is an image model") {
+		t.Errorf("model=%s in the 2-D mode: %q", entry.Name, e)
+	}
+	msg, err = chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("models/`+entry.File+`").then(r => r.arrayBuffer()).then(b => String(window.flowmatch.loadModel("`+entry.File+`", new Uint8Array(b))))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || !strings.Contains(msg, "switch to the Images mode") {
+		t.Errorf("the image model dropped on the 2-D view: %q, %v", msg, err)
+	}
+	t.Logf("the image model dropped on the 2-D view: %s", msg)
 	if errs := cons.Errors(); len(errs) > 0 {
 		t.Errorf("console errors:\n  %s", strings.Join(errs, "\n  "))
 	}

@@ -72,6 +72,8 @@ type runKey struct {
 	Clip        float64               `json:"clip"`
 	EMA         float64               `json:"ema"`
 	Seed        uint64                `json:"seed"`
+	Channels    int                   `json:"channels,omitempty"`   // image models only
+	LabelDrop   float64               `json:"label_drop,omitempty"` // image models only
 }
 
 func keyOf(c *Config) runKey {
@@ -83,8 +85,14 @@ func keyOf(c *Config) runKey {
 	if c.Own != nil {
 		sum = c.Own.Info.Source.SHA256
 	}
-	return runKey{c.Data, sum, c.Path, c.Coupling, g, c.Hidden, c.Layers, c.Activation, c.Time, c.Steps, c.Batch,
-		c.LR, c.Warmup, c.MinLRFrac, c.WeightDecay, c.Beta1, c.Beta2, c.AdamEps, c.Clip, c.EMA, c.Seed}
+	k := runKey{c.Data, sum, c.Path, c.Coupling, g, c.Hidden, c.Layers, c.Activation, c.Time, c.Steps, c.Batch,
+		c.LR, c.Warmup, c.MinLRFrac, c.WeightDecay, c.Beta1, c.Beta2, c.AdamEps, c.Clip, c.EMA, c.Seed, 0, 0}
+	if c.Images() {
+		// The MLP's settings do not apply; the U-Net's do.
+		k.Hidden, k.Layers, k.Activation, k.Time = 0, 0, "", sampler.TimeEmbedding{}
+		k.Channels, k.LabelDrop = c.Channels, c.LabelDrop
+	}
+	return k
 }
 
 // sameRun reports whether a checkpoint with key k can continue a run with key o.
@@ -133,6 +141,8 @@ func (k runKey) settings() [][2]string {
 		{"-clip", f(k.Clip)},
 		{"-ema", f(k.EMA)},
 		{"-seed", strconv.FormatUint(k.Seed, 10)},
+		{"-channels", d(k.Channels)},
+		{"-label-drop", f(k.LabelDrop)},
 	}
 }
 

@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -33,7 +34,7 @@ const usage = "-data NAME -path ot|vp|ve -o FILE [flags]"
 func ParseFlags(env cli.Env) (Config, error) {
 	c := Default()
 	fs := cli.NewFlagSet(env, "train", usage)
-	fs.StringVar(&c.Data, "data", c.Data, "dataset: "+strings.Join(dataset.Names(), ", ")+", or a `FILE`.csv or .npy of points (a tenth held out, the rest standardised)")
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: "+strings.Join(dataset.Names(), ", ")+", "+DataFashion+" (images), or a `FILE`.csv or .npy of points (a tenth held out, the rest standardised)")
 	fs.StringVar(&c.Path.Name, "path", c.Path.Name, "probability path: ot, vp or ve")
 	fs.Float64Var(&c.Path.SigmaMin, "sigma-min", 0, "ot: σ_min (default 0); ve: σ_min (default 0.01)")
 	fs.Float64Var(&c.Path.SigmaMax, "sigma-max", 0, "ve: σ_max (default 10)")
@@ -42,6 +43,8 @@ func ParseFlags(env cli.Env) (Config, error) {
 	fs.Float64Var(&c.Path.Eps, "eps", 0, "vp, ve: train and sample on [0, 1−eps] (default 1e-3)")
 	fs.StringVar(&c.Coupling, "coupling", c.Coupling, "independent (I-CFM) or ot (OT-CFM: exact assignment within each batch)")
 	fs.IntVar(&c.OTGroup, "ot-group", c.OTGroup, "-coupling ot: points per exact assignment (the OT minibatch)")
+	fs.IntVar(&c.Channels, "channels", c.Channels, "-data "+DataFashion+": the U-Net's base width C (levels of C, 2C, 2C channels)")
+	fs.Float64Var(&c.LabelDrop, "label-drop", c.LabelDrop, "-data "+DataFashion+": fraction of labels dropped to the null class (for guidance)")
 	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "width of the hidden layers")
 	fs.IntVar(&c.Layers, "layers", c.Layers, "number of hidden layers")
 	timeEmb := fs.String("time", "raw", "time features: raw (t) or fourier (t, sin 2πkt, cos 2πkt for k = 1..-freqs)")
@@ -73,6 +76,15 @@ func ParseFlags(env cli.Env) (Config, error) {
 	}
 	if err := c.setTimeAndDType(*timeEmb, *dtype); err != nil {
 		return c, err
+	}
+	if c.Images() {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, apply := range imageDefaults {
+			if !set[name] {
+				apply(&c)
+			}
+		}
 	}
 	c.Command = provenanceCommand(env.Args)
 	if err := c.loadOwn(); err != nil { // the data's errors first: no work is done, no file written

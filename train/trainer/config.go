@@ -30,6 +30,10 @@ type Config struct {
 	Coupling string           // CouplingIndependent or CouplingOT
 	OTGroup  int              // OT coupling: rows per exact assignment (the OT minibatch)
 
+	Channels  int             // image models (-data fashion-mnist): the U-Net's base width C
+	LabelDrop float64         // image models: the fraction of labels replaced by the null class
+	images    *dataset.Images // the training images, once loaded (loadOwn)
+
 	Hidden     int                   // width of each hidden layer
 	Layers     int                   // number of hidden layers
 	Activation string                // sampler.ActSiLU (the only one the trainer implements)
@@ -73,6 +77,8 @@ func Default() Config {
 		Path:        sampler.PathSpec{Name: sampler.PathOT},
 		Coupling:    CouplingIndependent,
 		OTGroup:     128,
+		Channels:    16,
+		LabelDrop:   0.1,
 		Hidden:      256,
 		Layers:      3,
 		Activation:  sampler.ActSiLU,
@@ -195,7 +201,11 @@ func samePath(a, b string) bool {
 // validateTraining checks the settings that training itself needs, in this order:
 // the data, the network, the optimiser, then storage and device.
 func (c *Config) validateTraining() error {
-	for _, check := range []func() error{c.validateData, c.validateNetwork, c.validateOptimiser, c.validateStorage} {
+	checks := []func() error{c.validateData, c.validateNetwork, c.validateOptimiser, c.validateStorage}
+	if c.Images() {
+		checks[0], checks[1] = c.validateImages, func() error { return nil }
+	}
+	for _, check := range checks {
 		if err := check(); err != nil {
 			return err
 		}

@@ -116,6 +116,9 @@ func plural(n int, one, many string) string {
 
 // dataInfo is the model file's data record: the own data's, or the named dataset's.
 func (c *Config) dataInfo() weights.DataInfo {
+	if c.Images() {
+		return imageInfo()
+	}
 	if o := c.Own; o != nil {
 		info := o.Info
 		nz := *o.Info.Normalization
@@ -127,6 +130,14 @@ func (c *Config) dataInfo() weights.DataInfo {
 
 // loadOwn reads the -data file into c.Own when Data names one and it is not read yet.
 func (c *Config) loadOwn() error {
+	if c.Images() && c.images == nil {
+		im, _, err := dataset.FashionMNIST(dataset.FashionMNISTDir)
+		if err != nil {
+			return fmt.Errorf("-data %s: %w (install Debian's dataset-fashion-mnist: make fashion-mnist)", DataFashion, err)
+		}
+		c.images = im
+		return nil
+	}
 	if c.Own != nil || !IsDataFile(c.Data) {
 		return nil
 	}

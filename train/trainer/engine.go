@@ -6,6 +6,7 @@ import (
 	"github.com/flowmatch/flowmatch/recipe"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/train/internal/tt"
+	"github.com/flowmatch/flowmatch/unet"
 )
 
 // engine holds the network, its gradients, the optimiser state and every activation
@@ -37,6 +38,10 @@ type engine struct {
 	LOSS      tt.T   // 0-dim
 	NORM      tt.T   // 0-dim
 
+	// img, when set, is the network instead of the MLP: a U-Net differentiated by
+	// libtorch's autograd (images_engine.go), with spec and shapes unused.
+	img *unetNet
+
 	// CPU staging when the device is CUDA (otherwise the same handles as above).
 	hostX, hostU, hostLoss, hostNorm, hostFlat tt.T
 	owned                                      []tt.T
@@ -53,14 +58,7 @@ type views struct {
 func newEngine(spec sampler.MLPSpec, batch int, dev tt.Device) (*engine, error) {
 	e := &engine{dev: dev, spec: spec, shapes: spec.LayerShapes(), batch: batch}
 	e.n = recipe.NumParams(e.shapes)
-	n := int64(e.n)
-	e.P = e.zeros(dev, n)
-	e.G = e.zeros(dev, n)
-	e.M = e.zeros(dev, n)
-	e.V = e.zeros(dev, n)
-	e.E = e.zeros(dev, n)
-	e.tmp = e.zeros(dev, n)
-	if err := e.failed(); err != nil {
+	if err := e.allocFlat(); err != nil {
 		return nil, err
 	}
 	e.pv = e.makeViews(e.P)
@@ -75,6 +73,30 @@ func newEngine(spec sampler.MLPSpec, batch int, dev tt.Device) (*engine, error) 
 		return nil, err
 	}
 	return e, nil
+}
+
+// newImageEngine allocates the buffers of a U-Net run: the flat vectors, and the
+// batch's inputs (the activations are autograd's, made and freed each step).
+func newImageEngine(u unet.Config, batch int, dev tt.Device) (*engine, error) {
+	e := &engine{dev: dev, batch: batch, n: u.Params()}
+	if err := e.allocFlat(); err != nil {
+		return nil, err
+	}
+	e.allocScalars()
+	e.img = newUNetNet(e, u)
+	if err := e.failed(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// allocFlat allocates the flat parameter-sized vectors P, G, M, V, E and tmp.
+func (e *engine) allocFlat() error {
+	n := int64(e.n)
+	for _, t := range []*tt.T{&e.P, &e.G, &e.M, &e.V, &e.E, &e.tmp} {
+		*t = e.zeros(e.dev, n)
+	}
+	return e.failed()
 }
 
 // allocLayers allocates the batch's buffers: input, target, output, and the
@@ -105,18 +127,23 @@ func (e *engine) allocRest() {
 		e.owned = append(e.owned, t)
 		e.GHT = append(e.GHT, t)
 	}
-	e.LOSS = e.newScalar(dev)
-	e.NORM = e.newScalar(dev)
-	if dev == tt.CPU {
-		e.hostX, e.hostU, e.hostLoss, e.hostNorm = e.X, e.U, e.LOSS, e.NORM
-	} else {
+	e.allocScalars()
+	e.hostX, e.hostU = e.X, e.U
+	if dev != tt.CPU {
 		e.hostX = e.zeros(tt.CPU, B, int64(e.spec.InputDim()))
 		e.hostU = e.zeros(tt.CPU, B, int64(e.spec.Dim))
+	}
+}
+
+// allocScalars makes the loss and norm scalars and the host copies of them and of a
+// flat vector (on CPU, the device buffers themselves).
+func (e *engine) allocScalars() {
+	e.LOSS = e.newScalar(e.dev)
+	e.NORM = e.newScalar(e.dev)
+	e.hostLoss, e.hostNorm, e.hostFlat = e.LOSS, e.NORM, e.tmp
+	if e.dev != tt.CPU {
 		e.hostLoss = e.newScalar(tt.CPU)
 		e.hostNorm = e.newScalar(tt.CPU)
-	}
-	e.hostFlat = e.tmp
-	if dev != tt.CPU {
 		e.hostFlat = e.zeros(tt.CPU, int64(e.n))
 	}
 }
@@ -180,6 +207,22 @@ func (e *engine) makeViews(flat tt.T) views {
 	return v
 }
 
+// view returns flat[off : off+prod(shape)] viewed as shape, owned by the engine.
+func (e *engine) view(flat tt.T, off int64, shape []int64) tt.T {
+	if e.c.Err != nil || flat == nil {
+		return nil
+	}
+	n := int64(1)
+	for _, s := range shape {
+		n *= s
+	}
+	nw := e.c.Narrow(flat, 0, off, n)
+	v := e.c.View(nw, shape...)
+	e.c.Free(nw)
+	e.owned = append(e.owned, v)
+	return v
+}
+
 // free releases every handle the engine made.
 func (e *engine) free() {
 	for _, t := range e.owned {
@@ -191,11 +234,18 @@ func (e *engine) free() {
 
 // inputs returns the host-side input and target buffers to fill for the next step.
 func (e *engine) inputs() (x, u []float32) {
+	if e.img != nil {
+		return e.img.stage, tt.Floats(e.img.hU, e.batch*e.img.u.Dim())
+	}
 	return tt.Floats(e.hostX, e.batch*e.spec.InputDim()), tt.Floats(e.hostU, e.batch*e.spec.Dim)
 }
 
 // upload moves the host buffers to the device (a no-op on CPU).
 func (e *engine) upload() {
+	if e.img != nil {
+		e.img.upload(e)
+		return
+	}
 	if e.dev != tt.CPU {
 		e.c.Copy_(e.X, e.hostX)
 		e.c.Copy_(e.U, e.hostU)
@@ -226,6 +276,9 @@ func (e *engine) forward(v views) {
 // lossAndGrad runs the forward pass with P, returns the mean squared error against U,
 // and leaves its gradient with respect to P in G.
 func (e *engine) lossAndGrad() float64 {
+	if e.img != nil {
+		return e.img.lossAndGrad(e)
+	}
 	c := &e.c
 	e.forward(e.pv)
 	L := len(e.shapes)

@@ -28,40 +28,20 @@ var (
 // computes the same velocities as libtorch's with the file's own (possibly float16)
 // values.
 func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) error {
+	if cfg.Images() {
+		return exportImages(e, cfg, res, seconds, opt)
+	}
 	flat := make([]float32, e.n)
 	e.read(flat, e.E)
 	if err := e.err(); err != nil {
 		return err
 	}
 	ws, bs := recipe.Unflatten(e.shapes, flat)
-	spec := cfg.Spec()
-	conf, _ := json.Marshal(keyOf(cfg))
-	cmd := cfg.Command
-	if cmd == "" {
-		cmd = "(library call)"
-	}
 	meta := weights.Meta{
-		Model: spec,
-		Path:  weights.PathInfo{PathSpec: cfg.Path},
-		Data:  cfg.dataInfo(),
-		Provenance: weights.Provenance{
-			Command:   cmd,
-			Steps:     cfg.Steps,
-			FinalLoss: round(res.Loss, 6),
-			Seed:      cfg.Seed,
-			Batch:     cfg.Batch,
-			LR:        cfg.LR,
-			EMA:       cfg.EMA,
-			Coupling:  cfg.Coupling,
-			Optimizer: "adamw",
-			Device:    res.Device,
-			Seconds:   round(seconds, 1),
-			LibTorch:  LibtorchVersion,
-			Gotch:     GotchVersion,
-			Go:        runtime.Version(),
-			Date:      time.Now().UTC().Format(time.RFC3339),
-			Notes:     map[string]string{"config": string(conf), "dtype": string(cfg.DType)},
-		},
+		Model:      cfg.Spec(),
+		Path:       weights.PathInfo{PathSpec: cfg.Path},
+		Data:       cfg.dataInfo(),
+		Provenance: provenanceOf(cfg, res, seconds),
 	}
 	f, err := weights.NewFile(meta, ws, bs)
 	if err != nil {
@@ -83,6 +63,33 @@ func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) e
 	}
 	res.VerifyMaxErr, res.VerifyScale = maxErr, scale
 	return nil
+}
+
+// provenanceOf is how the run made its model, as the file records it.
+func provenanceOf(cfg *Config, res *Result, seconds float64) weights.Provenance {
+	conf, _ := json.Marshal(keyOf(cfg))
+	cmd := cfg.Command
+	if cmd == "" {
+		cmd = "(library call)"
+	}
+	return weights.Provenance{
+		Command:   cmd,
+		Steps:     cfg.Steps,
+		FinalLoss: round(res.Loss, 6),
+		Seed:      cfg.Seed,
+		Batch:     cfg.Batch,
+		LR:        cfg.LR,
+		EMA:       cfg.EMA,
+		Coupling:  cfg.Coupling,
+		Optimizer: "adamw",
+		Device:    res.Device,
+		Seconds:   round(seconds, 1),
+		LibTorch:  LibtorchVersion,
+		Gotch:     GotchVersion,
+		Go:        runtime.Version(),
+		Date:      time.Now().UTC().Format(time.RFC3339),
+		Notes:     map[string]string{"config": string(conf), "dtype": string(cfg.DType)},
+	}
 }
 
 // streamVerify is the random stream (recipe.StreamData's sibling) of verify's batches.

@@ -22,6 +22,9 @@ const memOverhead = 256 << 20
 // both live in the same memory. Counted in float64: a bad flag may overflow an int.
 func memoryNeed(c *Config) (devBatch, devParams, hostBatch, hostParams float64) {
 	const f32 = 4
+	if c.Images() {
+		return imageMemoryNeed(c)
+	}
 	spec := c.Spec()
 	B := float64(c.Batch)
 	in, d := float64(spec.InputDim()), float64(spec.Dim)
@@ -111,4 +114,24 @@ func humanBytes(b float64) string {
 		return fmt.Sprintf("%.1f %s", b, units[u])
 	}
 	return fmt.Sprintf("%.0f %s", b, units[u])
+}
+
+// imageMemoryNeed is memoryNeed for a U-Net run. Autograd keeps about a dozen tensors
+// the size of each block's output per sample (inputs of the GroupNorms, SiLUs and
+// convolutions, and their gradients), so the batch part is counted from the block
+// widths at each level's resolution.
+func imageMemoryNeed(c *Config) (devBatch, devParams, hostBatch, hostParams float64) {
+	const f32 = 4
+	u := c.UNet()
+	B, d, n := float64(c.Batch), float64(u.Dim()), float64(u.Params())
+	var act float64
+	hw := float64(u.Shape[1] * u.Shape[2])
+	for i, m := range u.Mult {
+		act += 12 * float64(u.Blocks+1) * float64(c.Channels*m) * hw / float64(int(1)<<(2*i))
+	}
+	devBatch = f32 * B * (2*act + 4*d)
+	devParams = f32 * 6 * n
+	hostBatch = f32*B*float64(recipe.PrefetchDepth+1)*(2*d+2) + f32*60000*d
+	hostParams = f32 * 6 * n
+	return
 }

@@ -82,7 +82,12 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	e, err := newEngine(r.cfg.Spec(), r.cfg.Batch, r.dev)
+	var e *engine
+	if r.cfg.Images() {
+		e, err = newImageEngine(r.cfg.UNet(), r.cfg.Batch, r.dev)
+	} else {
+		e, err = newEngine(r.cfg.Spec(), r.cfg.Batch, r.dev)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +96,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	if err := r.resumeOrInit(); err != nil {
 		return nil, err
 	}
-	pf := r.stream.Prefetch(r.cfg.Steps - r.start)
+	pf := recipe.NewPrefetcher(r.stream, r.cfg.Steps-r.start)
 	defer pf.Stop()
 	if err := r.loop(ctx, pf); err != nil {
 		return nil, err
@@ -112,7 +117,7 @@ type run struct {
 	unlocks []func()    // release the locks, last first
 
 	e      *engine
-	stream *recipe.Batcher
+	stream batchStream
 	res    *Result
 
 	start    int       // the step this process starts at
@@ -121,6 +126,13 @@ type run struct {
 	rngState []byte    // the data stream's state after the last batch trained on
 	lastCkpt int       // step of the last checkpoint on disk, or −1
 	t0       time.Time // when this process started stepping
+}
+
+// batchStream is a run's source of batches: a recipe.Batcher for an MLP, an
+// imageStream for a U-Net.
+type batchStream interface {
+	recipe.Stream
+	SetState(state []byte) error
 }
 
 // setup checks cfg, resolves the device and the checkpoint, refuses what cannot run,
@@ -201,17 +213,16 @@ func (r *run) resumeOrInit() error {
 			return fmt.Errorf("-restart: %w", err)
 		}
 	}
-	stream, err := recipe.NewStream(r.cfg.data(), r.cfg.Seed)
-	if err != nil {
+	var err error
+	if r.stream, err = r.newStream(); err != nil {
 		return err
 	}
-	r.stream = stream
 	if ck != nil {
 		if err := r.resume(); err != nil {
 			return err
 		}
 	} else {
-		p := recipe.InitParams(e.shapes, r.cfg.Seed)
+		p := r.initParams()
 		e.write(e.P, p)
 		e.write(e.E, p)
 	}
@@ -221,6 +232,22 @@ func (r *run) resumeOrInit() error {
 	r.res.StartStep = r.start
 	r.rngState, err = r.stream.State()
 	return err
+}
+
+// newStream is the run's batch stream at step 0.
+func (r *run) newStream() (batchStream, error) {
+	if r.cfg.Images() {
+		return newImageStream(&r.cfg, r.cfg.images), nil
+	}
+	return recipe.NewStream(r.cfg.data(), r.cfg.Seed)
+}
+
+// initParams draws the network's initial parameters, flat.
+func (r *run) initParams() []float32 {
+	if r.cfg.Images() {
+		return initUNet(r.cfg.UNet(), r.cfg.Seed)
+	}
+	return recipe.InitParams(r.e.shapes, r.cfg.Seed)
 }
 
 // resume loads the checkpoint r.ck.

@@ -32,6 +32,14 @@
 // and at the end; each file is shown in a lane as it comes. gotrain does not know the
 // explorer, and the explorer reaches it only through that job.
 //
+// The Images mode (Settings.Mode [ModeImages]; images.go, imagerun.go, imagefarm.go,
+// imagescene.go) shows a grid of images forming from noise through a class-conditional
+// U-Net with classifier-free guidance: an [ImageRun] keeps every step's images and their
+// predicted clean images x̂₁ = x_t + (1 − t)·v (the first stage of each solver step), so
+// scrubbing computes nothing; its rows are shared over the pool as jobs of kind
+// [KindImages]. The manifest lists image models with kind [KindImage], their shape and
+// classes; the 2-D views never show them, and [App.LoadModelFile] shows a dropped one.
+//
 // A front end calls [App.Update] once a frame, draws [App.Scene], forwards input to
 // [App.Set], [App.Do], [App.Key] and [App.DropAt], and reports [App.Status] (the object
 // that window.flowmatch.status() returns in the browser).

@@ -50,7 +50,7 @@ func im2col(a []float32, stride int, planes []float32, gm geom, ci int) {
 			off := p0 + (kp/3-1)*gm.wp + kp%3 - 1
 			col := row[kp*ci*G : (kp+1)*ci*G]
 			for c := range ci {
-				copy(col[c*G:(c+1)*G], planes[c*L+off:c*L+off+G])
+				copyG((*[G]float32)(col[c*G:]), (*[G]float32)(planes[c*L+off:]))
 			}
 		}
 		clear(row[k*G:])

@@ -34,3 +34,14 @@ func normSiLU(dst, src []float32, scale, shift float32) {
 		dst[i] = siLU(src[i]*scale + shift)
 	}
 }
+
+// copyG copies one group's run of a column, six v128 loads and stores (a copy of
+// 96 bytes through memmove costs a call and memory.copy's setup, the im2col's most).
+func copyG(dst, src *[G]float32) {
+	archsimd.LoadFloat32x4Array((*[4]float32)(src[0:4])).StoreArray((*[4]float32)(dst[0:4]))
+	archsimd.LoadFloat32x4Array((*[4]float32)(src[4:8])).StoreArray((*[4]float32)(dst[4:8]))
+	archsimd.LoadFloat32x4Array((*[4]float32)(src[8:12])).StoreArray((*[4]float32)(dst[8:12]))
+	archsimd.LoadFloat32x4Array((*[4]float32)(src[12:16])).StoreArray((*[4]float32)(dst[12:16]))
+	archsimd.LoadFloat32x4Array((*[4]float32)(src[16:20])).StoreArray((*[4]float32)(dst[16:20]))
+	archsimd.LoadFloat32x4Array((*[4]float32)(src[20:24])).StoreArray((*[4]float32)(dst[20:24]))
+}

@@ -11,9 +11,8 @@ type Guided struct {
 	Labels []int
 	W      float64
 
-	x2, v2 []float32
-	ts     []float64
-	lab    []int
+	ts  []float64
+	lab []int
 }
 
 // Dim is the network's.
@@ -23,26 +22,16 @@ func (g *Guided) Dim() int { return g.Net.Dim() }
 func (g *Guided) Velocity(dst, x []float32, t float64) {
 	d := g.Net.Dim()
 	n := len(x) / d
-	halves := 2
-	if g.W == 0 {
-		halves = 1
-	}
-	g.ts = fill(g.ts, halves*n, t)
-	g.lab = fillInt(g.lab, halves*n, g.Net.cfg.Null())
+	g.lab = fillInt(g.lab, n, g.Net.cfg.Null())
 	if len(g.Labels) > 0 {
 		for i := range n {
 			g.lab[i] = g.Labels[i%len(g.Labels)]
 		}
 	}
-	if halves == 1 {
+	if g.W == 0 {
+		g.ts = fill(g.ts, n, t)
 		g.Net.Forward(dst, x, g.ts, g.lab)
 		return
 	}
-	g.x2 = append(append(g.x2[:0], x...), x...)
-	g.v2 = append(g.v2[:0], make([]float32, 2*n*d)...)
-	g.Net.Forward(g.v2, g.x2, g.ts, g.lab)
-	w := float32(g.W)
-	for i := range n * d {
-		dst[i] = (1+w)*g.v2[i] - w*g.v2[n*d+i]
-	}
+	g.Net.guided(dst, x, t, g.lab, float32(g.W))
 }

@@ -56,3 +56,23 @@ func (g geom) runs(f func(b, p, n int)) {
 		}
 	}
 }
+
+// dupImages writes the images of src (blocked, of stride ss, geometry gk of k images,
+// c channels) into dst (stride ds, the geometry of 2k images) twice, as images 0 … k−1
+// and k … 2k−1; only the images' pixels are written, and dst's padding columns.
+func dupImages(dst []float32, ds int, src []float32, ss int, gk geom, c int) {
+	second := gk.n * (gk.h + 1) * gk.wp // image k's first position less image 0's
+	clearPadding(dst, ds, newGeom(2*gk.n, gk.h, gk.w).groups, c)
+	gk.runs(func(_, p, m int) {
+		for ch := range c {
+			seg := src[at(p, ch, ss):][:m]
+			copy(dst[at(p, ch, ds):][:m], seg)
+			q, rest := p+second, seg
+			for len(rest) > 0 {
+				n := min(len(rest), G-q%G)
+				copy(dst[at(q, ch, ds):][:n], rest[:n])
+				q, rest = q+n, rest[n:]
+			}
+		}
+	})
+}

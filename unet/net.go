@@ -19,7 +19,10 @@ type Net struct {
 	Workers int
 
 	kids []*Net // the workers' networks: the same weights, their own scratch
+	c    call   // the current call's arguments
 	cfg  Config
+	bs   []block // cfg.blocks()
+	sk   []fm    // the pass's skips, one per level
 	w    map[string][]float32
 	w3   map[string][]float32 // 3×3 convolution weights by layer name, in conv3's layout
 	st   []float64            // GroupNorm's statistics
@@ -54,7 +57,7 @@ func New(cfg Config, tensors map[string][]float32) (*Net, error) {
 			return nil, fmt.Errorf("unet: tensor %q holds %d values, want %d for shape %v", t.Name, len(v), n, t.Shape)
 		}
 	}
-	m := &Net{cfg: cfg, w: tensors, w3: map[string][]float32{}}
+	m := &Net{cfg: cfg, bs: cfg.blocks(), w: tensors, w3: map[string][]float32{}}
 	in, ch0 := cfg.Shape[0], cfg.ch(0)
 	m.w3["inp"] = permute3(tensors["inp.weight"], ch0, in)
 	m.w3["out.2"] = permute3(tensors["out.2.weight"], in, ch0)
@@ -92,6 +95,36 @@ func (m *Net) Forward(dst, x []float32, t []float64, labels []int) {
 			panic(fmt.Sprintf("unet: Forward: label %d, want 0 to %d (the null class)", l, m.cfg.Null()))
 		}
 	}
+	m.c = call{dst: dst, x: x, t: t, labels: labels}
+	m.split(n)
+}
+
+// call is the arguments of a Forward (guided false) or of a guided evaluation, at
+// time tg with weight w, as split hands them to the workers.
+type call struct {
+	dst, x []float32
+	t      []float64
+	labels []int
+	guided bool
+	tg     float64
+	w      float32
+}
+
+// run is the call's work on samples [lo, hi), with k's scratch.
+func (c *call) run(k *Net, lo, hi int) {
+	d := k.Dim()
+	if c.guided {
+		k.forwardGuided(c.dst[lo*d:hi*d], c.x[lo*d:hi*d], c.tg, c.labels[lo:hi], c.w)
+		return
+	}
+	k.forward(c.dst[lo*d:hi*d], c.x[lo*d:hi*d], c.t[lo:hi], c.labels[lo:hi])
+}
+
+// split runs m.c over the n samples [0, n) cut into contiguous runs [lo, hi), one per
+// worker, each with a network of its own scratch (m itself when there is one worker).
+func (m *Net) split(n int) {
+	c := &m.c
+	defer func() { *c = call{} }() // keep no reference to the caller's slices
 	workers := m.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -102,11 +135,11 @@ func (m *Net) Forward(dst, x []float32, t []float64, labels []int) {
 		if m.Workers == 1 {
 			m.mm.Workers = 1
 		}
-		m.forward(dst, x, t, labels)
+		c.run(m, 0, n)
 		return
 	}
 	for len(m.kids) < workers {
-		m.kids = append(m.kids, &Net{Workers: 1, cfg: m.cfg, w: m.w, w3: m.w3, mm: sampler.MatMul{Workers: 1}})
+		m.kids = append(m.kids, &Net{Workers: 1, cfg: m.cfg, bs: m.bs, w: m.w, w3: m.w3, mm: sampler.MatMul{Workers: 1}})
 	}
 	per := (n + workers - 1) / workers
 	var wg sync.WaitGroup
@@ -118,7 +151,7 @@ func (m *Net) Forward(dst, x []float32, t []float64, labels []int) {
 		wg.Add(1)
 		go func(k *Net) {
 			defer wg.Done()
-			k.forward(dst[lo*d:hi*d], x[lo*d:hi*d], t[lo:hi], labels[lo:hi])
+			c.run(k, lo, hi)
 		}(m.kids[i])
 	}
 	wg.Wait()
@@ -133,8 +166,41 @@ func (m *Net) forward(dst, x []float32, t []float64, labels []int) {
 	in, h, w := m.cfg.Shape[0], m.cfg.Shape[1], m.cfg.Shape[2]
 	gm := newGeom(n, h, w)
 	toPlanes(m.planes(gm, in), x, gm, in)
-	out := m.unet(fm{m.conv3(gm, in, m.cfg.ch(0), "inp"), gm, m.cfg.ch(0)}, emb)
+	out := m.unet(fm{m.conv3(gm, in, m.cfg.ch(0), "inp"), gm, m.cfg.ch(0)}, fm{}, emb)
 	toImages(dst, out.Raw(), out.Stride(), gm, in)
+}
+
+// forwardGuided is guided's work on one goroutine, for k ≥ 1 images x (checked) and
+// their labels: the batch of 2k samples, x with its labels then x with the null class,
+// combined into dst as v = (1+w)·v(x, t, c) − w·v(x, t, ∅). Until the first block adds
+// the embedding, the two halves compute the same values: the input convolution and
+// the first block's n1 and c1 run on the k images once, and their results are laid
+// out twice.
+func (m *Net) forwardGuided(dst, x []float32, t float64, labels []int, w float32) {
+	k, d := len(labels), m.Dim()
+	m.ar.reset()
+	m.nb = 0
+	m.ts = fill(m.ts, 2*k, t)
+	m.lab = append(append(m.lab[:0], labels...), labels...)
+	for i := k; i < 2*k; i++ {
+		m.lab[i] = m.cfg.Null()
+	}
+	emb := m.embed(m.ts, m.lab)
+	in, h, wd, c0 := m.cfg.Shape[0], m.cfg.Shape[1], m.cfg.Shape[2], m.cfg.ch(0)
+	gk, g2 := newGeom(k, h, wd), newGeom(2*k, h, wd)
+	toPlanes(m.planes(gk, in), x, gk, in)
+	x0 := fm{m.conv3(gk, in, c0, "inp"), gk, c0}
+	first := m.bs[0]
+	h1 := m.resHead(first, x0)
+	x2, h2 := fm{m.blocked(g2, c0), g2, c0}, fm{m.blocked(g2, first.co), g2, first.co}
+	dupImages(x2.b.Raw(), x2.b.Stride(), x0.b.Raw(), x0.b.Stride(), gk, c0)
+	dupImages(h2.b.Raw(), h2.b.Stride(), h1.b.Raw(), h1.b.Stride(), gk, first.co)
+	out := m.unet(x2, h2, emb)
+	v := m.ar.get(2 * k * d)
+	toImages(v, out.Raw(), out.Stride(), g2, in)
+	for i := range dst[:k*d] {
+		dst[i] = (1+w)*v[i] - w*v[k*d+i]
+	}
 }
 
 // embed computes the embedding t.2(SiLU(t.0(features(t)))) + y[label], n × Emb.
@@ -162,11 +228,13 @@ type fm struct {
 }
 
 // unet runs the network from x, the input convolution's output, to the output
-// convolution's (blocked, the input's channels).
-func (m *Net) unet(x fm, emb []float32) *sampler.Blocked {
+// convolution's (blocked, the input's channels). When h1.b is not nil it is the first
+// block's resHead, already computed.
+func (m *Net) unet(x, h1 fm, emb []float32) *sampler.Blocked {
 	cfg := m.cfg
-	blocks := cfg.blocks()
-	skips := make([]fm, len(cfg.Mult)) // small: one header per level
+	blocks := m.bs
+	m.sk = append(m.sk[:0], make([]fm, len(cfg.Mult))...)
+	skips := m.sk
 	bi := 0
 	for i := range cfg.Mult {
 		if i > 0 {
@@ -176,7 +244,11 @@ func (m *Net) unet(x fm, emb []float32) *sampler.Blocked {
 			x = p
 		}
 		for range cfg.Blocks {
-			x = m.res(blocks[bi], x, emb)
+			h := h1
+			if bi > 0 || h.b == nil {
+				h = m.resHead(blocks[bi], x)
+			}
+			x = m.resTail(blocks[bi], x, h, emb)
 			bi++
 		}
 		skips[i] = x
@@ -205,10 +277,17 @@ func (m *Net) unet(x fm, emb []float32) *sampler.Blocked {
 
 // res runs one residual block: c2(SiLU(n2(c1(SiLU(n1(x))) + e(emb)))) + sk(x), sk the
 // identity when the channels do not change.
-func (m *Net) res(b block, x fm, emb []float32) fm {
+func (m *Net) res(b block, x fm, emb []float32) fm { return m.resTail(b, x, m.resHead(b, x), emb) }
+
+// resHead is the part of a residual block before the embedding: c1(SiLU(n1(x))).
+func (m *Net) resHead(b block, x fm) fm {
+	m.norm(x, b.name+".n1", nil)
+	return fm{m.conv3(x.g, b.ci, b.co, b.name+".c1"), x.g, b.co}
+}
+
+// resTail is the rest of the block, from h = resHead(x).
+func (m *Net) resTail(b block, x, h fm, emb []float32) fm {
 	p, n := b.name+".", x.g.n
-	m.norm(x, p+"n1", nil)
-	h := fm{m.conv3(x.g, b.ci, b.co, p+"c1"), x.g, b.co}
 	shift := m.ar.get(n * b.co)
 	m.mm.Mul(shift, emb, m.w[p+"e.weight"], n, m.cfg.Emb, b.co, sampler.MulOpts{Bias: m.w[p+"e.bias"]})
 	m.norm(h, p+"n2", shift)
@@ -304,4 +383,24 @@ func (a *arena) get(n int) []float32 {
 	s := a.buf[a.off : a.off+n : a.off+n]
 	a.off += n
 	return s
+}
+
+// guided writes the guided velocity (1+w)·v(x, t, c) − w·v(x, t, ∅) of the n images of x
+// with labels c into dst, the images split between the workers, each evaluating both
+// halves of its own (forwardGuided).
+func (m *Net) guided(dst, x []float32, t float64, labels []int, w float32) {
+	n, d := len(labels), m.Dim()
+	if len(x) != n*d || len(dst) != n*d {
+		panic(fmt.Sprintf("unet: Guided: %d labels, %d values in x and %d in dst for dim %d", n, len(x), len(dst), d))
+	}
+	for _, l := range labels {
+		if l < 0 || l > m.cfg.Null() {
+			panic(fmt.Sprintf("unet: Guided: label %d, want 0 to %d (the null class)", l, m.cfg.Null()))
+		}
+	}
+	if n == 0 {
+		return
+	}
+	m.c = call{dst: dst, x: x, labels: labels, guided: true, tg: t, w: w}
+	m.split(n)
 }

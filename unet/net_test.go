@@ -103,34 +103,60 @@ func TestForwardReference(t *testing.T) {
 	}
 }
 
-// TestGuidedOneBatch: the guided field equals (1+w)·v(x,t,c) − w·v(x,t,∅) formed from
-// two separate calls, within 1e-5 relative (the batch of 2n only reorders which rows
-// share a matrix product, not any sum).
+// TestGuidedOneBatch: the guided field equals (1+w)·v(x,t,c) − w·v(x,t,∅) formed in
+// float32 from two separate calls, bit for bit, on 1, 2 and 3 workers: a sample's
+// values do not depend on the batch it is in, and the two halves' shared start (the
+// input convolution, the first block's n1 and c1, computed once) is the same
+// computation.
 func TestGuidedOneBatch(t *testing.T) {
-	c := small()
-	net, err := New(c, randomTensors(c, 11))
+	for _, c := range []Config{small(), Default()} {
+		net, err := New(c, randomTensors(c, 11))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, d := 5, c.Dim()
+		x := randn(n*d, 5)
+		tt := 0.4
+		var _ sampler.Field = &Guided{}
+		for _, w := range []float64{0, 1, 2.5} {
+			for _, workers := range []int{1, 2, 3} {
+				net.Workers = workers
+				g := &Guided{Net: net, Labels: []int{0, 1, 2}, W: w}
+				got := make([]float32, n*d)
+				g.Velocity(got, x, tt)
+				ts := []float64{tt, tt, tt, tt, tt}
+				vc, vu := make([]float32, n*d), make([]float32, n*d)
+				net.Forward(vc, x, ts, []int{0, 1, 2, 0, 1})
+				net.Velocity(vu, x, tt)
+				wf := float32(w)
+				for i := range got {
+					want := vc[i]
+					if w != 0 {
+						want = (1+wf)*vc[i] - wf*vu[i]
+					}
+					if got[i] != want {
+						t.Fatalf("%s, w %g, %d workers: v[%d] = %g, want %g from two calls", c, w, workers, i, got[i], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestNoAllocs: on one worker, a warm guided evaluation allocates nothing.
+func TestNoAllocs(t *testing.T) {
+	c := Default()
+	net, err := New(c, randomTensors(c, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, d := 5, c.Dim()
-	x := randn(n*d, 5)
-	tt := 0.4
-	var _ sampler.Field = &Guided{}
-	for _, w := range []float64{0, 1, 2.5} {
-		g := &Guided{Net: net, Labels: []int{0, 1, 2}, W: w}
-		got := make([]float32, n*d)
-		g.Velocity(got, x, tt)
-		ts := []float64{tt, tt, tt, tt, tt}
-		vc, vu := make([]float32, n*d), make([]float32, n*d)
-		net.Forward(vc, x, ts, []int{0, 1, 2, 0, 1})
-		net.Velocity(vu, x, tt)
-		want := make([]float64, n*d)
-		for i := range want {
-			want[i] = (1+w)*float64(vc[i]) - w*float64(vu[i])
-		}
-		if e := maxRel(got, want); e > 1e-5 {
-			t.Errorf("w %g: relative error %.3g against two calls, want ≤ 1e-5", w, e)
-		}
+	net.Workers = 1
+	g := &Guided{Net: net, Labels: []int{3, 7}, W: 1}
+	x := randn(3*c.Dim(), 2)
+	v := make([]float32, len(x))
+	g.Velocity(v, x, 0.5)
+	if a := testing.AllocsPerRun(3, func() { g.Velocity(v, x, 0.5) }); a != 0 {
+		t.Errorf("a warm guided evaluation allocates %g times, want 0", a)
 	}
 }
 

@@ -136,10 +136,15 @@ func gnStats(scale, shift, x []float32, stride int, gm geom, c, groups int, gamm
 
 // gnApply writes SiLU(v·scale + shift) of each image's pixels of x (blocked, of
 // stride; scale and shift n × c, from gnStats) into c planes of gm, zero elsewhere.
+// Each run goes through normSiLU rounded up to whole vectors of 4: the up to 3 values
+// past its end, computed from whatever follows in x, land on positions that a later
+// run overwrites (the same channel's runs go in increasing position) or on padding,
+// which is cleared again after.
 func gnApply(planes, x []float32, stride int, gm geom, c int, scale, shift []float32) {
 	L := gm.planeLen()
 	clear(planes[:c*L])
 	gm.runs(func(b, p, m int) {
+		m = (m + 3) &^ 3
 		base := p/G*stride + p%G
 		for ch := range c {
 			src := x[base+ch*G : base+ch*G+m]
@@ -147,6 +152,18 @@ func gnApply(planes, x []float32, stride int, gm geom, c int, scale, shift []flo
 			normSiLU(dst, src, scale[b*c+ch], shift[b*c+ch])
 		}
 	})
+	// The spill reaches at most 3 positions past a pixel row: its padding column, and
+	// after an image's last row the first 2 of the padding row below.
+	for ch := range c {
+		pl := planes[ch*L+gm.margin:]
+		for b := range gm.n {
+			for y := range gm.h {
+				pl[gm.pos(b, y, gm.w)] = 0
+			}
+			q := gm.pos(b, gm.h, 0)
+			clear(pl[q : q+2])
+		}
+	}
 }
 
 // addInto sets dst[i] += src[i].

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -18,13 +19,15 @@ import (
 func evalCommand() Command {
 	return Command{
 		Name:    "eval",
-		Summary: "measure a model's samples against its dataset: W2 vs floor, MMD, NLL",
+		Summary: "measure a model's samples against its dataset: W2 vs floor, MMD, NLL; for images, a classifier's accuracy and Fréchet distance",
 		Run:     runEval,
 	}
 }
 
 func runEval(env Env) error {
-	fs := NewFlagSet(env, "eval", "-model FILE [-data POINTS.csv|.npy] [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-json]")
+	fs := NewFlagSet(env, "eval", "-model FILE [-data POINTS.csv|.npy] [-n N] [-solver S] [-nfe K | -rtol R -atol A] [-json]\n"+
+		"       flowmatch eval -model IMAGES.safetensors [-n N] [-guidance 0,1,2] [-solver S] [-nfe K] [-classifier FILE] [-json]\n"+
+		"       flowmatch eval -images X.npy -labels Y.npy [-classifier FILE] [-json]")
 	usage := fs.Usage
 	fs.Usage = func() {
 		usage()
@@ -32,20 +35,37 @@ func runEval(env Env) error {
 	}
 	model := fs.String("model", "", "model file (`FILE`.safetensors)")
 	data := fs.String("data", "", "for a model trained on a file of points (train -data FILE): that `FILE` (CSV or .npy), whose held-out rows it is scored on")
-	n := fs.Int("n", 2000, fmt.Sprintf("points in each compared set (at most %d: exact W2 takes n²·8 bytes and up to n³ time)", eval.MaxN))
+	n := fs.Int("n", 2000, fmt.Sprintf("points in each compared set (at most %d: exact W2 takes n²·8 bytes and up to n³ time); for an image model, samples per guidance (default 10000)", eval.MaxN))
 	sf := addSolverFlags(fs)
 	seed := fs.Uint64("seed", 0, "random seed (noise, data and floor draws)")
 	reps := fs.Int("reps", 3, "draws averaged for each W2 floor")
 	nllSteps := fs.Int("nll-steps", 20, "RK4 steps of the likelihood solve (0 skips the likelihood)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	ef := addEvalImageFlags(fs)
 	if err := Parse(fs, env.Args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
-	case *model == "":
-		return Usagef("-model is required")
 	case fs.NArg() > 0:
 		return Usagef("unexpected argument %q", fs.Arg(0))
+	case ef.external():
+		return ef.runExternal(env, *model, *seed, *asJSON, set)
+	case *model == "":
+		return Usagef("-model is required")
+	}
+	f, err := weights.ReadFile(*model)
+	if err != nil {
+		return &UsageError{err}
+	}
+	if f.Meta.Data.IsImage() || f.Meta.Arch == weights.ArchUNet || f.Meta.Arch == weights.ArchClassifier {
+		return ef.runModel(env, f, *model, imageEvalArgs{n: *n, seed: *seed, json: *asJSON, set: set, solver: sf, fs: fs})
+	}
+	if err := ef.refuse(set, f, *model); err != nil {
+		return err
+	}
+	switch {
 	case *n < 2:
 		return Usagef("-n must be at least 2 (got %d)", *n)
 	case *n > eval.MaxN:
@@ -59,10 +79,6 @@ func runEval(env Env) error {
 	so, err := sf.options(fs)
 	if err != nil {
 		return err
-	}
-	f, err := weights.ReadFile(*model)
-	if err != nil {
-		return &UsageError{err}
 	}
 	own, err := readOwnData(f, *data)
 	if err != nil {

@@ -159,6 +159,9 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 	if err := opt.fill(); err != nil {
 		return nil, err
 	}
+	if f.Meta.Data.IsImage() {
+		return nil, fmt.Errorf("eval: %s images: %w; EvaluateImages scores an image model", f.Meta.Data.Name, ErrImageModel)
+	}
 	if opt.Own != nil || f.Meta.Data.Source != (weights.Source{}) {
 		return evaluateOwn(f, opt)
 	}

@@ -26,6 +26,9 @@ type BenchResult struct {
 // EMA) for steps steps after warmup untimed ones. Nothing is written.
 func Bench(cfg Config, warmup, steps int) (BenchResult, error) {
 	var r BenchResult
+	if err := cfg.loadOwn(); err != nil {
+		return r, err
+	}
 	if err := cfg.validateTraining(); err != nil {
 		return r, err
 	}
@@ -40,19 +43,19 @@ func Bench(cfg Config, warmup, steps int) (BenchResult, error) {
 	r.Threads = tt.NumThreads()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	e, err := newEngine(cfg.Spec(), cfg.Batch, dev)
+	e, err := newEngineFor(&cfg, dev)
 	if err != nil {
 		return r, err
 	}
 	defer e.free()
-	p := recipe.InitParams(e.shapes, cfg.Seed)
+	p := initParams(&cfg, e)
 	e.write(e.P, p)
 	e.write(e.E, p)
-	b, err := recipe.NewStream(cfg.data(), cfg.Seed)
+	b, err := newStream(&cfg)
 	if err != nil {
 		return r, err
 	}
-	pf := b.Prefetch(warmup + steps)
+	pf := recipe.NewPrefetcher(b, warmup+steps)
 	defer pf.Stop()
 	step := func(s int) (float64, error) {
 		bt := pf.Next()

@@ -82,12 +82,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	var e *engine
-	if r.cfg.Images() {
-		e, err = newImageEngine(r.cfg.UNet(), r.cfg.Batch, r.dev)
-	} else {
-		e, err = newEngine(r.cfg.Spec(), r.cfg.Batch, r.dev)
-	}
+	e, err := newEngineFor(&r.cfg, r.dev)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +209,7 @@ func (r *run) resumeOrInit() error {
 		}
 	}
 	var err error
-	if r.stream, err = r.newStream(); err != nil {
+	if r.stream, err = newStream(&r.cfg); err != nil {
 		return err
 	}
 	if ck != nil {
@@ -222,7 +217,7 @@ func (r *run) resumeOrInit() error {
 			return err
 		}
 	} else {
-		p := r.initParams()
+		p := initParams(&r.cfg, e)
 		e.write(e.P, p)
 		e.write(e.E, p)
 	}
@@ -234,20 +229,28 @@ func (r *run) resumeOrInit() error {
 	return err
 }
 
-// newStream is the run's batch stream at step 0.
-func (r *run) newStream() (batchStream, error) {
-	if r.cfg.Images() {
-		return newImageStream(&r.cfg, r.cfg.images), nil
+// newStream is the batch stream of cfg at step 0.
+func newStream(cfg *Config) (batchStream, error) {
+	if cfg.Images() {
+		return newImageStream(cfg, cfg.images), nil
 	}
-	return recipe.NewStream(r.cfg.data(), r.cfg.Seed)
+	return recipe.NewStream(cfg.data(), cfg.Seed)
 }
 
-// initParams draws the network's initial parameters, flat.
-func (r *run) initParams() []float32 {
-	if r.cfg.Images() {
-		return initUNet(r.cfg.UNet(), r.cfg.Seed)
+// newEngineFor allocates the engine of cfg's network on dev.
+func newEngineFor(cfg *Config, dev tt.Device) (*engine, error) {
+	if cfg.Images() {
+		return newImageEngine(cfg.UNet(), cfg.Batch, dev)
 	}
-	return recipe.InitParams(r.e.shapes, r.cfg.Seed)
+	return newEngine(cfg.Spec(), cfg.Batch, dev)
+}
+
+// initParams draws the initial parameters of e's network, flat.
+func initParams(cfg *Config, e *engine) []float32 {
+	if cfg.Images() {
+		return initUNet(cfg.UNet(), cfg.Seed)
+	}
+	return recipe.InitParams(e.shapes, cfg.Seed)
 }
 
 // resume loads the checkpoint r.ck.

@@ -35,6 +35,9 @@ func main() {
 	device := flag.String("device", "cpu", "device for the Go trainer: cpu, cuda, auto (PyTorch runs on the CPU)")
 	threads := flag.Int("threads", 0, "libtorch intra-op threads for both peers (0: each one's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the Go side to this file")
+	images := flag.Bool("images", false, "time the image U-Net (pytorch_fmnist.py's, -channels C, -batch default 64) against that script's --bench")
+	channels := flag.Int("channels", 16, "-images: the U-Net's base width")
+	fmnist := flag.String("pytorch-fmnist", "../shared/bench/pytorch_fmnist.py", "-images: PyTorch's image script")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -46,6 +49,16 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
+	if *images {
+		b := 64
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "batch" {
+				b = *batch
+			}
+		})
+		benchImages(*python, *fmnist, *channels, b, *steps, *warmup, *rounds, *threads, *device)
+		return
+	}
 	cfg := trainer.Default()
 	cfg.Data, cfg.Hidden, cfg.Layers, cfg.Batch = "moons", *hidden, *layers, *batch
 	cfg.Steps = *warmup + *steps
@@ -118,3 +131,44 @@ func runPy(python, script string, hidden, layers, batch, steps, warmup, threads 
 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
+// benchImages times the U-Net's training step (the trainer's image recipe) against
+// pytorch_fmnist.py --bench on the same architecture and batch, alternating rounds,
+// best of each.
+func benchImages(python, script string, channels, batch, steps, warmup, rounds, threads int, device string) {
+	cfg := trainer.Default()
+	cfg.Data, cfg.Channels, cfg.Batch, cfg.Device = trainer.DataFashion, channels, batch, device
+	cfg.LR, cfg.MinLRFrac, cfg.Steps = 1e-3, 0.1, warmup+steps
+	var bestPy, bestGo float64
+	for r := 0; r < rounds; r++ {
+		cmd := exec.Command(python, script, "--bench", "--channels", strconv.Itoa(channels), "--batch", strconv.Itoa(batch),
+			"--bench-steps", strconv.Itoa(steps), "--threads", strconv.Itoa(threads))
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		var v struct {
+			StepsPerS float64 `json:"steps_per_s"`
+		}
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "trainbench: pytorch_fmnist: %v: %s\n", err, bytes.TrimSpace(errb.Bytes()))
+		} else if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &v); err == nil {
+			fmt.Println(string(bytes.TrimSpace(out.Bytes())))
+			bestPy = max(bestPy, v.StepsPerS)
+		}
+		res, err := trainer.Bench(cfg, warmup, steps)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "trainbench:", err)
+			os.Exit(1)
+		}
+		line, _ := json.Marshal(map[string]any{"peer": "gotch-unet", "device": res.Device, "threads": res.Threads,
+			"steps_per_s": round2(res.StepsPerSec), "libtorch_calls_per_step": res.CallsPerStep,
+			"final_loss": round2(res.Loss), "channels": channels, "batch": batch, "steps": steps})
+		fmt.Println(string(line))
+		bestGo = max(bestGo, res.StepsPerSec)
+	}
+	if bestPy > 0 {
+		fmt.Printf("bench-train-images: best of %d rounds: gotch %.2f steps/s, PyTorch eager %.2f steps/s: %.2fx (U-Net C=%d, batch %d)\n",
+			rounds, bestGo, bestPy, bestGo/bestPy, channels, batch)
+	} else {
+		fmt.Printf("bench-train-images: best of %d rounds: gotch %.2f steps/s (no PyTorch baseline)\n", rounds, bestGo)
+	}
+}

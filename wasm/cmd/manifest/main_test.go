@@ -123,6 +123,25 @@ func TestManifestImages(t *testing.T) {
 	if err := weights.WriteFile(filepath.Join(dir, "fashion-unet.safetensors"), f, weights.F16); err != nil {
 		t.Fatal(err)
 	}
+	// The Fashion-MNIST classifier (make www copies every file of weights/): left out.
+	spec := weights.DefaultClassifier()
+	ct := map[string][]float32{}
+	for _, ts := range spec.Tensors() {
+		n := 1
+		for _, d := range ts.Shape {
+			n *= d
+		}
+		ct[ts.Name] = make([]float32, n)
+	}
+	cf, err := weights.NewFileTensors(weights.Meta{Arch: weights.ArchClassifier, Net: &spec,
+		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
+		Data: weights.DataInfo{Name: "fashion-mnist", Shape: []int{1, 28, 28}, Pixels: []float64{0, 1}, Classes: strings.Split("a b c d e f g h i j", " ")}}, ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := weights.WriteFile(filepath.Join(dir, "fashion-classifier.safetensors"), cf, weights.F16); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(dir, "", true); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +161,9 @@ func TestManifestImages(t *testing.T) {
 	if !strings.Contains(string(b), `"kind": "image"`) {
 		t.Errorf("manifest.json:\n%s", b)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "mnist-ot.safetensors")); !os.IsNotExist(err) {
-		t.Errorf("-prune left the file out of the manifest but in the folder: %v", err)
+	for _, f := range []string{"mnist-ot.safetensors", "fashion-classifier.safetensors"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("-prune left %s out of the manifest but in the folder: %v", f, err)
+		}
 	}
 }

@@ -4,7 +4,7 @@
 #   LIBTORCH=/opt/libtorch an official libtorch (CPU or CUDA build) unpacked there
 # The first build compiles gotch's C++ wrappers: about 3-4 minutes on 2 cores.
 
-.PHONY: setup-gotch build-train test-train bench-train train zoo
+.PHONY: setup-gotch build-train test-train bench-train bench-train-images train zoo zoo-images
 
 TEST_STEPS += test-train
 # make bench measures training inside bench-sampler (bench/cmd/benchall runs trainbench),
@@ -40,6 +40,12 @@ bench-train: setup-gotch
 		{ echo "installing python3-torch for the PyTorch baseline"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-torch; }
 	cd train && $(GONATIVE) run ./cmd/trainbench -pytorch $(PYTORCH_BENCH)
 
+# The image U-Net's training steps/s against pytorch_fmnist.py --bench (C = 16, batch 64).
+PYTORCH_FMNIST ?= $(abspath ../shared/bench/pytorch_fmnist.py)
+bench-train-images: setup-gotch fashion-mnist
+	@echo "==> bench-train-images: gotch U-Net trainer vs PyTorch eager (pytorch_fmnist.py's U-Net, C=16, batch 64, CPU)"
+	cd train && $(GONATIVE) run ./cmd/trainbench -images -pytorch-fmnist $(PYTORCH_FMNIST) -steps 40 -warmup 5
+
 train: build-train
 	@mkdir -p build
 	bin/flowmatch train $(TRAIN_ARGS)
@@ -47,3 +53,12 @@ train: build-train
 # Retrain every default model in weights/ with the command recorded in its metadata.
 zoo: build-train
 	scripts/gotch/zoo.sh
+
+# Retrain the shipped image model, weights/fashion-unet.safetensors: the class-conditional
+# U-Net on Fashion-MNIST with the trainer's image recipe (12,000 steps of batch 64),
+# resumable (-resume; the checkpoint is build/fashion-unet.ckpt). Add -device cuda to
+# ZOO_IMAGES_ARGS on a machine with a CUDA libtorch.
+ZOO_IMAGES_ARGS ?=
+zoo-images: build-train fashion-mnist
+	@mkdir -p build
+	bin/flowmatch train -data fashion-mnist -dtype f16 -resume -ckpt build/fashion-unet.ckpt -o weights/fashion-unet.safetensors $(ZOO_IMAGES_ARGS)

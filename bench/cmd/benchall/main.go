@@ -473,13 +473,19 @@ func (b *bench) train(cfg config, haveTorch bool) []map[string]any {
 		return nil
 	}
 	script, _ := filepath.Abs("../shared/bench/pytorch_train.py")
-	c := exec.Command("go", "run", "./cmd/trainbench", "-rounds", strconv.Itoa(cfg.trainRounds), "-pytorch", script)
-	c.Dir = "train"
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	o, err := c.Output()
-	if err != nil {
-		b.note("training benchmark failed: %v: %s", err, lastLines(stderr.String(), 3))
+	fmnist, _ := filepath.Abs("../shared/bench/pytorch_fmnist.py")
+	var o []byte
+	// The MLP of the 2-D models, then the image U-Net (pytorch_fmnist.py's, C = 16, batch 64).
+	for _, args := range [][]string{{"-pytorch", script}, {"-images", "-pytorch-fmnist", fmnist, "-steps", "40", "-warmup", "5"}} {
+		c := exec.Command("go", append([]string{"run", "./cmd/trainbench", "-rounds", strconv.Itoa(cfg.trainRounds)}, args...)...)
+		c.Dir = "train"
+		var stderr bytes.Buffer
+		c.Stderr = &stderr
+		out, err := c.Output()
+		if err != nil {
+			b.note("training benchmark %v failed: %v: %s", args[0], err, lastLines(stderr.String(), 3))
+		}
+		o = append(o, out...)
 	}
 	var train []map[string]any
 	for _, line := range strings.Split(string(o), "\n") {
@@ -648,10 +654,14 @@ func (b *bench) nodeRatioRows(p func(string, ...any), hs []int) {
 
 // trainRatioRows are (c)'s ratios: training steps/s against PyTorch eager.
 func trainRatioRows(p func(string, ...any), train []map[string]any) {
-	var py, plain, full float64
+	var py, plain, full, pyUNet, goUNet float64
 	for _, m := range train {
 		v, _ := m["steps_per_s"].(float64)
 		switch m["peer"] {
+		case "pytorch-eager-unet":
+			pyUNet = max(pyUNet, v)
+		case "gotch-unet":
+			goUNet = max(goUNet, v)
 		case "pytorch-eager":
 			py = max(py, v)
 		case "gotch-plain":
@@ -665,6 +675,11 @@ func trainRatioRows(p func(string, ...any), train []map[string]any) {
 		p("| (c) | training steps/s, gotch full recipe (AdamW, clip, EMA) vs PyTorch eager | 256 | %.2f× | |\n", full/py)
 	} else {
 		p("| (c) | training steps/s vs PyTorch eager | 256 | not measured (see notes) | ≥ 1.0× |\n")
+	}
+	if pyUNet > 0 && goUNet > 0 {
+		p("| (c) | image U-Net training steps/s (C = 16, batch 64), gotch vs PyTorch eager | | %.2f× | ≥ 1.0× (%s) |\n", goUNet/pyUNet, status(goUNet/pyUNet, 1))
+	} else {
+		p("| (c) | image U-Net training steps/s vs PyTorch eager | | not measured (see notes) | ≥ 1.0× |\n")
 	}
 }
 
@@ -724,7 +739,7 @@ func trainSection(p func(string, ...any), train []map[string]any) {
 	if len(train) == 0 {
 		return
 	}
-	p("\n## (c) Training (train/cmd/trainbench: MLP 3×256, batch 1024, CPU)\n\n")
+	p("\n## (c) Training (train/cmd/trainbench: MLP 3×256, batch 1024; -images: the U-Net, C = 16, batch 64; CPU)\n\n")
 	p("| peer | steps/s | threads |\n|---|---|---|\n")
 	for _, m := range train {
 		if m["peer"] == nil {

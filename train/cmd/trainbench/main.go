@@ -145,14 +145,15 @@ func benchImages(python, script string, channels, batch, steps, warmup, rounds, 
 			"--bench-steps", strconv.Itoa(steps), "--threads", strconv.Itoa(threads))
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
-		var v struct {
-			StepsPerS float64 `json:"steps_per_s"`
-		}
+		var v map[string]any
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintf(os.Stderr, "trainbench: pytorch_fmnist: %v: %s\n", err, bytes.TrimSpace(errb.Bytes()))
 		} else if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &v); err == nil {
-			fmt.Println(string(bytes.TrimSpace(out.Bytes())))
-			bestPy = max(bestPy, v.StepsPerS)
+			v["peer"] = "pytorch-eager-unet"
+			line, _ := json.Marshal(v)
+			fmt.Println(string(line))
+			sps, _ := v["steps_per_s"].(float64)
+			bestPy = max(bestPy, sps)
 		}
 		res, err := trainer.Bench(cfg, warmup, steps)
 		if err != nil {

@@ -18,7 +18,10 @@ import (
 // an unknown arch, a model spec not of the file's arch, a data shape that does not hold
 // dim values and version 2 contents in a version 1 file; a U-Net file ("arch": "unet")
 // with its truncations and mutations, and U-Net files refused for version 1, an absurd
-// width and groups that do not divide the channels. testdata/fuzz/FuzzDecode holds
+// width and groups that do not divide the channels; a classifier file ("arch":
+// "classifier", which must decode but build no velocity field) with its truncations and
+// mutations, and classifier files refused for a side the pools do not halve, an absurd
+// width and a tensor of the wrong shape. testdata/fuzz/FuzzDecode holds
 // inputs a 12-minute run found that reach the deeper checks (accepted files, NaN values,
 // shape, offset and time-range errors); it found no crasher. Keep any future crasher
 // there as a regression case:
@@ -69,7 +72,13 @@ func FuzzDecode(f *testing.F) {
 		edit(unetSeed, `"format_version":"2"`, `"format_version":"1"`),
 		edit(unetSeed, `\"channels\":2`, `\"channels\":1000000`),
 		edit(unetSeed, `\"groups\":2`, `\"groups\":3`))
-	for _, s := range append(seeds[:mutated:mutated], unetSeed) {
+	// A classifier file (version 4), and refused edits of it.
+	clfSeed := must(Marshal(classifierFile(f, smallClassifier(), 1), F32))
+	seeds = append(seeds, must(Marshal(classifierFile(f, smallClassifier(), 2), F16)),
+		edit(clfSeed, `\"side\":4`, `\"side\":6`),
+		edit(clfSeed, `\"channels\":[2,3]`, `\"channels\":[2,3000000]`),
+		edit(clfSeed, `\"hidden\":5`, `\"hidden\":6`))
+	for _, s := range append(seeds[:mutated:mutated], unetSeed, clfSeed) {
 		f.Add(s)
 		for _, cut := range []int{0, 4, 8, 9, 30, len(s) / 2, len(s) - 1} {
 			f.Add(s[:cut])
@@ -126,7 +135,11 @@ func FuzzDecode(f *testing.F) {
 		if same {
 			check(g.Tensors[0].DType)
 		}
-		if _, _, err := g.Field(); err != nil {
+		if _, _, err := g.Field(); g.Meta.Arch == ArchClassifier {
+			if err == nil || !strings.Contains(err.Error(), ErrNotField.Error()) {
+				t.Fatalf("accepted classifier file: Field gives %v, want a refusal", err)
+			}
+		} else if err != nil {
 			t.Fatalf("accepted file has no network: %v", err)
 		}
 		if g.Meta.Arch == ArchMLP {

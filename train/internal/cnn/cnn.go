@@ -155,13 +155,9 @@ func (m *Model) Export() map[string][]float32 {
 }
 
 func values(t *ts.Tensor) []float32 {
-	var v []float32
-	ts.NoGrad(func() {
-		d := t.MustDetach(false)
-		v = d.Vals().([]float32)
-		d.MustDrop()
-	})
-	return v
+	d := t.MustDetach(false)
+	defer d.MustDrop()
+	return d.Vals().([]float32)
 }
 
 // PlainForward is the exported network's forward pass in libtorch, from its tensors:

@@ -3,6 +3,7 @@ package cnn
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/flowmatch/flowmatch/classifier"
@@ -15,6 +16,8 @@ import (
 // 1e-4 relative, for the shipped shape, with weights from a short training run so the
 // BatchNorm folding is exercised too.
 func TestPureGoMatchesLibtorch(t *testing.T) {
+	runtime.LockOSThread() // libtorch's grad mode is per OS thread (ts.NoGrad below)
+	defer runtime.UnlockOSThread()
 	spec := weights.DefaultClassifier()
 	m, err := NewModel(spec, 3)
 	if err != nil {

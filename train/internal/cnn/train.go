@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	"github.com/flowmatch/flowmatch/classifier"
 	"github.com/flowmatch/flowmatch/dataset"
@@ -48,6 +49,10 @@ func Train(m *Model, train, test *dataset.Images, o Options) (float64, error) {
 	if err := o.fill(); err != nil {
 		return 0, err
 	}
+	// libtorch's grad mode is per OS thread: a goroutine that moved between threads
+	// would find it off where a ts.NoGrad on another thread left it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	opt, err := nn.DefaultAdamConfig().Build(m.VS, o.LR)
 	if err != nil {
 		return 0, fmt.Errorf("cnn: %w", err)

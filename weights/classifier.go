@@ -144,7 +144,7 @@ var ErrNotField = errors.New("not a velocity field")
 
 // Build refuses: a classifier is not a velocity field. Package classifier builds it.
 func (c *ClassifierSpec) Build(map[string][]float32) (sampler.Field, error) {
-	return nil, fmt.Errorf("weights: arch %q is an image classifier, %w: sample or evaluate an image model (arch %q)",
+	return nil, fmt.Errorf("arch %q is an image classifier, %w: sample or evaluate an image model (arch %q)",
 		ArchClassifier, ErrNotField, ArchUNet)
 }
 

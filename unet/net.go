@@ -24,12 +24,12 @@ type Net struct {
 	bs   []block // cfg.blocks()
 	sk   []fm    // the pass's skips, one per level
 	w    map[string][]float32
-	w3   map[string][]float32 // 3×3 convolution weights by layer name, in conv3's layout
-	st   []float64            // GroupNorm's statistics
+	pk   map[string]*sampler.Packed // the convolutions' weights and biases, by layer name
+	st   []float64                  // GroupNorm's statistics
 	mm   sampler.MatMul
 	ar   arena
 	pl   []float32          // planes: GroupNorm's output, the im2col's input
-	col  sampler.Blocked    // the im2col
+	col  []float32          // the im2col of a few groups
 	bl   []*sampler.Blocked // the pass's blocked matrices, bl[:nb] in use
 	nb   int
 	ts   []float64 // Velocity's per-sample times
@@ -57,13 +57,19 @@ func New(cfg Config, tensors map[string][]float32) (*Net, error) {
 			return nil, fmt.Errorf("unet: tensor %q holds %d values, want %d for shape %v", t.Name, len(v), n, t.Shape)
 		}
 	}
-	m := &Net{cfg: cfg, bs: cfg.blocks(), w: tensors, w3: map[string][]float32{}}
+	m := &Net{cfg: cfg, bs: cfg.blocks(), w: tensors, pk: map[string]*sampler.Packed{}}
 	in, ch0 := cfg.Shape[0], cfg.ch(0)
-	m.w3["inp"] = permute3(tensors["inp.weight"], ch0, in)
-	m.w3["out.2"] = permute3(tensors["out.2.weight"], in, ch0)
+	pack3 := func(name string, co, ci int) {
+		m.pk[name] = sampler.Pack(permute3(tensors[name+".weight"], co, ci), tensors[name+".bias"], co, 9*ci)
+	}
+	pack3("inp", ch0, in)
+	pack3("out.2", in, ch0)
 	for _, b := range cfg.blocks() {
-		m.w3[b.name+".c1"] = permute3(tensors[b.name+".c1.weight"], b.co, b.ci)
-		m.w3[b.name+".c2"] = permute3(tensors[b.name+".c2.weight"], b.co, b.co)
+		pack3(b.name+".c1", b.co, b.ci)
+		pack3(b.name+".c2", b.co, b.co)
+		if b.ci != b.co {
+			m.pk[b.name+".sk"] = sampler.Pack(tensors[b.name+".sk.weight"], tensors[b.name+".sk.bias"], b.co, b.ci)
+		}
 	}
 	return m, nil
 }
@@ -139,7 +145,7 @@ func (m *Net) split(n int) {
 		return
 	}
 	for len(m.kids) < workers {
-		m.kids = append(m.kids, &Net{Workers: 1, cfg: m.cfg, bs: m.bs, w: m.w, w3: m.w3, mm: sampler.MatMul{Workers: 1}})
+		m.kids = append(m.kids, &Net{Workers: 1, cfg: m.cfg, bs: m.bs, w: m.w, pk: m.pk, mm: sampler.MatMul{Workers: 1}})
 	}
 	per := (n + workers - 1) / workers
 	var wg sync.WaitGroup
@@ -295,7 +301,7 @@ func (m *Net) resTail(b block, x, h fm, emb []float32) fm {
 	skip := x.b
 	if b.ci != b.co {
 		skip = m.blocked(x.g, b.co)
-		m.mm.MulBlocked(skip, x.b, m.w[p+"sk.weight"], b.co, sampler.BlockedOpts{Bias: m.w[p+"sk.bias"]})
+		m.pk[p+"sk"].MulGroups(skip.Raw(), skip.Stride(), x.b.Raw(), x.b.Stride(), x.g.groups)
 	}
 	addInto(out.Raw()[:x.g.groups*out.Stride()], skip.Raw())
 	return fm{out, x.g, b.co}
@@ -334,13 +340,26 @@ func (m *Net) blocked(gm geom, c int) *sampler.Blocked {
 
 // conv3 runs the 3×3 convolution whose tensors are name.weight and name.bias on the
 // planes (ci channels of gm), into a new blocked matrix.
+// The im2col is written colBytes at a time, each chunk multiplied while it is still
+// in the L2 cache, rather than the whole operand (tens of MB) through memory.
 func (m *Net) conv3(gm geom, ci, co int, name string) *sampler.Blocked {
-	m.col.Resize(gm.groups*G, 9*ci)
-	im2col(m.col.Raw(), m.col.Stride(), m.pl, gm, ci)
+	as := sampler.Stride(9 * ci)
+	chunk := max(1, colBytes/4/as)
+	if n := chunk*as + G; len(m.col) < n {
+		m.col = make([]float32, n)
+	}
 	out := m.blocked(gm, co)
-	m.mm.MulBlocked(out, &m.col, m.w3[name], co, sampler.BlockedOpts{Bias: m.w[name+".bias"]})
+	raw, os := out.Raw(), out.Stride()
+	for g0 := 0; g0 < gm.groups; g0 += chunk {
+		g1 := min(gm.groups, g0+chunk)
+		im2col(m.col, as, m.pl, gm, ci, g0, g1)
+		m.pk[name].MulGroups(raw[g0*os:], os, m.col, as, g1-g0)
+	}
 	return out
 }
+
+// colBytes is the size of one chunk of the im2col.
+const colBytes = 128 << 10
 
 func fill(s []float64, n int, v float64) []float64 {
 	s = append(s[:0], make([]float64, n)...)

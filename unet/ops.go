@@ -37,14 +37,14 @@ func toImages(dst, out []float32, stride int, gm geom, c int) {
 	}
 }
 
-// im2col writes the 3×3 convolution's operand for every position of gm into a
-// (blocked, of stride, 9·ci columns): column (ky·3+kx)·ci + c of position p is channel
+// im2col writes the 3×3 convolution's operand for the positions of groups [g0, g1) of
+// gm into a (blocked from group g0, of stride, 9·ci columns): column (ky·3+kx)·ci + c of position p is channel
 // c's plane at p + (ky−1)·wp + kx − 1, zero outside the images. Each group's run of a
 // column is one copy of G plane values; the padding columns are cleared.
-func im2col(a []float32, stride int, planes []float32, gm geom, ci int) {
+func im2col(a []float32, stride int, planes []float32, gm geom, ci, g0, g1 int) {
 	L, k := gm.planeLen(), 9*ci
-	for grp := range gm.groups {
-		row := a[grp*stride : (grp+1)*stride]
+	for grp := g0; grp < g1; grp++ {
+		row := a[(grp-g0)*stride : (grp-g0+1)*stride]
 		p0 := gm.margin + grp*G
 		for kp := range 9 {
 			off := p0 + (kp/3-1)*gm.wp + kp%3 - 1

@@ -104,7 +104,7 @@ func TestOps(t *testing.T) {
 	wt, b := randn(co*ci*9, 2), randn(co, 3)
 	var col, out sampler.Blocked
 	col.Resize(gm.groups*G, 9*ci)
-	im2col(col.Raw(), col.Stride(), planes, gm, ci)
+	im2col(col.Raw(), col.Stride(), planes, gm, ci, 0, gm.groups)
 	mm.MulBlocked(&out, &col, permute3(wt, co, ci), co, sampler.BlockedOpts{Bias: b})
 	check("conv 3×3", images(&out, gm, co), chw64(mapRef(xs, func(a img64) img64 { return refConv(a, wt, b, co, 3) })), 1e-6)
 	w1 := randn(co*ci, 4)

@@ -12,6 +12,12 @@
 // W2 is exact, so n is at most MaxN (metrics.MaxN): the matching needs an n×n matrix and
 // up to n³ time. A sampling solve that diverges is a DivergedError, not a NaN figure.
 //
+// Image models are judged differently (EvaluateImages): a classifier (package
+// classifier) scores SampleImages' samples for each guidance weight, by its accuracy
+// against the classes they were drawn for and by the Fréchet distance between their
+// penultimate features and the test set's, beside the floor of as many real training
+// images; JudgeImages scores samples from elsewhere (.npy files) the same way.
+//
 // Evaluate does one model with one solver; report.Sweep runs a model over solvers and
 // NFE budgets, which is what the paths-and-solvers comparison (make results) is made of.
 package eval

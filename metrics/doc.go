@@ -20,6 +20,9 @@
 //   - [MMD] (biased V-statistic) and [MMDUnbiased] (U-statistic) give the
 //     squared maximum mean discrepancy under Gaussian RBF kernels, one value
 //     per bandwidth.
+//   - [FrechetDistance] compares the Gaussians with two sets' means and covariances
+//     ([NewMoments]): FID's formula, in whatever features the sets hold (an image
+//     classifier's, for image models).
 //
 // Functions return errors, never panic, on bad input: empty or ragged sets,
 // sizes that do not match, NaN or infinite values, and more points than exact

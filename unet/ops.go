@@ -136,7 +136,7 @@ func gnStats(scale, shift, x []float32, stride int, gm geom, c, groups int, gamm
 
 // gnApply writes SiLU(v·scale + shift) of each image's pixels of x (blocked, of
 // stride; scale and shift n × c, from gnStats) into c planes of gm, zero elsewhere.
-// Each run goes through normSiLU rounded up to whole vectors of 4: the up to 3 values
+// Each run goes through normSiLURun rounded up to whole vectors of 4: the up to 3 values
 // past its end, computed from whatever follows in x, land on positions that a later
 // run overwrites (the same channel's runs go in increasing position) or on padding,
 // which is cleared again after.
@@ -144,13 +144,7 @@ func gnApply(planes, x []float32, stride int, gm geom, c int, scale, shift []flo
 	L := gm.planeLen()
 	clear(planes[:c*L])
 	gm.runs(func(b, p, m int) {
-		m = (m + 3) &^ 3
-		base := p/G*stride + p%G
-		for ch := range c {
-			src := x[base+ch*G : base+ch*G+m]
-			dst := planes[ch*L+gm.margin+p : ch*L+gm.margin+p+m]
-			normSiLU(dst, src, scale[b*c+ch], shift[b*c+ch])
-		}
+		normSiLURun(planes[gm.margin+p:], L, x[p/G*stride+p%G:], (m+3)&^3, scale[b*c:(b+1)*c], shift[b*c:(b+1)*c])
 	})
 	// The spill reaches at most 3 positions past a pixel row: its padding column, and
 	// after an image's last row the first 2 of the padding row below.

@@ -3,8 +3,9 @@ package unet
 import "math"
 
 // SiLU after GroupNorm's affine map, the network's one activation: siLU and normSiLUGo
-// here, and normSiLU, which is normSiLUGo or, in WebAssembly SIMD builds, the same
-// float32 operations four lanes at a time (silu_simd_wasm.go), bit for bit.
+// here, and normSiLU and normSiLURun, which are normSiLUGo or, in WebAssembly SIMD
+// builds, the same float32 operations four lanes at a time (silu_simd_wasm.go), bit
+// for bit.
 
 // The sigmoid's e^−z, after Cephes' expf as the sampler's kernels have it: y = −z
 // clamped to [expLo, expHi], n = round(y·log2 e) by the 1.5·2²³ trick, r = y − n·ln 2 in

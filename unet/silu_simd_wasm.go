@@ -9,8 +9,18 @@ import "simd/archsimd"
 // f32x4.min and max keep a NaN as siLU's comparisons do), so the result is normSiLUGo's
 // bit for bit; the last len%4 values go through siLU itself.
 func normSiLU(dst, src []float32, scale, shift float32) {
-	dst = dst[:len(src)]
-	sc, sh := archsimd.BroadcastFloat32x4(scale), archsimd.BroadcastFloat32x4(shift)
+	n := len(src) &^ 3
+	normSiLURun(dst, 0, src, n, []float32{scale}, []float32{shift})
+	for i := n; i < len(src); i++ {
+		dst[i] = siLU(src[i]*scale + shift)
+	}
+}
+
+// normSiLURun is normSiLU on one run of m values (a multiple of 4) of each of the
+// len(scale) channels of a blocked group: channel ch's values at src[ch·G:] go to
+// dst[ch·planeLen:], with scale[ch] and shift[ch]; the constants are splatted once
+// into locals (a struct of them would be loaded from memory at every use).
+func normSiLURun(dst []float32, planeLen int, src []float32, m int, scale, shift []float32) {
 	lo, hi := archsimd.BroadcastFloat32x4(expLo), archsimd.BroadcastFloat32x4(expHi)
 	l2e, magic := archsimd.BroadcastFloat32x4(log2e), archsimd.BroadcastFloat32x4(expMagic)
 	l2h, l2l := archsimd.BroadcastFloat32x4(ln2Hi), archsimd.BroadcastFloat32x4(ln2Lo)
@@ -18,20 +28,20 @@ func normSiLU(dst, src []float32, scale, shift float32) {
 	c4, c5 := archsimd.BroadcastFloat32x4(expC4), archsimd.BroadcastFloat32x4(expC5)
 	one := archsimd.BroadcastFloat32x4(1)
 	bias := archsimd.BroadcastUint32x4(0x3f800000)
-	i := 0
-	for ; i+4 <= len(src); i += 4 {
-		z := archsimd.LoadFloat32x4(src[i:]).Mul(sc).Add(sh)
-		y := z.Neg().Max(lo).Min(hi)
-		t := y.Mul(l2e).Add(magic)
-		n := t.Sub(magic)
-		r := y.Sub(n.Mul(l2h)).Sub(n.Mul(l2l))
-		r2 := r.Mul(r)
-		p := one.Add(r).Add(r2.Mul(c1.Add(c2.Mul(r)).Add(r2.Mul(c3.Add(c4.Mul(r)).Add(r2.Mul(c5))))))
-		e := t.ToBits().ShiftAllLeft(23).Add(bias).BitsToFloat32()
-		z.Div(one.Add(p.Mul(e))).Store(dst[i:])
-	}
-	for ; i < len(src); i++ {
-		dst[i] = siLU(src[i]*scale + shift)
+	for ch := range scale {
+		d, s := dst[ch*planeLen:ch*planeLen+m], src[ch*G:ch*G+m]
+		sc, sh := archsimd.BroadcastFloat32x4(scale[ch]), archsimd.BroadcastFloat32x4(shift[ch])
+		for i := 0; i+4 <= len(s); i += 4 {
+			z := archsimd.LoadFloat32x4(s[i:]).Mul(sc).Add(sh)
+			y := z.Neg().Max(lo).Min(hi)
+			t := y.Mul(l2e).Add(magic)
+			n := t.Sub(magic)
+			r := y.Sub(n.Mul(l2h)).Sub(n.Mul(l2l))
+			r2 := r.Mul(r)
+			p := one.Add(r).Add(r2.Mul(c1.Add(c2.Mul(r)).Add(r2.Mul(c3.Add(c4.Mul(r)).Add(r2.Mul(c5))))))
+			e := t.ToBits().ShiftAllLeft(23).Add(bias).BitsToFloat32()
+			z.Div(one.Add(p.Mul(e))).Store(d[i:])
+		}
 	}
 }
 

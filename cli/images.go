@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flowmatch/flowmatch/eval"
+	"github.com/flowmatch/flowmatch/imagegrid"
 	"github.com/flowmatch/flowmatch/progress"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/unet"
@@ -228,15 +229,19 @@ func runSampleImages(env Env, sf *sampleFlags, f *weights.File, opt sampler.Opti
 	}
 	run := imageRun{net: net, labels: labels, guidance: *sf.img.guidance, solver: opt.Method,
 		nfe: opt.Steps * evalsPerStep(opt.Method), seed: *sf.seed, n: *sf.n}
-	var grid gridLayout
+	var grid imagegrid.Layout
 	if isPNG(out) {
 		if cfg.Shape[0] != 1 {
 			return Usagef("-o %s: a PNG grid shows one-channel images; these have %d channels (write .npy)", out, cfg.Shape[0])
 		}
-		grid = newGridLayout(run, names, cfg.Shape[1], cfg.Shape[2], *sf.img.scale)
-		if w, h := grid.size(); w*h > maxGridPixels {
+		rowNames := names // a row per class for -class all
+		if run.labels != nil {
+			rowNames = nil
+		}
+		grid = imagegrid.New(run.n, rowNames, cfg.Shape[1], cfg.Shape[2], *sf.img.scale)
+		if w, h := grid.Size(); w*h > maxGridPixels {
 			return Usagef("-o %s: %d images at -scale %d make a %d×%d grid, more than %d M pixels: lower -n or -scale, or write .npy",
-				out, run.n, grid.scale, w, h, maxGridPixels>>20)
+				out, run.n, grid.Scale, w, h, maxGridPixels>>20)
 		}
 	}
 	start := time.Now()
@@ -247,7 +252,7 @@ func runSampleImages(env Env, sf *sampleFlags, f *weights.File, opt sampler.Opti
 	elapsed := time.Since(start)
 	f.Meta.Data.ToPixels(x)
 	if isPNG(out) {
-		err = writeOutput(env, "-o", out, func(w io.Writer) error { return grid.encode(w, x) })
+		err = writeOutput(env, "-o", out, func(w io.Writer) error { return grid.Encode(w, x) })
 	} else {
 		err = writeOutput(env, "-o", out, func(w io.Writer) error { return writeNPYFloat32(w, x, imageShape(run.n, cfg.Shape)) })
 	}

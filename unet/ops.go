@@ -98,18 +98,23 @@ func gnStats(scale, shift, x []float32, stride int, gm geom, c, groups int, gamm
 		base := p/G*stride + p%G
 		for ch := range c {
 			seg := x[base+ch*G : base+ch*G+m]
-			if add != nil {
-				a := add[b*c+ch]
-				for i := range seg {
-					seg[i] += a
-				}
-			}
 			k := ref[b*c+ch]
 			var a1, a2 float64
-			for _, v := range seg {
-				d := float64(v) - k
-				a1 += d
-				a2 += d * d
+			if add != nil {
+				a := add[b*c+ch]
+				for i, v := range seg {
+					v += a
+					seg[i] = v
+					d := float64(v) - k
+					a1 += d
+					a2 += d * d
+				}
+			} else {
+				for _, v := range seg {
+					d := float64(v) - k
+					a1 += d
+					a2 += d * d
+				}
 			}
 			s1[b*c+ch] += a1
 			s2[b*c+ch] += a2

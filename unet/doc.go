@@ -46,10 +46,14 @@
 // zero row after each image, so that every 3×3 neighbour is a fixed offset away and
 // the convolution's zero padding is already there. A 3×3 convolution is then one
 // product whose operand, the im2col rows of 24 consecutive positions, is nine
-// contiguous copies per channel, written straight into the kernels' blocked layout;
+// contiguous copies per channel, written straight into the kernels' blocked layout a
+// few groups at a time (multiplied while in cache, by weights packed once at [New]);
 // its result stays blocked for GroupNorm, the skip sums and the 1×1 convolutions
 // (products on it with no copy). The padding positions are computed too and never
-// read: 7% more work at 28×28, 31% at 7×7 (see geom). [Config.MACs] counts one
+// read: 7% more work at 28×28, 31% at 7×7 (see geom). GroupNorm writes SiLU of its
+// output as per-channel planes for the im2col, four lanes at a time in WebAssembly
+// SIMD builds (bit for bit the scalar code). A guided evaluation computes what its
+// two halves share, up to the first block's embedding, once. [Config.MACs] counts one
 // sample's multiply-adds: Default's is 23.6 M (a guided step evaluates 2n samples),
 // 145,377 parameters (291 KB as float16).
 package unet

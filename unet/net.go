@@ -14,8 +14,12 @@ import (
 // it is not safe for concurrent use.
 type Net struct {
 	// Workers is how many goroutines share a batch, each taking a contiguous run of
-	// samples (0 means GOMAXPROCS). Every sample's result is computed the same way
-	// whatever the split, so it does not change the output, bit for bit.
+	// samples (0 means GOMAXPROCS; a guided evaluation splits images, each worker
+	// evaluating both halves of its own). Every sample's result is computed the same
+	// way whatever the split, so it does not change the output, bit for bit. With
+	// Workers 1 everything runs on the caller's goroutine (a Web Worker's share);
+	// with 0 and one worker's worth of samples, the matrix products still share the
+	// cores.
 	Workers int
 
 	kids []*Net // the workers' networks: the same weights, their own scratch
@@ -38,8 +42,8 @@ type Net struct {
 
 // New builds the network of a valid cfg from its tensors, by name (see
 // [Config.Tensors]), each holding exactly the product of its shape in values,
-// row-major. It keeps the slices (and a copy of the 3×3 convolutions' weights in its
-// own layout): the caller must not change them after.
+// row-major. It keeps the slices (and the convolutions' weights packed in the
+// kernels' layout): the caller must not change them after.
 func New(cfg Config, tensors map[string][]float32) (*Net, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/eval"
 	"github.com/flowmatch/flowmatch/metrics"
 	"github.com/flowmatch/flowmatch/outfile"
@@ -34,6 +35,22 @@ type Options struct {
 	// Stderr, if set, gets a one-line warning for each model left out and, when it is a
 	// terminal, a progress bar (a log gets no bar: progress is silent off a terminal).
 	Stderr io.Writer
+
+	// The image section, for image models (arch unet) in Models.
+	//
+	// Classifier is the file of the classifier that judges them (default: the file of
+	// arch classifier in Models, weights/fashion-classifier.safetensors when it is
+	// weights/).
+	Classifier string
+	FashionDir string // Fashion-MNIST's idx files (default dataset.FashionMNISTDir)
+	// ImageN is the headline's samples per guidance weight at 20-NFE midpoint (default
+	// 10,000, the issue's size); ImageSweepN a point's samples in the figures against
+	// NFE (default 2,000). Each is at most the 60,000 training images (the floor's).
+	ImageN, ImageSweepN int
+	// Reference is the prefix of ../shared/bench/pytorch_fmnist.py --out's files
+	// (PREFIX.w0.npy, PREFIX.w0.labels.npy, … w2), judged with the same classifier beside
+	// each image model; "" leaves the reference out.
+	Reference string
 }
 
 // Errors of the options, which a command reports as the user's mistake.
@@ -43,6 +60,10 @@ var (
 	// ErrOutNotFolder: the output path exists and is not a folder.
 	ErrOutNotFolder = errors.New("not a folder")
 )
+
+// MaxImageN bounds Options.ImageN and ImageSweepN: the floor draws as many of
+// Fashion-MNIST's 60,000 training images.
+const MaxImageN = 60000
 
 // IIDFloorReps is how many draws the quality table's i.i.d. floor averages; the data
 // floor averages eval's default 3.
@@ -82,6 +103,10 @@ type Results struct {
 	SweepN     int                `json:"sweep_n"`
 	Target     float64            `json:"target"`
 	Skipped    []Skipped          `json:"skipped,omitempty"`
+	// Images are the image models' figures; Reference the reference's samples judged by
+	// the same classifier (20-NFE midpoint, one row per guidance weight).
+	Images    []*ImageModel     `json:"images,omitempty"`
+	Reference *eval.ImageResult `json:"reference,omitempty"`
 }
 
 // SkippedModels is how many model files were left out entirely.
@@ -110,6 +135,18 @@ func (o *Options) fill() error {
 	}
 	if o.Target == 0 {
 		o.Target = 1.5
+	}
+	if o.FashionDir == "" {
+		o.FashionDir = dataset.FashionMNISTDir
+	}
+	if o.ImageN == 0 {
+		o.ImageN = 10000
+	}
+	if o.ImageSweepN == 0 {
+		o.ImageSweepN = 2000
+	}
+	if o.ImageN < 2 || o.ImageSweepN < 2 || max(o.ImageN, o.ImageSweepN) > MaxImageN {
+		return fmt.Errorf("report: image n = %d and sweep n = %d, want 2 to %d", o.ImageN, o.ImageSweepN, MaxImageN)
 	}
 	if o.SweepN < 2 || o.SweepN > metrics.MaxN {
 		return fmt.Errorf("report: sweep n = %d, want 2 to %d", o.SweepN, metrics.MaxN)
@@ -165,8 +202,20 @@ func Run(opt Options) (*Results, error) {
 	}
 
 	var loaded []*Model
+	images := imageInput{classifier: opt.Classifier, files: map[string]*weights.File{}}
 	for _, file := range files {
 		f, err := weights.ReadFile(file)
+		if err == nil && isImage(f) {
+			if f.Meta.Arch == weights.ArchClassifier {
+				if images.classifier == "" {
+					images.classifier = file
+				}
+			} else {
+				images.models = append(images.models, file)
+				images.files[file] = f
+			}
+			continue
+		}
 		if err == nil {
 			_, _, err = f.Model() // a file that decodes but cannot run fails here, not mid-sweep
 		}
@@ -200,9 +249,8 @@ func Run(opt Options) (*Results, error) {
 		m.Quality.Model = m.File
 		res.Models = append(res.Models, m)
 	}
-	if len(res.Models) == 0 {
-		s := res.Skipped[0]
-		return nil, fmt.Errorf("report: no usable model in %s: all %d left out (the first, %s: %s)", opt.Models, len(files), s.File, s.Reason)
+	if len(res.Models) == 0 && len(images.models) == 0 {
+		return nil, noUsable(opt.Models, len(files), res.Skipped)
 	}
 	p := plan(res.Models)
 	bar.Add(plan(loaded).units() - p.units()) // the sweeps of models that failed
@@ -267,6 +315,13 @@ func Run(opt Options) (*Results, error) {
 			return nil, err
 		}
 	}
+	bar.Finish()
+	if err := runImages(opt, images, res, skip); err != nil {
+		return nil, err
+	}
+	if len(res.Models) == 0 && len(res.Images) == 0 {
+		return nil, noUsable(opt.Models, len(files), res.Skipped)
+	}
 	js, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("report: results.json: %w", err)
@@ -278,6 +333,15 @@ func Run(opt Options) (*Results, error) {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return res, nil
+}
+
+// noUsable is Run's error when every model was left out.
+func noUsable(models string, files int, skipped []Skipped) error {
+	if len(skipped) == 0 {
+		return fmt.Errorf("report: %s: %w to measure: its only files are classifiers", models, ErrNoModels)
+	}
+	s := skipped[0]
+	return fmt.Errorf("report: no usable model in %s: all %d left out (the first, %s: %s)", models, files, s.File, s.Reason)
 }
 
 // figures is what the report draws for a set of models: the models of each dataset
@@ -321,11 +385,9 @@ func (p figures) units() int {
 	return k
 }
 
-// Markdown renders the results as the page results/README.md.
-func Markdown(res *Results, compared []string, density bool) string {
-	var b strings.Builder
-	b.WriteString("# Results: the shipped models\n\n")
-	b.WriteString("Regenerated by `make results` (`flowmatch report`). W2 is measured by exact optimal assignment between " +
+// intro2D opens the page when it has models of points.
+func intro2D() string {
+	return "Regenerated by `make results` (`flowmatch report`). W2 is measured by exact optimal assignment between " +
 		"2,000 model samples (20-NFE midpoint) and 2,000 fresh data points, over two floors. " +
 		"The **data floor** is the mean W2 between two fresh 2,000-point data draws (3 draws): W2 / data floor = 1 means " +
 		"the samples are as close to the data as the data is to itself. The **i.i.d. floor** is the mean W2 between " +
@@ -337,9 +399,19 @@ func Markdown(res *Results, compared []string, density bool) string {
 		"while a model, or the true distribution sampled i.i.d., puts a binomial number of points in each mode, so even a " +
 		"perfect model scores above the data floor. W2 / i.i.d. floor is the figure a perfect model brings to 1 on every dataset. " +
 		"MMD² is the biased RBF estimate at bandwidth 0.2. NLL is the mean negative log-likelihood of fresh data in nats, " +
-		"through the continuity equation with the exact divergence (RK4, 20 steps).\n\n")
-	b.WriteString("| model | dataset | path | W2 | data floor | W2 / data floor | i.i.d. floor | W2 / i.i.d. floor | MMD² (σ=0.2) | NLL (nats) |\n" +
-		"|---|---|---|---|---|---|---|---|---|---|\n")
+		"through the continuity equation with the exact divergence (RK4, 20 steps).\n\n"
+}
+
+// Markdown renders the results as the page results/README.md.
+func Markdown(res *Results, compared []string, density bool) string {
+	var b strings.Builder
+	b.WriteString("# Results: the shipped models\n\n")
+	tableHeader := "| model | dataset | path | W2 | data floor | W2 / data floor | i.i.d. floor | W2 / i.i.d. floor | MMD² (σ=0.2) | NLL (nats) |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|\n"
+	if len(res.Models) > 0 {
+		b.WriteString(intro2D())
+		b.WriteString(tableHeader)
+	}
 	for _, m := range res.Models {
 		q := m.Quality
 		b.WriteString(fmt.Sprintf("| %s | %s | %s | %.4f | %.4f | **%.2f** | %.4f | **%.2f** | %.1e | %.3f |\n",
@@ -354,6 +426,10 @@ func Markdown(res *Results, compared []string, density bool) string {
 				what = "the paths-and-solvers sweep"
 			case PartDensity:
 				what = "the density figure"
+			case PartImages:
+				what = "the image section"
+			case PartReference:
+				what = "the reference's samples"
 			}
 			b.WriteString(fmt.Sprintf("- `%s` (%s): %s\n", s.File, what, s.Reason))
 		}
@@ -389,6 +465,7 @@ func Markdown(res *Results, compared []string, density bool) string {
 	if density {
 		b.WriteString("\n## Learned density beside the data\n\n![Densities](density.png)\n")
 	}
+	imageMarkdown(&b, res)
 	return b.String()
 }
 

@@ -1,0 +1,224 @@
+package report
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowmatch/flowmatch/dataset"
+	"github.com/flowmatch/flowmatch/sampler"
+	"github.com/flowmatch/flowmatch/unet"
+	"github.com/flowmatch/flowmatch/weights"
+)
+
+// needFashion skips a test when Debian's Fashion-MNIST is not installed (make installs
+// it).
+func needFashion(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dataset.FashionMNISTDir, "t10k-images-idx3-ubyte.gz")); err != nil {
+		t.Skipf("Fashion-MNIST is not installed at %s (make fashion-mnist installs it)", dataset.FashionMNISTDir)
+	}
+}
+
+// randomTensors fills every tensor of specs with normals of scale s.
+func randomTensors(specs []weights.TensorSpec, s float64, seed uint64) map[string][]float32 {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	out := map[string][]float32{}
+	for _, ts := range specs {
+		n := 1
+		for _, d := range ts.Shape {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(s * rng.NormFloat64())
+		}
+		out[ts.Name] = v
+	}
+	return out
+}
+
+// writeImageFiles writes a small random U-Net of Fashion-MNIST's shape and a narrow
+// random classifier into dir.
+func writeImageFiles(t *testing.T, dir string) {
+	t.Helper()
+	cfg := unet.Config{Shape: []int{1, 28, 28}, Channels: 4, Mult: []int{1, 2}, Blocks: 1, Groups: 2, TimeFeatures: 4, Emb: 8, Classes: 10}
+	spec := &weights.UNetSpec{Config: cfg}
+	f, err := weights.NewFileTensors(weights.Meta{Arch: weights.ArchUNet, Net: spec,
+		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
+		Data: weights.DataInfo{Name: "fashion-mnist", Dim: cfg.Dim(), Shape: cfg.Shape, Classes: dataset.FashionMNISTClasses(), Pixels: []float64{-1, 1}}},
+		randomTensors(spec.Tensors(), 0.2, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := weights.WriteFile(filepath.Join(dir, "fashion-unet.safetensors"), f, weights.F32); err != nil {
+		t.Fatal(err)
+	}
+	cs := &weights.ClassifierSpec{Side: 28, Channels: []int{2, 2}, Hidden: 6, Classes: 10}
+	c, err := weights.NewFileTensors(weights.Meta{Arch: weights.ArchClassifier, Net: cs,
+		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
+		Data: weights.DataInfo{Name: "fashion-mnist", Shape: []int{1, 28, 28}, Classes: dataset.FashionMNISTClasses(), Pixels: []float64{0, 1}}},
+		randomTensors(cs.Tensors(), 0.3, 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := weights.WriteFile(filepath.Join(dir, "fashion-classifier.safetensors"), c, weights.F32); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeNPY writes a little-endian .npy array of descr ("<f4" or "<i8") and shape.
+func writeNPY(t *testing.T, path, descr string, shape []int, data any) {
+	t.Helper()
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = fmt.Sprint(d)
+	}
+	h := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s,), }", descr, strings.Join(dims, ", "))
+	for (10+len(h)+1)%64 != 0 {
+		h += " "
+	}
+	h += "\n"
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write([]byte("\x93NUMPY\x01\x00"))
+	binary.Write(f, binary.LittleEndian, uint16(len(h)))
+	f.Write([]byte(h))
+	if err := binary.Write(f, binary.LittleEndian, data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeReference writes PREFIX.w{0,1,2}.npy and .labels.npy as pytorch_fmnist.py --out
+// does: n×28×28 float32 in [0, 1] and int64 labels i mod 10.
+func writeReference(t *testing.T, prefix string, n int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, w := range ImageGuidance {
+		x := make([]float32, n*784)
+		for i := range x {
+			x[i] = rng.Float32()
+		}
+		y := make([]int64, n)
+		for i := range y {
+			y[i] = int64(i % 10)
+		}
+		xf, yf := ReferenceFiles(prefix, w)
+		writeNPY(t, xf, "<f4", []int{n, 28, 28}, x)
+		writeNPY(t, yf, "<i8", []int{n}, y)
+	}
+}
+
+// TestRunImages: a folder with a model of points, an image model and its classifier
+// gets both sections: the image model's headline rows (one per guidance, the floor, the
+// reference's rows and the goals), its sweep at every guidance and NFE, four grids that
+// decode to a row per class, two plots, and results.json with the figures. The
+// classifier is the judge, not a model left out.
+func TestRunImages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("samples images and renders plots")
+	}
+	needFashion(t)
+	models, out, build := t.TempDir(), t.TempDir(), t.TempDir()
+	writeZeroModel(t, models, "moons", "ot")
+	writeImageFiles(t, models)
+	ref := filepath.Join(build, "ref")
+	writeReference(t, ref, 24)
+	res, err := Run(Options{Models: models, Out: out, SweepN: 40, QualityN: 100, ImageN: 24, ImageSweepN: 12, Reference: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Models) != 1 || len(res.Images) != 1 || len(res.Skipped) != 0 || res.Reference == nil {
+		t.Fatalf("%d models, %d image models, skipped %+v, reference %v", len(res.Models), len(res.Images), res.Skipped, res.Reference)
+	}
+	im := res.Images[0]
+	if h := im.Headline; h.N != 24 || h.NFE != 20 || len(h.Rows) != 3 || !(h.FloorFD > 0) || len(im.VsReference) != 3 {
+		t.Fatalf("headline %+v, vs reference %v", h, im.VsReference)
+	}
+	for i, r := range im.Headline.Rows {
+		if *r.Guidance != ImageGuidance[i] || r.Accuracy < 0 || r.Accuracy > 1 || !(r.FD > 0) ||
+			math.Abs(im.VsReference[i]-r.FD/res.Reference.Rows[i].FD) > 1e-12 {
+			t.Errorf("headline row %d: %+v, vs reference %v", i, r, im.VsReference[i])
+		}
+	}
+	if sw := im.Sweep; sw.N != 12 || len(sw.Points) != len(ImageGuidance)*len(ImageNFE) || !(sw.FloorFD > 0) {
+		t.Fatalf("sweep %+v", sw)
+	}
+	for _, name := range append(append([]string{"README.md", "results.json"}, im.Grids...), im.Plots...) {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || len(b) < 100 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if strings.HasSuffix(name, ".png") {
+			img, err := png.Decode(strings.NewReader(string(b)))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if strings.Contains(name, "-grid-") && img.Bounds().Dy() != 10*28*gridScale+11*gridScale {
+				t.Errorf("%s: %v, want a row per class", name, img.Bounds())
+			}
+		}
+	}
+	if len(im.Grids) != 4 || im.Grids[0] != "fashion-unet-grid-nfe2.png" || im.Grids[3] != "fashion-unet-grid-nfe20.png" {
+		t.Errorf("grids %v", im.Grids)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "README.md"))
+	for _, want := range []string{"| moons-ot.safetensors | moons | ot |", "## Images: fashion-unet.safetensors",
+		"| fashion-unet.safetensors (w = 0) |", "| fashion-unet.safetensors (w = 2) |", "| floor: 24 real training images |",
+		"| reference, `ref.w1.npy` (n = 24) |", "| accuracy with guidance 1 ≥ 0.93 |", "| FD ≤ ½ the reference's, w = 2 |",
+		"| w = 1 |", "NFE 20 |", "](fashion-unet-grid-nfe8.png)", "](fashion-unet-fd-nfe.png)"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("README.md lacks %q", want)
+		}
+	}
+	var js Results
+	b, _ := os.ReadFile(filepath.Join(out, "results.json"))
+	if err := json.Unmarshal(b, &js); err != nil || len(js.Images) != 1 || len(js.Images[0].Sweep.Points) != 12 || js.Reference == nil {
+		t.Errorf("results.json: %v, %+v", err, js.Images)
+	}
+}
+
+// TestRunImagesLeftOut: without a classifier an image model is left out with a reason,
+// and a reference prefix without files is a line, not a failure.
+func TestRunImagesLeftOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders plots")
+	}
+	needFashion(t)
+	models, out := t.TempDir(), t.TempDir()
+	writeZeroModel(t, models, "moons", "ot")
+	writeImageFiles(t, models)
+	if err := os.Remove(filepath.Join(models, "fashion-classifier.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(Options{Models: models, Out: out, SweepN: 40, QualityN: 100, ImageN: 12, ImageSweepN: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Images) != 0 || len(res.Skipped) != 1 || res.Skipped[0].Part != PartImages || !strings.Contains(res.Skipped[0].Reason, "no classifier") {
+		t.Errorf("images %v, skipped %+v", res.Images, res.Skipped)
+	}
+	// Only an image model and no classifier: nothing usable.
+	only := t.TempDir()
+	writeImageFiles(t, only)
+	os.Remove(filepath.Join(only, "fashion-classifier.safetensors"))
+	if _, err := Run(Options{Models: only, Out: t.TempDir(), ImageN: 12, ImageSweepN: 12}); err == nil || !strings.Contains(err.Error(), "no usable model") {
+		t.Errorf("only an image model, no classifier: %v", err)
+	}
+	// A missing reference.
+	writeImageFiles(t, only)
+	res, err = Run(Options{Models: only, Out: t.TempDir(), ImageN: 12, ImageSweepN: 12, Reference: filepath.Join(t.TempDir(), "none")})
+	if err != nil || len(res.Images) != 1 || len(res.Skipped) != 1 || res.Skipped[0].Part != PartReference ||
+		!strings.Contains(res.Skipped[0].Reason, "no reference samples at") {
+		t.Errorf("missing reference: %v, skipped %+v", err, res.Skipped)
+	}
+}

@@ -105,8 +105,25 @@ bench: $(BENCH_STEPS)
 clean:
 	rm -rf bin build
 
-# The paths-and-solvers comparison for the shipped models (issue: evaluation).
+# The paths-and-solvers comparison for the shipped models (issue: evaluation), and the
+# image section: the image models judged by weights/fashion-classifier.safetensors beside
+# the reference, pytorch_fmnist.py's U-Net trained with its default recipe (4,000 steps,
+# about 5 minutes on a quiet 2-core machine), whose samples are made once into build/.
 .PHONY: results
-results: go-toolchain
-	@echo "==> evaluating weights/*.safetensors into results/ (several minutes)"
-	$(GONATIVE) run ./cmd/flowmatch report -models weights -o results
+PYTORCH_FMNIST ?= $(abspath ../shared/bench/pytorch_fmnist.py)
+FMNIST_REFERENCE_DIR := build/pytorch-fmnist-4000
+FMNIST_REFERENCE := $(FMNIST_REFERENCE_DIR)/ref
+results: go-toolchain fashion-mnist $(FMNIST_REFERENCE).w2.labels.npy
+	@echo "==> evaluating weights/*.safetensors into results/ (the image section's 10,000-sample headline alone takes tens of minutes)"
+	$(GONATIVE) run ./cmd/flowmatch report -models weights -o results -reference $(FMNIST_REFERENCE)
+
+# The reference's samples, 10,000 per guidance weight 0, 1, 2 at 20-NFE midpoint: written
+# into a temporary folder renamed into place, so an interrupted run leaves none behind.
+$(FMNIST_REFERENCE).w2.labels.npy: | fashion-mnist
+	@echo "==> the image reference: pytorch_fmnist.py --steps 4000 (about 5 min) into $(FMNIST_REFERENCE_DIR)/, once"
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep "install ok installed" >/dev/null || \
+		{ echo "installing python3-torch for the reference"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-torch; }
+	rm -rf $(FMNIST_REFERENCE_DIR).tmp $(FMNIST_REFERENCE_DIR)
+	mkdir -p $(FMNIST_REFERENCE_DIR).tmp
+	/usr/bin/python3 $(PYTORCH_FMNIST) --steps 4000 --out $(FMNIST_REFERENCE_DIR).tmp/ref
+	mv $(FMNIST_REFERENCE_DIR).tmp $(FMNIST_REFERENCE_DIR)

@@ -63,7 +63,7 @@ func PlotImageSweep(accFile, fdFile, model string, sw ImageSweep, testAcc float6
 		if fig.log {
 			p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 		}
-		p.Legend.Top = !fig.log
+		p.Legend.Top = fig.log // FD falls with NFE and accuracy rises: the legend goes where the lines are not
 		if err := addGuidanceLines(p, sw, fig.value); err != nil {
 			return err
 		}
@@ -74,7 +74,9 @@ func PlotImageSweep(accFile, fdFile, model string, sw ImageSweep, testAcc float6
 			p.Legend.Add(fig.refNames[i], ref)
 			p.Y.Min, p.Y.Max = math.Min(p.Y.Min, v), math.Max(p.Y.Max, v)
 		}
-		if !fig.log {
+		if fig.log {
+			p.Y.Min, p.Y.Max = p.Y.Min/1.3, p.Y.Max*1.3
+		} else {
 			p.Y.Min, p.Y.Max = math.Max(0, p.Y.Min-0.02), math.Min(1, p.Y.Max+0.02)
 		}
 		p.Add(plotter.NewGrid())

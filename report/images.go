@@ -230,9 +230,9 @@ func sweepMarkdown(b *strings.Builder, m *ImageModel) {
 		form  string
 	}{{"accuracy", sw.FloorAccuracy, func(p ImagePoint) float64 { return p.Accuracy }, "%.4f"},
 		{"FD", sw.FloorFD, func(p ImagePoint) float64 { return p.FD }, "%.2f"}} {
-		fmt.Fprintf(b, "| %s | ", t.name)
+		fmt.Fprintf(b, "| %s |", t.name)
 		for _, k := range ImageNFE {
-			fmt.Fprintf(b, "NFE %d | ", k)
+			fmt.Fprintf(b, " NFE %d |", k)
 		}
 		b.WriteString("\n|---|" + strings.Repeat("---|", len(ImageNFE)) + "\n")
 		for _, w := range ImageGuidance {
@@ -249,10 +249,15 @@ func sweepMarkdown(b *strings.Builder, m *ImageModel) {
 		fmt.Fprintf(b, "| floor: %s real | "+t.form+" |%s\n\n", thousands(sw.N), t.floor, strings.Repeat(" |", len(ImageNFE)-1))
 	}
 	fmt.Fprintf(b, "![Accuracy against NFE](%s)\n\n![FD against NFE](%s)\n\n", m.Plots[0], m.Plots[1])
-	fmt.Fprintf(b, "Grids with guidance %g at %s NFE, from the same noise (a row per class):\n\n", GridGuidance, joinInts(m.GridNFE))
-	for i, g := range m.Grids {
-		fmt.Fprintf(b, "NFE %d:\n\n![%d NFE](%s)\n\n", m.GridNFE[i], m.GridNFE[i], g)
+	fmt.Fprintf(b, "Samples with guidance %g at %s NFE, from the same noise (a row per class):\n\n|", GridGuidance, joinInts(m.GridNFE))
+	for _, k := range m.GridNFE {
+		fmt.Fprintf(b, " NFE %d |", k)
 	}
+	b.WriteString("\n|" + strings.Repeat("---|", len(m.GridNFE)) + "\n|")
+	for i, g := range m.Grids {
+		fmt.Fprintf(b, " ![%d NFE](%s) |", m.GridNFE[i], g)
+	}
+	b.WriteString("\n")
 }
 
 func joinInts(v []int) string {

@@ -195,7 +195,12 @@ func imageMarkdown(b *strings.Builder, res *Results) {
 		if res.Reference != nil {
 			b.WriteString("\nThe reference is `../shared/bench/pytorch_fmnist.py`'s U-Net trained for its default recipe (`make results` " +
 				"runs it once into build/), its samples at the same NFE judged here by the same classifier; FD / reference's is " +
-				"the model's FD over the reference's at the same guidance.\n")
+				"the model's FD over the reference's at the same guidance.")
+			if res.Reference.N != h.N {
+				fmt.Fprintf(b, " **The reference holds %s samples a row and the model's rows %s**: FD's bias of O(1/n) differs, so the ratio is only indicative.",
+					thousands(res.Reference.N), thousands(h.N))
+			}
+			b.WriteString("\n")
 		}
 		goalsMarkdown(b, m, res.Reference != nil)
 		sweepMarkdown(b, m)

@@ -50,13 +50,7 @@ func main() {
 	}
 
 	if *images {
-		b := 64
-		flag.Visit(func(f *flag.Flag) {
-			if f.Name == "batch" {
-				b = *batch
-			}
-		})
-		benchImages(*python, *fmnist, *channels, b, *steps, *warmup, *rounds, *threads, *device)
+		benchImages(*python, *fmnist, *channels, imageBatch(*batch), *steps, *warmup, *rounds, *threads, *device)
 		return
 	}
 	cfg := trainer.Default()
@@ -131,6 +125,17 @@ func runPy(python, script string, hidden, layers, batch, steps, warmup, threads 
 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
+// imageBatch is -batch when given, else the image script's default of 64.
+func imageBatch(batch int) int {
+	b := 64
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "batch" {
+			b = batch
+		}
+	})
+	return b
+}
 
 // benchImages times the U-Net's training step (the trainer's image recipe) against
 // pytorch_fmnist.py --bench on the same architecture and batch, alternating rounds,

@@ -5,8 +5,9 @@
 //	go run ./cmd/trainclassifier -o ../weights/fashion-classifier.safetensors
 //
 // The recipe (4 epochs of Adam, batch 128, cosine learning rate from 2e-3, random
-// left-right flips, BatchNorm folded into the convolutions on export) takes about 20
-// minutes on 2 CPU cores.
+// left-right flips, BatchNorm folded into the convolutions on export) reaches 92.8 %
+// test accuracy; it took 28 minutes on this machine's 2 cores while a U-Net trained on
+// them too. -limit N -epochs 1 is a one-minute check that the whole path works.
 package main
 
 import (

@@ -108,7 +108,7 @@ func TestMetaSpec(t *testing.T) {
 			t.Errorf("tensors %v, want %v", ts, want)
 		}
 	}
-	if got := Archs(); !reflect.DeepEqual(got, []string{ArchMLP, ArchUNet}) {
+	if got := Archs(); !reflect.DeepEqual(got, []string{ArchMLP, ArchUNet, ArchClassifier}) {
 		t.Errorf("Archs() = %v", got)
 	}
 	for _, a := range Archs() {

@@ -343,7 +343,7 @@ func Run(opt Options) (*Results, error) {
 // noUsable is Run's error when every model was left out.
 func noUsable(models string, files int, skipped []Skipped) error {
 	if len(skipped) == 0 {
-		return fmt.Errorf("report: %s: %w to measure: its only files are classifiers", models, ErrNoModels)
+		return fmt.Errorf("report: %s holds only classifiers, no model to measure", models)
 	}
 	s := skipped[0]
 	return fmt.Errorf("report: no usable model in %s: all %d left out (the first, %s: %s)", models, files, s.File, s.Reason)

@@ -116,7 +116,7 @@ func meta(spec weights.ClassifierSpec, classes []string, n int, o cnn.Options, l
 			Command: "trainclassifier " + strings.Join(args, " "), Steps: o.Epochs * (n / o.Batch),
 			FinalLoss: loss, Seed: o.Seed, Batch: o.Batch, LR: o.LR, Optimizer: "adam", Device: "cpu",
 			Seconds: d.Seconds(), LibTorch: gotch.FlowmatchLibtorch, Gotch: gotch.FlowmatchGotch, Go: runtime.Version(),
-			Date: time.Now().UTC().Format(time.RFC3339),
+			Date:  time.Now().UTC().Format(time.RFC3339),
 			Notes: map[string]string{"recipe": "BatchNorm after each convolution in training, folded on export; random left-right flips"},
 		},
 	}

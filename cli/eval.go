@@ -94,31 +94,42 @@ func runEval(env Env) error {
 	opt.Progress = sb.update
 	res, err := eval.Evaluate(f, opt)
 	sb.finish() // cleared before the results or the error line
-	var de *eval.DivergedError
-	if errors.As(err, &de) {
-		return fmt.Errorf("%s: %w", *model, de)
-	}
 	if err != nil {
-		var dataErr *eval.DataError
-		if errors.As(err, &dataErr) {
-			return &UsageError{err} // the file is not the model's data
-		}
-		return err
+		return evalError(*model, err)
 	}
 	res.Model = *model
-	if *asJSON {
-		if math.IsNaN(res.NLL) {
-			res.NLL = 0 // JSON has no NaN; nll_nfe = 0 says it was skipped
-		}
-		if res.W2Skipped { // JSON has no NaN; w2_skipped says why they are 0
-			res.W2, res.W2Ratio, res.W2Floor, res.W2IIDFloor, res.W2IIDRatio = 0, 0, 0, 0, 0
-		}
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+	return writeEval(env.Stdout, res, *asJSON)
+}
+
+// evalError says which model diverged, and makes a file that is not the model's data a
+// usage error.
+func evalError(model string, err error) error {
+	var de *eval.DivergedError
+	if errors.As(err, &de) {
+		return fmt.Errorf("%s: %w", model, de)
 	}
-	printEval(env.Stdout, res)
-	return nil
+	var dataErr *eval.DataError
+	if errors.As(err, &dataErr) {
+		return &UsageError{err} // the file is not the model's data
+	}
+	return err
+}
+
+// writeEval writes eval's figures for a model of points as text or JSON.
+func writeEval(w io.Writer, res *eval.Result, asJSON bool) error {
+	if !asJSON {
+		printEval(w, res)
+		return nil
+	}
+	if math.IsNaN(res.NLL) {
+		res.NLL = 0 // JSON has no NaN; nll_nfe = 0 says it was skipped
+	}
+	if res.W2Skipped { // JSON has no NaN; w2_skipped says why they are 0
+		res.W2, res.W2Ratio, res.W2Floor, res.W2IIDFloor, res.W2IIDRatio = 0, 0, 0, 0, 0
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
 }
 
 // readOwnData reads -data for a model of a user's data, and refuses -data for a model

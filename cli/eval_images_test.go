@@ -170,3 +170,25 @@ func TestEvalImagesBadInput(t *testing.T) {
 		t.Errorf("files changed: %v, then %v", before, after)
 	}
 }
+
+// TestEvalShippedFashion: eval runs on the shipped image model with the shipped
+// classifier at small size (a row per guidance, the floor, the classifier's test
+// accuracy). The figures' quality is make results' to report, not this test's.
+func TestEvalShippedFashion(t *testing.T) {
+	needFashion(t)
+	if _, err := os.Stat(shippedFashion); err != nil {
+		t.Skipf("no shipped image model %s yet (make zoo-images trains it): %v", shippedFashion, err)
+	}
+	code, out, stderr := fmRun("eval", "-model", shippedFashion, "-classifier", "../"+DefaultClassifier,
+		"-n", "20", "-nfe", "2", "-guidance", "0,1", "-json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res eval.ImageResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if len(res.Rows) != 2 || res.TestAccuracy < 0.92 || !(res.FloorFD > 0) {
+		t.Fatalf("result %+v", res)
+	}
+}

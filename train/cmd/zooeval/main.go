@@ -28,6 +28,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "zooeval:", err)
 			os.Exit(1)
 		}
+		if f.Meta.Arch != weights.ArchMLP {
+			// The image U-Net and its classifier are judged by flowmatch eval, not by W2.
+			fmt.Printf("%-22s skipped: arch %q is not a model of points (flowmatch eval judges images)\n", filepath.Base(path), f.Meta.Arch)
+			continue
+		}
 		r, err := quality.Measure(f, *n, *seeds, sampler.Options{Method: sampler.Midpoint, Steps: *nfe / 2})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "zooeval:", path, err)

@@ -256,6 +256,41 @@ func TestMachinePathsDetector(t *testing.T) {
 	}
 }
 
+// shippedTensorHashes pins the image models by their tensors' values (the SHA-256 of
+// every tensor's float32 values in file order, little-endian) rather than by samples:
+// sampling 256 images takes minutes, and the U-Net's sums differ in their last bits
+// between kernels in more places than the MLP's.
+var shippedTensorHashes = map[string]string{
+	"fashion-unet.safetensors": "a2f16c99bb355f4d7ddfba14c829bf482eb9a0afa7c9f3a8735e09c80e91c5c8",
+}
+
+// checkShippedImages checks an image model: its tensors are the pinned ones, and two
+// unconditional images through two midpoint steps come out finite.
+func checkShippedImages(t *testing.T, name string, f *weights.File) {
+	h := sha256.New()
+	for _, ts := range f.Tensors {
+		b := make([]byte, 4*len(ts.Data))
+		for i, v := range ts.Data {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
+		h.Write(b)
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if want, ok := shippedTensorHashes[name]; !ok || got != want {
+		t.Errorf("%s: tensors' SHA-256 %s, pinned %q: pin a new model in shippedTensorHashes", name, got, want)
+	}
+	x, _, err := f.Sample(2, shippedRNG(1), sampler.Options{Method: sampler.Midpoint, Steps: 2})
+	if err != nil {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.Abs(float64(v)) > 10 {
+			t.Fatalf("%s: sample value %d is %v", name, i, v)
+		}
+	}
+}
+
 // shippedHashChecked says whether this build's arithmetic is one of the two that
 // shippedSampleHashes pins: amd64 (either kernel) and WebAssembly.
 func shippedHashChecked() bool { return runtime.GOARCH == "amd64" || runtime.GOARCH == "wasm" }
@@ -284,6 +319,10 @@ func TestShippedSamples(t *testing.T) {
 		if f.Meta.Arch == weights.ArchClassifier {
 			continue // no velocity field to sample; package classifier's Example loads it
 		}
+		if f.Meta.Arch == weights.ArchUNet {
+			checkShippedImages(t, name, f)
+			continue
+		}
 		const n = 256
 		x, st, err := f.Sample(n, shippedRNG(1), sampler.Options{Method: sampler.Midpoint, Steps: 10})
 		if err != nil {
@@ -305,6 +344,11 @@ func TestShippedSamples(t *testing.T) {
 			t.Errorf("%s: no pinned sample hash; if the model is new, pin its samples in shippedSampleHashes (this build: %s)", name, got)
 		case check && got != want[0] && got != want[1]:
 			t.Errorf("%s: samples changed: SHA-256 %s, pinned %s (AVX2) or %s (Go, wasm): the tensors differ from the shipped ones", name, got, want[0], want[1])
+		}
+	}
+	for name := range shippedTensorHashes {
+		if !slices.Contains(names, name) {
+			t.Errorf("%s is pinned in shippedTensorHashes but not in weights/", name)
 		}
 	}
 	for name := range shippedSampleHashes {

@@ -217,7 +217,7 @@ func (m *Net) forwardGuided(dst, x []float32, t float64, labels []int, w float32
 func (m *Net) embed(t []float64, labels []int) []float32 {
 	n, f, E := len(t), m.cfg.TimeFeatures, m.cfg.Emb
 	feat, hid, emb := m.ar.get(n*f), m.ar.get(n*E), m.ar.get(n*E)
-	timeFeatures(feat, t, f)
+	TimeFeatures(feat, t, f)
 	m.mm.Mul(hid, feat, m.w["t.0.weight"], n, f, E, sampler.MulOpts{Bias: m.w["t.0.bias"], Epi: sampler.EpiSiLU})
 	m.mm.Mul(emb, hid, m.w["t.2.weight"], n, E, E, sampler.MulOpts{Bias: m.w["t.2.bias"]})
 	y := m.w["y.weight"]

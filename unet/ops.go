@@ -218,10 +218,10 @@ func upcat(dst []float32, sd int, gd geom, src []float32, ss int, gs geom, ca in
 	}
 }
 
-// timeFeatures writes pytorch_fmnist.py's sinusoidal features of each t into dst
+// TimeFeatures writes pytorch_fmnist.py's sinusoidal features of each t into dst
 // (n × f): with half = f/2 and φ_k = 1000·t·exp(−ln(10⁴)·k/half), sin φ_0 … sin φ_{half−1},
 // then cos φ_0 … cos φ_{half−1}; computed in float64.
-func timeFeatures(dst []float32, t []float64, f int) {
+func TimeFeatures(dst []float32, t []float64, f int) {
 	half := f / 2
 	for b, tb := range t {
 		row := dst[b*f : (b+1)*f]

@@ -174,7 +174,7 @@ func TestOps(t *testing.T) {
 
 	ts := []float64{0, 1e-3, 0.5, 1}
 	feat := make([]float32, len(ts)*8)
-	timeFeatures(feat, ts, 8)
+	TimeFeatures(feat, ts, 8)
 	var wantF []float64
 	for _, tt := range ts {
 		wantF = append(wantF, refTime(tt, 8)...)

@@ -47,15 +47,9 @@ func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) e
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	data, err := weights.Marshal(f, cfg.DType)
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if err := outfile.WriteFile(cfg.Out, data); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if opt.NoVerify {
-		return nil
+	data, err := writeModel(cfg, f)
+	if err != nil || opt.NoVerify {
+		return err
 	}
 	maxErr, scale, err := verify(e, cfg, data)
 	if err != nil {
@@ -63,6 +57,19 @@ func export(e *engine, cfg *Config, res *Result, seconds float64, opt Options) e
 	}
 	res.VerifyMaxErr, res.VerifyScale = maxErr, scale
 	return nil
+}
+
+// writeModel encodes f in cfg's dtype and writes it to cfg.Out, returning the bytes
+// written (which verify reads back when cfg.Out is no regular file).
+func writeModel(cfg *Config, f *weights.File) ([]byte, error) {
+	data, err := weights.Marshal(f, cfg.DType)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := outfile.WriteFile(cfg.Out, data); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return data, nil
 }
 
 // provenanceOf is how the run made its model, as the file records it.

@@ -84,7 +84,7 @@ func (m *unetNet) upload(e *engine) {
 		row := m.stage[b*(d+2) : (b+1)*(d+2)]
 		copy(x[b*d:(b+1)*d], row[:d])
 		ts[0] = float64(row[d])
-		timeFeatures(tf[b*f:(b+1)*f], ts, f)
+		unet.TimeFeatures(tf[b*f:(b+1)*f], ts, f)
 		lab[b] = int64(row[d+1])
 	}
 	if e.dev != tt.CPU {
@@ -198,18 +198,3 @@ func (m *unetNet) res(b unetBlock, x, emb tt.T, p func(string) tt.T) tt.T {
 
 // groups is GroupNorm's group count over ch channels.
 func (m *unetNet) groups(ch int64) int64 { return min(int64(m.u.Groups), ch) }
-
-// timeFeatures writes the network's sinusoidal time features of each t into dst
-// (n × f), as package unet computes them (pytorch_fmnist.py's temb: half = f/2,
-// φ_k = 1000·t·exp(−ln(10⁴)·k/half), sines then cosines); the parity check at export
-// holds the two together.
-func timeFeatures(dst []float32, t []float64, f int) {
-	half := f / 2
-	for b, tb := range t {
-		row := dst[b*f : (b+1)*f]
-		for k := range half {
-			phi := 1000 * tb * math.Exp(-math.Log(10000)*float64(k)/float64(half))
-			row[k], row[half+k] = float32(math.Sin(phi)), float32(math.Cos(phi))
-		}
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/flowmatch/flowmatch/outfile"
 	"github.com/flowmatch/flowmatch/unet"
 	"github.com/flowmatch/flowmatch/weights"
 )
@@ -32,15 +31,9 @@ func exportImages(e *engine, cfg *Config, res *Result, seconds float64, opt Opti
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	data, err := weights.Marshal(f, cfg.DType)
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if err := outfile.WriteFile(cfg.Out, data); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if opt.NoVerify {
-		return nil
+	data, err := writeModel(cfg, f)
+	if err != nil || opt.NoVerify {
+		return err
 	}
 	res.VerifyMaxErr, res.VerifyScale, err = verifyImages(e, cfg, data)
 	return err

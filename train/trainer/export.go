@@ -90,7 +90,7 @@ func provenanceOf(cfg *Config, res *Result, seconds float64) weights.Provenance 
 		Coupling:  cfg.Coupling,
 		Optimizer: "adamw",
 		Device:    res.Device,
-		Seconds:   round(seconds, 1),
+		Seconds:   math.Round(seconds*10) / 10, // to 0.1 s (round keeps significant digits: 1 gave 5000 for 4,823 s)
 		LibTorch:  LibtorchVersion,
 		Gotch:     GotchVersion,
 		Go:        runtime.Version(),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/flowmatch/flowmatch/cli"
@@ -132,7 +133,7 @@ func exportGo(tr *gotrain.Trainer, cfg *Config, res *Result) error {
 	if cmd == "" {
 		cmd = "(library call)"
 	}
-	f, err := tr.File(gotrain.Provenance{Command: cmd, Device: res.Device, Seconds: round(res.Seconds, 1),
+	f, err := tr.File(gotrain.Provenance{Command: cmd, Device: res.Device, Seconds: math.Round(res.Seconds*10) / 10,
 		Data:  cfg.dataInfo(),
 		Notes: map[string]string{"config": string(conf), "dtype": string(cfg.DType), "kernel": sampler.KernelName()}})
 	if err != nil {

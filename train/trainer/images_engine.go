@@ -17,7 +17,6 @@ import (
 type unetNet struct {
 	u      unet.Config
 	g      tt.Graph
-	shape  map[string][]int64
 	blocks []unetBlock
 	names  []string        // the tensors, in the flat vectors' order
 	pv, gv map[string]tt.T // views of e.P and e.G, one per tensor
@@ -37,7 +36,7 @@ type unetBlock struct {
 
 // newUNetNet lays out u's tensors in e's flat vectors and allocates the batch's buffers.
 func newUNetNet(e *engine, u unet.Config) *unetNet {
-	m := &unetNet{u: u, g: tt.Graph{C: &e.c}, shape: map[string][]int64{},
+	m := &unetNet{u: u, g: tt.Graph{C: &e.c},
 		pv: map[string]tt.T{}, gv: map[string]tt.T{}, leaf: map[string]tt.T{}}
 	off := int64(0)
 	for _, t := range u.Tensors() {
@@ -47,7 +46,6 @@ func newUNetNet(e *engine, u unet.Config) *unetNet {
 			sh[i] = int64(s)
 			n *= int64(s)
 		}
-		m.shape[t.Name] = sh
 		m.names = append(m.names, t.Name)
 		m.pv[t.Name], m.gv[t.Name] = e.view(e.P, off, sh), e.view(e.G, off, sh)
 		off += n

@@ -14,9 +14,10 @@ import (
 // autograd saved for backward stay alive inside libtorch until the graph is gone.
 //
 // Parameters live in one flat vector, as in the MLP's engine: Leaf makes a
-// gradient-tracking alias of it for one step, and Param views into that alias, so
-// the gradient of every parameter lands in one flat vector (Grad) and the optimiser
-// stays a handful of ops on flat vectors.
+// gradient-tracking alias of each tensor's view of it for one step, and Grad's results
+// are copied back into the matching views of the flat gradient, so the optimiser stays
+// a handful of ops on flat vectors. (One leaf for the whole vector, viewed per tensor,
+// made each view's backward allocate a gradient of the whole vector.)
 type Graph struct {
 	C    *Ctx
 	held []T
@@ -97,19 +98,6 @@ func (g *Graph) Backward(loss T) {
 	g.C.Calls++
 	lib.AtBackward(loss, 0, 0)
 	g.C.check("backward")
-}
-
-// Param returns leaf[off : off+prod(shape)] viewed as shape.
-func (g *Graph) Param(leaf T, off int64, shape ...int64) T {
-	if !g.ok(leaf) {
-		return nil
-	}
-	n := int64(1)
-	for _, s := range shape {
-		n *= s
-	}
-	lib.AtgNarrow(g.C.slot(), leaf, 0, off, n)
-	return g.View(g.keep("narrow"), shape...)
 }
 
 // View returns t viewed with a new shape (−1 infers one extent).

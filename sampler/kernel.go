@@ -3,6 +3,8 @@ package sampler
 import (
 	"fmt"
 	"math"
+
+	"github.com/flowmatch/flowmatch/internal/fastexp"
 )
 
 // The network kernels work on a blocked, batch-major layout. A block of rows is cut into
@@ -183,34 +185,15 @@ func gemmGo(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, 
 	}
 }
 
-// Fast float32 exp for the sigmoid, after Cephes' expf: round y·log2(e) to an integer n
-// with the 1.5·2²³ trick, reduce r = y − n·ln2 in two parts (|r| ≤ ln2/2), then
-// e^r ≈ 1 + r + r²·(c1 + c2·r + c3·r² + c4·r³ + c5·r⁴) and 2^n built straight into the
-// exponent bits. The coefficients are a minimax fit of the relative error of e^r on
-// [−ln2/2, ln2/2] (3·10⁻⁹, well under float32 rounding; Cephes' degree-7 polynomial
-// costs two operations more for nothing in float32). Arguments are clamped to
-// [expLo, expHi], where 2^n stays a normal number.
-const (
-	expLo    = -87.0
-	expHi    = 88.0
-	expMagic = 12582912.0 // 1.5·2²³
-	log2e    = 1.44269504088896341
-	ln2Hi    = 0.693359375
-	ln2Lo    = -2.12194440e-4
-	expC1    = 4.9999993452e-01
-	expC2    = 1.6666520689e-01
-	expC3    = 4.1668387374e-02
-	expC4    = 8.3687099603e-03
-	expC5    = 1.3814613100e-03
-)
-
-// expNeg returns e^(−z) for the sigmoid 1/(1+e^(−z)), in float32.
+// expNeg returns e^(−z) for the sigmoid 1/(1+e^(−z)), in float32: package fastexp's
+// method, the polynomial by Horner's scheme (the assembly and SIMD kernels do the same
+// operations in the same order).
 func expNeg(z float32) float32 {
-	y := min(max(-z, expLo), expHi)
-	t := y*log2e + expMagic
-	n := t - expMagic
-	r := y - n*ln2Hi - n*ln2Lo
-	p := (((((expC5*r+expC4)*r+expC3)*r+expC2)*r+expC1)*r+1)*r + 1
+	y := min(max(-z, fastexp.Lo), fastexp.Hi)
+	t := y*fastexp.Log2E + fastexp.Magic
+	n := t - fastexp.Magic
+	r := y - n*fastexp.Ln2Hi - n*fastexp.Ln2Lo
+	p := (((((fastexp.C5*r+fastexp.C4)*r+fastexp.C3)*r+fastexp.C2)*r+fastexp.C1)*r+1)*r + 1
 	return p * math.Float32frombits(math.Float32bits(t)<<23+0x3f800000)
 }
 
@@ -224,18 +207,18 @@ func silu(z float32) float32 { return z / (1 + expNeg(z)) }
 func siluInPlace(x []float32) {
 	for i, z := range x {
 		y := -z
-		if y < expLo { // (a NaN passes both tests and comes out NaN)
-			y = expLo
+		if y < fastexp.Lo { // (a NaN passes both tests and comes out NaN)
+			y = fastexp.Lo
 		}
-		if y > expHi {
-			y = expHi
+		if y > fastexp.Hi {
+			y = fastexp.Hi
 		}
-		t := y*log2e + expMagic
-		n := t - expMagic
-		r := y - n*ln2Hi - n*ln2Lo
+		t := y*fastexp.Log2E + fastexp.Magic
+		n := t - fastexp.Magic
+		r := y - n*fastexp.Ln2Hi - n*fastexp.Ln2Lo
 		// e^r by Estrin's scheme: a shorter dependency chain than Horner's.
 		r2 := r * r
-		p := (1 + r) + r2*((expC1+expC2*r)+r2*((expC3+expC4*r)+r2*expC5))
+		p := (1 + r) + r2*((fastexp.C1+fastexp.C2*r)+r2*((fastexp.C3+fastexp.C4*r)+r2*fastexp.C5))
 		x[i] = z / (1 + p*math.Float32frombits(math.Float32bits(t)<<23+0x3f800000))
 	}
 }
@@ -246,17 +229,17 @@ func siluDerivInPlace(x, d []float32) {
 	d = d[:len(x)]
 	for i, z := range x {
 		y := -z
-		if y < expLo {
-			y = expLo
+		if y < fastexp.Lo {
+			y = fastexp.Lo
 		}
-		if y > expHi {
-			y = expHi
+		if y > fastexp.Hi {
+			y = fastexp.Hi
 		}
-		t := y*log2e + expMagic
-		n := t - expMagic
-		r := y - n*ln2Hi - n*ln2Lo
+		t := y*fastexp.Log2E + fastexp.Magic
+		n := t - fastexp.Magic
+		r := y - n*fastexp.Ln2Hi - n*fastexp.Ln2Lo
 		r2 := r * r
-		p := (1 + r) + r2*((expC1+expC2*r)+r2*((expC3+expC4*r)+r2*expC5))
+		p := (1 + r) + r2*((fastexp.C1+fastexp.C2*r)+r2*((fastexp.C3+fastexp.C4*r)+r2*fastexp.C5))
 		e := p * math.Float32frombits(math.Float32bits(t)<<23+0x3f800000)
 		s := 1 / (1 + e)
 		zs := z * s

@@ -5,6 +5,8 @@ package sampler
 import (
 	"simd/archsimd"
 	"unsafe"
+
+	"github.com/flowmatch/flowmatch/internal/fastexp"
 )
 
 // The arm64 kernel in Go SIMD (simd/archsimd, GOEXPERIMENT=simd builds with Go 1.27 or
@@ -149,8 +151,8 @@ type expK4 struct {
 
 func newExpK4() expK4 {
 	f := archsimd.BroadcastFloat32x4
-	return expK4{archsimd.BroadcastUint32x4(1 << 31), f(expLo), f(expHi), f(log2e), f(expMagic), f(ln2Hi),
-		f(ln2Lo), f(expC5), f(expC4), f(expC3), f(expC2), f(expC1), f(1), archsimd.BroadcastUint32x4(0x3f800000)}
+	return expK4{archsimd.BroadcastUint32x4(1 << 31), f(fastexp.Lo), f(fastexp.Hi), f(fastexp.Log2E), f(fastexp.Magic), f(fastexp.Ln2Hi),
+		f(fastexp.Ln2Lo), f(fastexp.C5), f(fastexp.C4), f(fastexp.C3), f(fastexp.C2), f(fastexp.C1), f(1), archsimd.BroadcastUint32x4(0x3f800000)}
 }
 
 // exp4 returns e^(−z) as exp8 (kernel_archsimd_amd64.go) does, operation for

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/flowmatch/flowmatch/internal/fastexp"
 )
 
 // fma32 is x·y + z rounded once to float32, as FMA instructions compute it (x·y is exact
@@ -17,18 +19,18 @@ func fma32(x, y, z float32) float32 { return float32(math.FMA(float64(x), float6
 // expFMA is e^(−z) as the Go SIMD kernels compute it (exp8, exp4), one value at a time.
 func expFMA(z float32) float32 {
 	y := -z
-	if !(y > expLo) {
-		y = expLo
+	if !(y > fastexp.Lo) {
+		y = fastexp.Lo
 	}
-	if !(y < expHi) {
-		y = expHi
+	if !(y < fastexp.Hi) {
+		y = fastexp.Hi
 	}
-	t := fma32(y, log2e, expMagic)
-	n := t - expMagic
-	r := fma32(-n, ln2Hi, y)
-	r = fma32(-n, ln2Lo, r)
-	p := fma32(expC5, r, expC4)
-	for _, c := range []float32{expC3, expC2, expC1, 1, 1} {
+	t := fma32(y, fastexp.Log2E, fastexp.Magic)
+	n := t - fastexp.Magic
+	r := fma32(-n, fastexp.Ln2Hi, y)
+	r = fma32(-n, fastexp.Ln2Lo, r)
+	p := fma32(fastexp.C5, r, fastexp.C4)
+	for _, c := range []float32{fastexp.C3, fastexp.C2, fastexp.C1, 1, 1} {
 		p = fma32(p, r, c)
 	}
 	return p * math.Float32frombits(math.Float32bits(t)<<23+0x3f800000)

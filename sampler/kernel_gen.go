@@ -18,6 +18,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/flowmatch/flowmatch/internal/fastexp"
 )
 
 const (
@@ -40,21 +42,6 @@ func f32(x float32) string {
 	}
 	return "$" + s
 }
-
-// the constants of expNeg in kernel.go
-const (
-	expLo    = -87.0
-	expHi    = 88.0
-	expMagic = 12582912.0
-	log2e    = 1.44269504088896341
-	ln2Hi    = 0.693359375
-	ln2Lo    = -2.12194440e-4
-	expC1    = 4.9999993452e-01
-	expC2    = 1.6666520689e-01
-	expC3    = 4.1668387374e-02
-	expC4    = 8.3687099603e-03
-	expC5    = 1.3814613100e-03
-)
 
 // silu sets local x to x/(1+e^(−x)), as siluInPlace does; F11–F14 are scratch.
 func silu(x string) {
@@ -94,39 +81,39 @@ func siluDeriv(x string) {
 // expNeg pushes e^(−x) for local x, as expNeg in kernel.go computes it; F11–F14 are
 // scratch.
 func expNeg(x string) {
-	// y = −x, clamped to [expLo, expHi]; f32.min and f32.max cost V8 a compare and
+	// y = −x, clamped to [fastexp.Lo, fastexp.Hi]; f32.min and f32.max cost V8 a compare and
 	// three branches each, so the common case tests |x| once.
 	emit("Get %s", x)
 	emit("F32Neg")
 	emit("Set F11")
 	emit("Get %s", x)
 	emit("F32Abs")
-	emit("F32Const %s", f32(-expLo))
+	emit("F32Const %s", f32(-fastexp.Lo))
 	emit("F32Ge")
 	emit("If")
 	emit("Get F11")
-	emit("F32Const %s", f32(expLo))
+	emit("F32Const %s", f32(fastexp.Lo))
 	emit("F32Max")
-	emit("F32Const %s", f32(expHi))
+	emit("F32Const %s", f32(fastexp.Hi))
 	emit("F32Min")
 	emit("Set F11")
 	emit("End")
 	emit("Get F11")
-	emit("F32Const %s", f32(log2e)) // t = y·log2e + magic
+	emit("F32Const %s", f32(fastexp.Log2E)) // t = y·log2e + magic
 	emit("F32Mul")
-	emit("F32Const %s", f32(expMagic))
+	emit("F32Const %s", f32(fastexp.Magic))
 	emit("F32Add")
 	emit("Tee F12")
-	emit("F32Const %s", f32(expMagic)) // n = t − magic
+	emit("F32Const %s", f32(fastexp.Magic)) // n = t − magic
 	emit("F32Sub")
 	emit("Set F13")
 	emit("Get F11") // r = y − n·ln2Hi − n·ln2Lo
 	emit("Get F13")
-	emit("F32Const %s", f32(ln2Hi))
+	emit("F32Const %s", f32(fastexp.Ln2Hi))
 	emit("F32Mul")
 	emit("F32Sub")
 	emit("Get F13")
-	emit("F32Const %s", f32(ln2Lo))
+	emit("F32Const %s", f32(fastexp.Ln2Lo))
 	emit("F32Mul")
 	emit("F32Sub")
 	emit("Tee F11")
@@ -134,20 +121,20 @@ func expNeg(x string) {
 	emit("F32Mul")
 	emit("Set F14")
 	// p = (1 + r) + r2·((c1 + c2·r) + r2·((c3 + c4·r) + r2·c5))
-	emit("F32Const %s", f32(expC3))
+	emit("F32Const %s", f32(fastexp.C3))
 	emit("Get F11")
-	emit("F32Const %s", f32(expC4))
+	emit("F32Const %s", f32(fastexp.C4))
 	emit("F32Mul")
 	emit("F32Add")
 	emit("Get F14")
-	emit("F32Const %s", f32(expC5))
+	emit("F32Const %s", f32(fastexp.C5))
 	emit("F32Mul")
 	emit("F32Add")
 	emit("Get F14")
 	emit("F32Mul")
-	emit("F32Const %s", f32(expC1))
+	emit("F32Const %s", f32(fastexp.C1))
 	emit("Get F11")
-	emit("F32Const %s", f32(expC2))
+	emit("F32Const %s", f32(fastexp.C2))
 	emit("F32Mul")
 	emit("F32Add")
 	emit("F32Add")

@@ -33,6 +33,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/flowmatch/flowmatch/internal/fastexp"
 )
 
 const G = 24 // groupRows
@@ -43,21 +45,6 @@ const (
 	epiReLU      = 2
 	epiSiLUDeriv = 3
 	epiMul       = 4
-)
-
-// the constants of expNeg in kernel.go
-const (
-	expLo    = -87.0
-	expHi    = 88.0
-	expMagic = 12582912.0
-	log2e    = 1.44269504088896341
-	ln2Hi    = 0.693359375
-	ln2Lo    = -2.12194440e-4
-	expC1    = 4.9999993452e-01
-	expC2    = 1.6666520689e-01
-	expC3    = 4.1668387374e-02
-	expC4    = 8.3687099603e-03
-	expC5    = 1.3814613100e-03
 )
 
 var (
@@ -463,10 +450,10 @@ func mulBody() {
 var expConst = []struct {
 	name string
 	v    float32
-}{{"lo", expLo}, {"hi", expHi}, {"log2e", log2e}, {"magic", expMagic}, {"ln2Hi", ln2Hi},
-	{"ln2Lo", ln2Lo}, {"one", 1}, {"c1", expC1}, {"c2", expC2}, {"c3", expC3}}
+}{{"lo", fastexp.Lo}, {"hi", fastexp.Hi}, {"log2e", fastexp.Log2E}, {"magic", fastexp.Magic}, {"ln2Hi", fastexp.Ln2Hi},
+	{"ln2Lo", fastexp.Ln2Lo}, {"one", 1}, {"c1", fastexp.C1}, {"c2", fastexp.C2}, {"c3", fastexp.C3}}
 
-var pushedConst = map[string]float32{"c4": expC4, "c5": expC5}
+var pushedConst = map[string]float32{"c4": fastexp.C4, "c5": fastexp.C5}
 
 func getConst(name string) {
 	for i, c := range expConst {

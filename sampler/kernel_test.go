@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/flowmatch/flowmatch/internal/fastexp"
 )
 
 // gemmRef is the kernels' contract in float64, straight from the layout's definition.
@@ -146,7 +148,7 @@ func TestSiLUAccuracy(t *testing.T) {
 		want := zd / (1 + math.Exp(-zd))
 		got := float64(silu(z))
 		const minNormal = 0x1p-126 // below, float32 itself cannot hold a relative error
-		if z >= expLo {
+		if z >= fastexp.Lo {
 			if math.Abs(want) < minNormal {
 				if math.Abs(got-want) > 0x1p-149 {
 					t.Fatalf("silu(%v) = %v, want %v", z, got, want)
@@ -215,7 +217,7 @@ func TestKernelSiLUAccuracy(t *testing.T) {
 	for i, z := range zs {
 		got := float64(dst[(i/groupRows)*ly.np*groupRows+i%groupRows])
 		want := float64(z) / (1 + math.Exp(-float64(z)))
-		if z < expLo || math.Abs(want) < 0x1p-126 {
+		if z < fastexp.Lo || math.Abs(want) < 0x1p-126 {
 			if math.Abs(got-want) > 1e-35 {
 				t.Fatalf("%s: silu(%v) = %v, want %v", kernelName, z, got, want)
 			}

@@ -2,7 +2,11 @@
 
 package unet
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+
+	"github.com/flowmatch/flowmatch/internal/fastexp"
+)
 
 // normSiLU sets dst[i] = siLU(src[i]·scale + shift): siLU's float32 operations in
 // order, four values at a time in WebAssembly SIMD (no fused multiply-adds, and
@@ -21,11 +25,11 @@ func normSiLU(dst, src []float32, scale, shift float32) {
 // dst[ch·planeLen:], with scale[ch] and shift[ch]; the constants are splatted once
 // into locals (a struct of them would be loaded from memory at every use).
 func normSiLURun(dst []float32, planeLen int, src []float32, m int, scale, shift []float32) {
-	lo, hi := archsimd.BroadcastFloat32x4(expLo), archsimd.BroadcastFloat32x4(expHi)
-	l2e, magic := archsimd.BroadcastFloat32x4(log2e), archsimd.BroadcastFloat32x4(expMagic)
-	l2h, l2l := archsimd.BroadcastFloat32x4(ln2Hi), archsimd.BroadcastFloat32x4(ln2Lo)
-	c1, c2, c3 := archsimd.BroadcastFloat32x4(expC1), archsimd.BroadcastFloat32x4(expC2), archsimd.BroadcastFloat32x4(expC3)
-	c4, c5 := archsimd.BroadcastFloat32x4(expC4), archsimd.BroadcastFloat32x4(expC5)
+	lo, hi := archsimd.BroadcastFloat32x4(fastexp.Lo), archsimd.BroadcastFloat32x4(fastexp.Hi)
+	l2e, magic := archsimd.BroadcastFloat32x4(fastexp.Log2E), archsimd.BroadcastFloat32x4(fastexp.Magic)
+	l2h, l2l := archsimd.BroadcastFloat32x4(fastexp.Ln2Hi), archsimd.BroadcastFloat32x4(fastexp.Ln2Lo)
+	c1, c2, c3 := archsimd.BroadcastFloat32x4(fastexp.C1), archsimd.BroadcastFloat32x4(fastexp.C2), archsimd.BroadcastFloat32x4(fastexp.C3)
+	c4, c5 := archsimd.BroadcastFloat32x4(fastexp.C4), archsimd.BroadcastFloat32x4(fastexp.C5)
 	one := archsimd.BroadcastFloat32x4(1)
 	bias := archsimd.BroadcastUint32x4(0x3f800000)
 	for ch := range scale {

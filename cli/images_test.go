@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/png"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,19 +32,7 @@ func smallFashionUNet() unet.Config {
 // metadata the shipped model has) to dir and returns its path.
 func writeImageModel(t *testing.T, dir, name string, cfg unet.Config) string {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(5, uint64(len(name))))
-	tensors := map[string][]float32{}
-	for _, ts := range cfg.Tensors() {
-		n := 1
-		for _, d := range ts.Shape {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(0.2 * rng.NormFloat64())
-		}
-		tensors[ts.Name] = v
-	}
+	tensors := unet.RandomTensors(cfg, uint64(len(name)))
 	meta := weights.Meta{Arch: weights.ArchUNet, Net: &weights.UNetSpec{Config: cfg},
 		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
 		Data: weights.DataInfo{Name: "fashion-mnist", Dim: cfg.Dim(), Shape: cfg.Shape,

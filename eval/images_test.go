@@ -2,38 +2,19 @@ package eval
 
 import (
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/flowmatch/flowmatch/unet"
 )
 
-// randomUNet is a small random-initialised U-Net for 1×8×8 images (weights of scale
-// 1/√fan-in, GroupNorm gains 1), enough to exercise the sampling loop.
+// randomUNet is a small U-Net for 1×8×8 images with unet.RandomTensors' values,
+// enough to exercise the sampling loop.
 func randomUNet(t *testing.T, seed uint64) *unet.Net {
 	t.Helper()
 	cfg := unet.Config{Shape: []int{1, 8, 8}, Channels: 8, Mult: []int{1, 2}, Blocks: 1,
 		Groups: 4, TimeFeatures: 8, Emb: 16, Classes: 10}
-	rng := rand.New(rand.NewPCG(seed, 1))
-	w := map[string][]float32{}
-	for _, ts := range cfg.Tensors() {
-		n := 1
-		for _, d := range ts.Shape {
-			n *= d
-		}
-		s, mean := 0.1, 0.0
-		if len(ts.Shape) > 1 {
-			s = 1 / math.Sqrt(float64(n/ts.Shape[0]))
-		} else if strings.Contains(ts.Name, "n1.weight") || strings.Contains(ts.Name, "n2.weight") || ts.Name == "out.0.weight" {
-			mean = 1
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(mean + s*rng.NormFloat64())
-		}
-		w[ts.Name] = v
-	}
+	w := unet.RandomTensors(cfg, seed)
 	net, err := unet.New(cfg, w)
 	if err != nil {
 		t.Fatal(err)

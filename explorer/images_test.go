@@ -3,7 +3,6 @@ package explorer
 import (
 	"errors"
 	"math"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -26,27 +25,11 @@ func tinyUNet() unet.Config {
 
 var testClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
 
-// imageModelFile is a random-initialised U-Net file of cfg (weights N(0, 1/fan-in), so
-// that activations stay of order one) for Fashion-MNIST-like data on the OT path.
+// imageModelFile is a U-Net file of cfg with unet.RandomTensors' values, for
+// Fashion-MNIST-like data on the OT path.
 func imageModelFile(t testing.TB, cfg unet.Config, seed uint64) []byte {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 5))
-	tensors := map[string][]float32{}
-	for _, ts := range cfg.Tensors() {
-		n := 1
-		for _, d := range ts.Shape {
-			n *= d
-		}
-		s := 0.1
-		if len(ts.Shape) > 1 {
-			s = 1 / math.Sqrt(float64(n/ts.Shape[0]))
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(s * rng.NormFloat64())
-		}
-		tensors[ts.Name] = v
-	}
+	tensors := unet.RandomTensors(cfg, seed)
 	meta := weights.Meta{Arch: weights.ArchUNet, Net: &weights.UNetSpec{Config: cfg},
 		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
 		Data: weights.DataInfo{Name: "fashion-mnist", Shape: cfg.Shape, Classes: testClasses[:cfg.Classes], Pixels: []float64{-1, 1}}}

@@ -15,7 +15,7 @@ import (
 // whole forward pass keeps (im2col, GroupNorm and the rest cost the difference).
 func BenchmarkGuided16(b *testing.B) {
 	c := Default()
-	net, err := New(c, randomTensors(c, 1))
+	net, err := New(c, RandomTensors(c, 1))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func BenchmarkGuided16(b *testing.B) {
 // time, both steadier than the mean wall time on a shared machine.
 func BenchmarkGuided8(b *testing.B) {
 	c := Default()
-	net, err := New(c, randomTensors(c, 1))
+	net, err := New(c, RandomTensors(c, 1))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,36 +9,6 @@ import (
 	"github.com/flowmatch/flowmatch/sampler"
 )
 
-// randomTensors fills every tensor of c with N(0, s²) values, s = 1/√fan-in for
-// weights (so activations stay of order one, as in a trained network) and 0.3 for
-// biases and GroupNorm affines around their PyTorch initial values.
-func randomTensors(c Config, seed uint64) map[string][]float32 {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	w := map[string][]float32{}
-	for _, t := range c.Tensors() {
-		n := 1
-		for _, d := range t.Shape {
-			n *= d
-		}
-		s, mean := 0.3, 0.0
-		if len(t.Shape) > 1 {
-			s = 1 / math.Sqrt(float64(n/t.Shape[0]))
-		}
-		if len(t.Shape) == 1 && (strings.HasSuffix(t.Name, "n1.weight") || strings.HasSuffix(t.Name, "n2.weight") || t.Name == "out.0.weight") {
-			mean = 1 // GroupNorm's gamma
-		}
-		if t.Name == "y.weight" {
-			s = 1
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(mean + s*rng.NormFloat64())
-		}
-		w[t.Name] = v
-	}
-	return w
-}
-
 func small() Config {
 	return Config{Shape: []int{2, 8, 12}, Channels: 4, Mult: []int{1, 2, 3}, Blocks: 2, Groups: 2,
 		TimeFeatures: 6, Emb: 10, Classes: 3}
@@ -71,7 +41,7 @@ func maxRel(got []float32, want []float64) float64 {
 // accumulation over the ~20 layers gives under 1e-6.
 func TestForwardReference(t *testing.T) {
 	for _, c := range []Config{small(), Default()} {
-		w := randomTensors(c, 7)
+		w := RandomTensors(c, 7)
 		net, err := New(c, w)
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +80,7 @@ func TestForwardReference(t *testing.T) {
 // computation.
 func TestGuidedOneBatch(t *testing.T) {
 	for _, c := range []Config{small(), Default()} {
-		net, err := New(c, randomTensors(c, 11))
+		net, err := New(c, RandomTensors(c, 11))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +116,7 @@ func TestGuidedOneBatch(t *testing.T) {
 // TestNoAllocs: on one worker, a warm guided evaluation allocates nothing.
 func TestNoAllocs(t *testing.T) {
 	c := Default()
-	net, err := New(c, randomTensors(c, 1))
+	net, err := New(c, RandomTensors(c, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +134,7 @@ func TestNoAllocs(t *testing.T) {
 // contract: finite values, the right length).
 func TestSolve(t *testing.T) {
 	c := small()
-	net, err := New(c, randomTensors(c, 13))
+	net, err := New(c, RandomTensors(c, 13))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +155,7 @@ func TestSolve(t *testing.T) {
 func TestBudget(t *testing.T) {
 	for _, c := range []Config{small(), Default()} {
 		var counted int64
-		ref := refNet{c: c, w: randomTensors(c, 1), macs: &counted}
+		ref := refNet{c: c, w: RandomTensors(c, 1), macs: &counted}
 		ref.forward(make([]float32, c.Dim()), 0.5, 0)
 		if got := c.MACs(); got != counted {
 			t.Errorf("%s: MACs %d, the reference performs %d", c, got, counted)
@@ -241,12 +211,12 @@ func TestValidate(t *testing.T) {
 			t.Errorf("label %d: %v", l, err)
 		}
 	}
-	w := randomTensors(Default(), 1)
+	w := RandomTensors(Default(), 1)
 	delete(w, "mid.c1.bias")
 	if _, err := New(Default(), w); err == nil || !strings.Contains(err.Error(), `"mid.c1.bias"`) {
 		t.Errorf("missing tensor: %v", err)
 	}
-	w = randomTensors(Default(), 1)
+	w = RandomTensors(Default(), 1)
 	w["up.0.0.sk.weight"] = w["up.0.0.sk.weight"][1:]
 	if _, err := New(Default(), w); err == nil || !strings.Contains(err.Error(), "up.0.0.sk.weight") {
 		t.Errorf("short tensor: %v", err)

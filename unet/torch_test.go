@@ -26,7 +26,7 @@ func TestTorchParity(t *testing.T) {
 		t.Skipf("%s with torch not available (apt-get install python3-torch): %v", py, err)
 	}
 	c := Default()
-	w := randomTensors(c, 21)
+	w := RandomTensors(c, 21)
 	n, d := 5, c.Dim()
 	x := randn(n*d, 22)
 	ts := []float64{0, 0.25, 0.5, 0.9, 1}

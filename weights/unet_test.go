@@ -17,22 +17,10 @@ func smallUNet() unet.Config {
 		TimeFeatures: 2, Emb: 3, Classes: 2}
 }
 
-// unetFile is a file of cfg with N(0, 0.3²) values, for Fashion-MNIST-like data.
+// unetFile is a file of cfg with unet.RandomTensors' values, for Fashion-MNIST-like data.
 func unetFile(t testing.TB, cfg unet.Config, seed uint64) *File {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 3))
-	tensors := map[string][]float32{}
-	for _, ts := range cfg.Tensors() {
-		n := 1
-		for _, d := range ts.Shape {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(0.3 * rng.NormFloat64())
-		}
-		tensors[ts.Name] = v
-	}
+	tensors := unet.RandomTensors(cfg, seed)
 	classes := make([]string, cfg.Classes)
 	for i := range classes {
 		classes[i] = "class " + string(rune('a'+i%26))

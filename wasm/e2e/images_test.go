@@ -80,23 +80,7 @@ func waitImages(t *testing.T, ctx context.Context, what string, timeout time.Dur
 func randomImageModel(t *testing.T, path string) {
 	t.Helper()
 	cfg := unet.Default()
-	rng := rand.New(rand.NewPCG(14, 1))
-	tensors := map[string][]float32{}
-	for _, ts := range cfg.Tensors() {
-		n := 1
-		for _, d := range ts.Shape {
-			n *= d
-		}
-		s := 0.1
-		if len(ts.Shape) > 1 {
-			s = 1 / math.Sqrt(float64(n/ts.Shape[0]))
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(s * rng.NormFloat64())
-		}
-		tensors[ts.Name] = v
-	}
+	tensors := unet.RandomTensors(cfg, 14)
 	f, err := weights.NewFileTensors(weights.Meta{Arch: weights.ArchUNet, Net: &weights.UNetSpec{Config: cfg},
 		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
 		Data: weights.DataInfo{Name: "fashion-mnist", Shape: cfg.Shape, Classes: dataset.FashionMNISTClasses(), Pixels: []float64{-1, 1}}}, tensors)

@@ -173,41 +173,89 @@ func Run(opt Options) (*Results, error) {
 		return nil, fmt.Errorf("report: %s: %w", opt.Models, ErrNoModels)
 	}
 	sort.Strings(files)
-	// The output is checked before the hours of work, not found wanting at the end.
-	if st, err := os.Stat(opt.Out); err == nil && !st.IsDir() {
-		return nil, fmt.Errorf("report: output %s: %w", opt.Out, ErrOutNotFolder)
+	if err := checkOut(opt.Out); err != nil {
+		return nil, err
 	}
-	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+	r := &run{opt: opt, res: &Results{SweepFloor: map[string]float64{}, SweepN: opt.SweepN, Target: opt.Target}}
+	loaded, images := r.load(files)
+	r.bar = progress.New(opt.Stderr, int64(len(loaded)+plan(loaded).units()), progress.Options{Desc: "report", Unit: "runs"})
+	defer r.bar.Finish()
+
+	r.quality(loaded)
+	if len(r.res.Models) == 0 && len(images.models) == 0 {
+		return nil, noUsable(opt.Models, len(files), r.res.Skipped)
+	}
+	p := plan(r.res.Models)
+	r.bar.Add(plan(loaded).units() - p.units()) // the sweeps of models that failed
+	compared, err := r.sweeps(p)
+	if err != nil {
+		return nil, err
+	}
+	densities, err := r.densities(p)
+	if err != nil {
+		return nil, err
+	}
+	r.bar.Finish()
+	if err := runImages(opt, images, r.res, r.skip); err != nil {
+		return nil, err
+	}
+	if len(r.res.Models) == 0 && len(r.res.Images) == 0 {
+		return nil, noUsable(opt.Models, len(files), r.res.Skipped)
+	}
+	if err := r.write(compared, densities); err != nil {
+		return nil, err
+	}
+	return r.res, nil
+}
+
+// checkOut makes the output folder and checks its two files can be written, before the
+// hours of work rather than at their end.
+func checkOut(out string) error {
+	if st, err := os.Stat(out); err == nil && !st.IsDir() {
+		return fmt.Errorf("report: output %s: %w", out, ErrOutNotFolder)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	for _, name := range []string{"README.md", "results.json"} {
-		if err := outfile.Check(filepath.Join(opt.Out, name)); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+		if err := outfile.Check(filepath.Join(out, name)); err != nil {
+			return fmt.Errorf("report: %w", err)
 		}
 	}
+	return nil
+}
 
-	res := &Results{SweepFloor: map[string]float64{}, SweepN: opt.SweepN, Target: opt.Target}
-	var bar *progress.Bar
-	skip := func(file, part string, err error) {
-		reason := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
-		res.Skipped = append(res.Skipped, Skipped{File: file, Part: part, Reason: reason})
-		if opt.Stderr == nil {
-			return
-		}
-		line := fmt.Sprintf("report: %s left out of the %s figure: %s", file, part, reason)
-		switch part {
-		case PartModel:
-			line = fmt.Sprintf("report: skipping %s: %s", file, reason)
-		case PartImages:
-			line = fmt.Sprintf("report: no image section for %s: %s", file, reason)
-		case PartReference:
-			line = fmt.Sprintf("report: the reference %s left out: %s", file, reason)
-		}
-		bar.Println(opt.Stderr, line)
+// run is one Run's state: the results so far and the progress bar over them.
+type run struct {
+	opt Options
+	res *Results
+	bar *progress.Bar
+}
+
+// skip leaves file out of part, with a line on the progress bar's stream.
+func (r *run) skip(file, part string, err error) {
+	reason := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	r.res.Skipped = append(r.res.Skipped, Skipped{File: file, Part: part, Reason: reason})
+	if r.opt.Stderr == nil {
+		return
 	}
+	line := fmt.Sprintf("report: %s left out of the %s figure: %s", file, part, reason)
+	switch part {
+	case PartModel:
+		line = fmt.Sprintf("report: skipping %s: %s", file, reason)
+	case PartImages:
+		line = fmt.Sprintf("report: no image section for %s: %s", file, reason)
+	case PartReference:
+		line = fmt.Sprintf("report: the reference %s left out: %s", file, reason)
+	}
+	r.bar.Println(r.opt.Stderr, line)
+}
 
+// load reads every file: the 2-D models that can run, and apart from them the image
+// models and the first classifier (unless one was given).
+func (r *run) load(files []string) ([]*Model, imageInput) {
 	var loaded []*Model
-	images := imageInput{classifier: opt.Classifier, files: map[string]*weights.File{}}
+	images := imageInput{classifier: r.opt.Classifier, files: map[string]*weights.File{}}
 	for _, file := range files {
 		f, err := weights.ReadFile(file)
 		if err == nil && isImage(f) {
@@ -225,7 +273,7 @@ func Run(opt Options) (*Results, error) {
 			_, _, err = f.Model() // a file that decodes but cannot run fails here, not mid-sweep
 		}
 		if err != nil {
-			skip(filepath.Base(file), PartModel, err)
+			r.skip(filepath.Base(file), PartModel, err)
 			continue
 		}
 		m := &Model{File: filepath.Base(file), f: f, Label: f.Meta.Path.Name}
@@ -234,35 +282,36 @@ func Run(opt Options) (*Results, error) {
 		}
 		loaded = append(loaded, m)
 	}
-	total := len(loaded) + plan(loaded).units()
-	bar = progress.New(opt.Stderr, int64(total), progress.Options{Desc: "report", Unit: "runs"})
-	defer bar.Finish()
+	return loaded, images
+}
 
+// quality evaluates each 2-D model; those that pass go into the results.
+func (r *run) quality(loaded []*Model) {
 	for _, m := range loaded {
-		bar.Describe("quality " + m.File)
+		r.bar.Describe("quality " + m.File)
 		// On the fixed-proportion datasets the i.i.d. floor spreads more between draws
 		// than the data floor (5–20% a draw against 1–10%), so it averages more; the
 		// data floor keeps eval's default, and so its published figures.
-		eo := eval.Options{Seed: opt.Seed, N: opt.QualityN, IIDFloorReps: IIDFloorReps}
+		eo := eval.Options{Seed: r.opt.Seed, N: r.opt.QualityN, IIDFloorReps: IIDFloorReps}
 		q, err := eval.Evaluate(m.f, eo)
-		bar.Add(1)
+		r.bar.Add(1)
 		if err != nil {
-			skip(m.File, PartModel, err)
+			r.skip(m.File, PartModel, err)
 			continue
 		}
 		m.Quality = q
 		m.Quality.Model = m.File
-		res.Models = append(res.Models, m)
+		r.res.Models = append(r.res.Models, m)
 	}
-	if len(res.Models) == 0 && len(images.models) == 0 {
-		return nil, noUsable(opt.Models, len(files), res.Skipped)
-	}
-	p := plan(res.Models)
-	bar.Add(plan(loaded).units() - p.units()) // the sweeps of models that failed
+}
 
-	var compared []string // datasets whose figures were drawn
+// sweeps draws, for each dataset with models to compare, W₂ against NFE and the
+// trajectories; it returns the datasets drawn.
+func (r *run) sweeps(p figures) ([]string, error) {
+	var compared []string
 	for _, name := range p.compared {
-		if res.SweepFloor[name], err = Floor(name, opt.SweepN, 3, opt.Seed); err != nil {
+		var err error
+		if r.res.SweepFloor[name], err = Floor(name, r.opt.SweepN, 3, r.opt.Seed); err != nil {
 			return nil, err
 		}
 		sweeps := map[string][]Point{}
@@ -270,74 +319,76 @@ func Run(opt Options) (*Results, error) {
 		straight := map[string]float64{}
 		for _, label := range sortedKeys(p.byData[name]) {
 			m := p.byData[name][label]
-			bar.Describe("sweep " + m.File)
+			r.bar.Describe("sweep " + m.File)
 			ticks := 0
-			sw, err := Sweep(m.f, opt.SweepN, opt.Seed, func() { ticks++; bar.Add(1) })
+			sw, err := Sweep(m.f, r.opt.SweepN, r.opt.Seed, func() { ticks++; r.bar.Add(1) })
 			var st [][]float32
 			if err == nil {
-				st, err = Trajectories(m.f, 300, 20, opt.Seed)
+				st, err = Trajectories(m.f, 300, 20, r.opt.Seed)
 			}
 			if err != nil {
-				bar.Add(SweepRuns() - ticks)
-				skip(m.File, PartSweep, err)
+				r.bar.Add(SweepRuns() - ticks)
+				r.skip(m.File, PartSweep, err)
 				continue
 			}
 			m.Sweep, m.Straightness = sw, Straightness(st, 2)
 			sweeps[label], states[label], straight[label] = sw, st, m.Straightness
 		}
-		bar.Add(1)
+		r.bar.Add(1)
 		if len(sweeps) == 0 {
 			continue
 		}
-		if err := PlotW2vsNFE(filepath.Join(opt.Out, "w2-nfe-"+name+".png"), name, res.SweepFloor[name], sweeps); err != nil {
+		if err := PlotW2vsNFE(filepath.Join(r.opt.Out, "w2-nfe-"+name+".png"), name, r.res.SweepFloor[name], sweeps); err != nil {
 			return nil, err
 		}
-		if err := PlotTrajectories(filepath.Join(opt.Out, "trajectories-"+name+".png"), name, states, straight, 5); err != nil {
+		if err := PlotTrajectories(filepath.Join(r.opt.Out, "trajectories-"+name+".png"), name, states, straight, 5); err != nil {
 			return nil, err
 		}
 		compared = append(compared, name)
 	}
+	return compared, nil
+}
+
+// densities draws the learned density of each dataset's OT model beside the true one;
+// it reports whether it drew any.
+func (r *run) densities(p figures) (bool, error) {
 	var pairs []DensityPair
 	for _, name := range sortedKeys(p.byData) {
 		m := p.byData[name]["ot"]
 		if m == nil {
 			continue
 		}
-		bar.Describe("density " + name)
+		r.bar.Describe("density " + name)
 		learned, err := LearnedDensity(m.f, 4.5, 64, 10)
 		if err != nil {
-			skip(m.File, PartDensity, err)
+			r.skip(m.File, PartDensity, err)
 			continue
 		}
-		truth, err := TrueDensity(name, 4.5, 64, 200000, opt.Seed)
+		truth, err := TrueDensity(name, 4.5, 64, 200000, r.opt.Seed)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		pairs = append(pairs, DensityPair{Name: name, True: truth, Learned: learned})
 	}
-	if len(pairs) > 0 {
-		if err := PlotDensities(filepath.Join(opt.Out, "density.png"), pairs); err != nil {
-			return nil, err
-		}
+	if len(pairs) == 0 {
+		return false, nil
 	}
-	bar.Finish()
-	if err := runImages(opt, images, res, skip); err != nil {
-		return nil, err
-	}
-	if len(res.Models) == 0 && len(res.Images) == 0 {
-		return nil, noUsable(opt.Models, len(files), res.Skipped)
-	}
-	js, err := json.MarshalIndent(res, "", "  ")
+	return true, PlotDensities(filepath.Join(r.opt.Out, "density.png"), pairs)
+}
+
+// write writes results.json and README.md.
+func (r *run) write(compared []string, densities bool) error {
+	js, err := json.MarshalIndent(r.res, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("report: results.json: %w", err)
+		return fmt.Errorf("report: results.json: %w", err)
 	}
-	if err := outfile.WriteFile(filepath.Join(opt.Out, "results.json"), js); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+	if err := outfile.WriteFile(filepath.Join(r.opt.Out, "results.json"), js); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
-	if err := outfile.WriteFile(filepath.Join(opt.Out, "README.md"), []byte(Markdown(res, compared, len(pairs) > 0))); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+	if err := outfile.WriteFile(filepath.Join(r.opt.Out, "README.md"), []byte(Markdown(r.res, compared, densities))); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
-	return res, nil
+	return nil
 }
 
 // noUsable is Run's error when every model was left out.

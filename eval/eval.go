@@ -173,49 +173,22 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 	if dd := dataset.Dim(name); dd != d {
 		return nil, fmt.Errorf("eval: model has dim %d but dataset %q has dim %d", d, name, dd)
 	}
-	so := sampler.Options{Method: opt.Solver, RTol: opt.RTol, ATol: opt.ATol}
-	if opt.Solver != sampler.Dopri5 {
-		steps, err := sampler.StepsForNFE(opt.Solver, opt.NFE)
-		if err != nil {
-			return nil, err
-		}
-		so.Steps = steps
-	}
-	total, done := opt.Stages(), 0
-	step := func(next string) {
-		if opt.Progress != nil {
-			if next == "" {
-				done = total
-			} else {
-				done++
-			}
-			opt.Progress(done, total, next)
-		}
-	}
-	if opt.Progress != nil {
-		opt.Progress(0, total, "sampling")
-	}
+	p := &stages{opt: opt, total: opt.Stages()}
+	p.next("sampling")
 	// Separate streams for the model's noise, the comparison data, the floor, the
 	// likelihood data and the i.i.d. floor (its data, then its resampling), so that
 	// changing one setting leaves the others' draws alone.
 	stream := func(k uint64) *rand.Rand { return rand.New(rand.NewPCG(opt.Seed, k)) }
-	gen, st, err := f.Sample(opt.N, stream(1), so)
+	gen, nfe, err := sampleChecked(f, opt.N, opt, stream(1))
 	if err != nil {
-		return nil, fmt.Errorf("eval: sampling: %w", err)
+		return nil, err
 	}
-	// Checked here, not left to W2, whose complaint about a NaN input would not say
-	// that the sampling is what failed.
-	for i, v := range gen {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("eval: %w", &DivergedError{Sample: i / d, Coord: i % d, Value: v, Solver: opt.Solver, NFE: st.NFE})
-		}
-	}
-	step("model W2")
+	p.next("model W2")
 	data, err := dataset.Sample(name, opt.N, stream(2))
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Dataset: name, Path: f.Meta.Path.Name, Solver: opt.Solver, NFE: st.NFE, N: opt.N, Bandwidths: opt.Bandwidths}
+	res := &Result{Dataset: name, Path: f.Meta.Path.Name, Solver: opt.Solver, NFE: nfe, N: opt.N, Bandwidths: opt.Bandwidths}
 	if res.W2, err = metrics.W2(gen, data, d); err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
 	}
@@ -223,33 +196,31 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 	// as one call with all the repetitions, and a progress step for each.
 	floorRNG := stream(3)
 	floorSample := func(n int) ([]float32, error) { return dataset.Sample(name, n, floorRNG) }
-	ws := make([]float64, opt.FloorReps)
-	for r := range ws {
-		step(fmt.Sprintf("data floor %d/%d", r+1, opt.FloorReps))
-		if ws[r], _, err = metrics.W2Floor(floorSample, d, opt.N, 1); err != nil {
-			return nil, fmt.Errorf("eval: %w", err)
-		}
+	res.W2Floor, res.W2FloorStd, err = repeatFloor(opt.FloorReps, "data floor", p.next, func() (float64, error) {
+		w, _, err := metrics.W2Floor(floorSample, d, opt.N, 1)
+		return w, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	res.W2Floor, res.W2FloorStd = metrics.MeanStd(ws)
 	res.W2Ratio = res.W2 / res.W2Floor
 	iidRNG, pickRNG := stream(5), stream(6)
 	iidSample := func(n int) ([]float32, error) { return dataset.Sample(name, n, iidRNG) }
-	ws = make([]float64, opt.IIDFloorReps)
-	for r := range ws {
-		step(fmt.Sprintf("i.i.d. floor %d/%d", r+1, opt.IIDFloorReps))
-		if ws[r], _, err = metrics.W2IIDFloor(iidSample, d, opt.N, 1, pickRNG); err != nil {
-			return nil, fmt.Errorf("eval: %w", err)
-		}
+	res.W2IIDFloor, res.W2IIDFloorStd, err = repeatFloor(opt.IIDFloorReps, "i.i.d. floor", p.next, func() (float64, error) {
+		w, _, err := metrics.W2IIDFloor(iidSample, d, opt.N, 1, pickRNG)
+		return w, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	res.W2IIDFloor, res.W2IIDFloorStd = metrics.MeanStd(ws)
 	res.W2IIDRatio = res.W2 / res.W2IIDFloor
-	step("MMD")
+	p.next("MMD")
 	if res.MMD, err = metrics.MMD(gen, data, d, opt.Bandwidths); err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
 	}
 	res.NLL = math.NaN()
 	if opt.NLLSteps > 0 {
-		step("NLL")
+		p.next("NLL")
 		fresh, err := dataset.Sample(name, opt.N, stream(4))
 		if err != nil {
 			return nil, err
@@ -259,8 +230,23 @@ func Evaluate(f *weights.File, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	step("")
+	p.done()
 	return res, nil
+}
+
+// repeatFloor measures a floor reps times, one draw per call with a progress step
+// before each (the same draws, in the same order, as one call with all the
+// repetitions), and returns their mean and standard deviation.
+func repeatFloor(reps int, what string, next func(string), one func() (float64, error)) (mean, std float64, err error) {
+	ws := make([]float64, reps)
+	for r := range ws {
+		next(fmt.Sprintf("%s %d/%d", what, r+1, reps))
+		if ws[r], err = one(); err != nil {
+			return 0, 0, fmt.Errorf("eval: %w", err)
+		}
+	}
+	mean, std = metrics.MeanStd(ws)
+	return mean, std, nil
 }
 
 // NLL is the mean negative log-likelihood, in nats, of the points x (n×d, data space)

@@ -104,7 +104,7 @@ func evaluateOwn(f *weights.File, opt Options) (*Result, error) {
 		return nil, dataErrorf("eval: %d held-out rows, want at least 2", len(held)/d)
 	}
 	held = pickRows(held, d, n, false, stream(2))
-	p := &ownProgress{opt: opt, total: ownStages(opt, d)}
+	p := &stages{opt: opt, total: ownStages(opt, d)}
 	p.next("sampling")
 	gen, nfe, err := sampleChecked(f, n, opt, stream(1))
 	if err != nil {
@@ -136,7 +136,7 @@ func evaluateOwn(f *weights.File, opt Options) (*Result, error) {
 }
 
 // ownW2 measures the model's W2 against the held-out rows and the two floors.
-func ownW2(res *Result, gen, held, train []float32, d int, opt Options, p *ownProgress, stream func(uint64) *rand.Rand) error {
+func ownW2(res *Result, gen, held, train []float32, d int, opt Options, p *stages, stream func(uint64) *rand.Rand) error {
 	var err error
 	p.next("model W2")
 	if res.W2, err = metrics.W2(gen, held, d); err != nil {
@@ -144,15 +144,9 @@ func ownW2(res *Result, gen, held, train []float32, d int, opt Options, p *ownPr
 	}
 	n := len(held) / d
 	floor := func(reps int, replace bool, rng *rand.Rand, what string) (float64, float64, error) {
-		ws := make([]float64, reps)
-		for r := range ws {
-			p.next(fmt.Sprintf("%s %d/%d", what, r+1, reps))
-			if ws[r], err = metrics.W2(pickRows(train, d, n, replace, rng), held, d); err != nil {
-				return 0, 0, fmt.Errorf("eval: %w", err)
-			}
-		}
-		m, s := metrics.MeanStd(ws)
-		return m, s, nil
+		return repeatFloor(reps, what, p.next, func() (float64, error) {
+			return metrics.W2(pickRows(train, d, n, replace, rng), held, d)
+		})
 	}
 	if len(train)/d < n {
 		return errors.New("eval: fewer training rows than held-out ones: no floor to measure")
@@ -215,13 +209,14 @@ func sampleChecked(f *weights.File, n int, opt Options, rng *rand.Rand) ([]float
 	return gen, st.NFE, nil
 }
 
-// ownProgress reports evaluateOwn's stages to Options.Progress.
-type ownProgress struct {
+// stages reports Evaluate's stages to Options.Progress: "sampling" at 0, then one
+// more done at each next stage, and all of them at done.
+type stages struct {
 	opt          Options
 	ndone, total int
 }
 
-func (p *ownProgress) next(stage string) {
+func (p *stages) next(stage string) {
 	if p.opt.Progress == nil {
 		return
 	}
@@ -231,7 +226,7 @@ func (p *ownProgress) next(stage string) {
 	p.opt.Progress(p.ndone, p.total, stage)
 }
 
-func (p *ownProgress) done() {
+func (p *stages) done() {
 	if p.opt.Progress != nil {
 		p.opt.Progress(p.total, p.total, "")
 	}

@@ -77,12 +77,12 @@ func newUNetNet(e *engine, u unet.Config) *unetNet {
 func (m *unetNet) upload(e *engine) {
 	d, B, f := m.u.Dim(), e.batch, m.u.TimeFeatures
 	x, tf, lab := tt.Floats(m.hostX, B*d), tt.Floats(m.hostTF, B*f), tt.Int64s(m.hostLAB, B)
-	ts := make([]float64, 1)
+	var ts [1]float64 // (on the stack: TimeFeatures keeps no reference)
 	for b := range B {
 		row := m.stage[b*(d+2) : (b+1)*(d+2)]
 		copy(x[b*d:(b+1)*d], row[:d])
 		ts[0] = float64(row[d])
-		unet.TimeFeatures(tf[b*f:(b+1)*f], ts, f)
+		unet.TimeFeatures(tf[b*f:(b+1)*f], ts[:], f)
 		lab[b] = int64(row[d+1])
 	}
 	if e.dev != tt.CPU {

@@ -53,25 +53,43 @@ func main() {
 		benchImages(*python, *fmnist, *channels, imageBatch(*batch), *steps, *warmup, *rounds, *threads, *device)
 		return
 	}
+	o := mlpBench{hidden: *hidden, layers: *layers, batch: *batch, steps: *steps, warmup: *warmup, rounds: *rounds, threads: *threads, device: *device}
+	if err := o.run(*python, *script); err != nil {
+		fmt.Fprintln(os.Stderr, "trainbench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+// mlpBench is the MLP comparison's settings: pytorch_train.py's against the Go
+// trainer's, with and without the full recipe (clipping, EMA, warmup).
+type mlpBench struct {
+	hidden, layers, batch, steps, warmup, rounds, threads int
+	device                                                string
+}
+
+// run times o.rounds rounds of each peer, printing a JSON line per run and the best of
+// each at the end.
+func (o mlpBench) run(python, script string) error {
 	cfg := trainer.Default()
-	cfg.Data, cfg.Hidden, cfg.Layers, cfg.Batch = "moons", *hidden, *layers, *batch
-	cfg.Steps = *warmup + *steps
-	cfg.Device = *device
-	if *threads > 0 {
-		tt.SetNumThreads(*threads)
+	cfg.Data, cfg.Hidden, cfg.Layers, cfg.Batch = "moons", o.hidden, o.layers, o.batch
+	cfg.Steps = o.warmup + o.steps
+	cfg.Device = o.device
+	if o.threads > 0 {
+		tt.SetNumThreads(o.threads)
 	}
 	plain := cfg
 	plain.Clip, plain.EMA, plain.Warmup, plain.LR = 0, 0, 0, 1e-3
 
 	var bestPy, bestPlain, bestFull float64
 	havePy := true
-	if _, err := os.Stat(*script); err != nil {
-		fmt.Printf("{\"note\": %q}\n", "PyTorch baseline script not found at "+*script+"; timing the Go trainer alone")
+	if _, err := os.Stat(script); err != nil {
+		fmt.Printf("{\"note\": %q}\n", "PyTorch baseline script not found at "+script+"; timing the Go trainer alone")
 		havePy = false
 	}
-	for r := 0; r < *rounds; r++ {
+	for r := 0; r < o.rounds; r++ {
 		if havePy {
-			v, line, err := runPy(*python, *script, *hidden, *layers, *batch, *steps, *warmup, *threads)
+			v, line, err := runPy(python, script, o.hidden, o.layers, o.batch, o.steps, o.warmup, o.threads)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "trainbench: pytorch:", err)
 				havePy = false
@@ -85,24 +103,24 @@ func main() {
 			cfg  trainer.Config
 			best *float64
 		}{{"plain", plain, &bestPlain}, {"full", cfg, &bestFull}} {
-			res, err := trainer.Bench(c.cfg, *warmup, *steps)
+			res, err := trainer.Bench(c.cfg, o.warmup, o.steps)
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "trainbench:", err)
-				return
+				return err
 			}
 			out, _ := json.Marshal(map[string]any{"peer": "gotch-" + c.name, "device": res.Device, "threads": res.Threads, "steps_per_s": round2(res.StepsPerSec),
 				"libtorch_calls_per_step": res.CallsPerStep, "gotch_tensors_per_step": res.TensorsPerStep,
-				"final_loss": round2(res.Loss), "hidden": *hidden, "layers": *layers, "batch": *batch, "steps": *steps})
+				"final_loss": round2(res.Loss), "hidden": o.hidden, "layers": o.layers, "batch": o.batch, "steps": o.steps})
 			fmt.Println(string(out))
 			*c.best = max(*c.best, res.StepsPerSec)
 		}
 	}
 	if havePy && bestPy > 0 {
 		fmt.Printf("bench-train: best of %d rounds: gotch %.1f steps/s plain (%.2fx PyTorch), %.1f steps/s full recipe (%.2fx); PyTorch eager %.1f steps/s\n",
-			*rounds, bestPlain, bestPlain/bestPy, bestFull, bestFull/bestPy, bestPy)
+			o.rounds, bestPlain, bestPlain/bestPy, bestFull, bestFull/bestPy, bestPy)
 	} else {
-		fmt.Printf("bench-train: best of %d rounds: gotch %.1f steps/s plain, %.1f steps/s full recipe (no PyTorch baseline)\n", *rounds, bestPlain, bestFull)
+		fmt.Printf("bench-train: best of %d rounds: gotch %.1f steps/s plain, %.1f steps/s full recipe (no PyTorch baseline)\n", o.rounds, bestPlain, bestFull)
 	}
+	return nil
 }
 
 func runPy(python, script string, hidden, layers, batch, steps, warmup, threads int) (float64, string, error) {

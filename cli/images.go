@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowmatch/flowmatch/eval"
 	"github.com/flowmatch/flowmatch/imagegrid"
+	"github.com/flowmatch/flowmatch/npy"
 	"github.com/flowmatch/flowmatch/progress"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/unet"
@@ -254,7 +255,7 @@ func runSampleImages(env Env, sf *sampleFlags, f *weights.File, opt sampler.Opti
 	if isPNG(out) {
 		err = writeOutput(env, "-o", out, func(w io.Writer) error { return grid.Encode(w, x) })
 	} else {
-		err = writeOutput(env, "-o", out, func(w io.Writer) error { return writeNPYFloat32(w, x, imageShape(run.n, cfg.Shape)) })
+		err = writeOutput(env, "-o", out, func(w io.Writer) error { return npy.WriteFloat32(w, x, imageShape(run.n, cfg.Shape)...) })
 	}
 	if err != nil {
 		return err
@@ -264,7 +265,7 @@ func runSampleImages(env Env, sf *sampleFlags, f *weights.File, opt sampler.Opti
 		for i := range ys {
 			ys[i] = int64(run.classOf(i))
 		}
-		if err := writeOutput(env, "-labels", labelsOut, func(w io.Writer) error { return writeNPYInt64(w, ys) }); err != nil {
+		if err := writeOutput(env, "-labels", labelsOut, func(w io.Writer) error { return npy.WriteInt64(w, ys) }); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/flowmatch/flowmatch/npy"
 )
 
 // Limits on a user's data.
@@ -85,7 +87,7 @@ func ReadFile(path string, opt ReadOptions) (*Own, error) {
 // NumPy's magic bytes, else CSV. It returns the points, n×d row-major, and d.
 func Read(r io.Reader, name string, opt ReadOptions) ([]float32, int, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
-	if magic, _ := br.Peek(len(npyMagic)); bytes.Equal(magic, []byte(npyMagic)) {
+	if magic, _ := br.Peek(len(npy.Magic)); bytes.Equal(magic, []byte(npy.Magic)) {
 		return ReadNPY(br, name, opt)
 	}
 	return ReadCSV(br, name, opt)

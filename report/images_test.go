@@ -1,10 +1,10 @@
 package report
 
 import (
-	"encoding/binary"
+	"bytes"
 	"encoding/json"
-	"fmt"
 	"image/png"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/flowmatch/flowmatch/dataset"
+	"github.com/flowmatch/flowmatch/npy"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/unet"
 	"github.com/flowmatch/flowmatch/weights"
@@ -74,27 +75,14 @@ func writeImageFiles(t *testing.T, dir string) {
 	}
 }
 
-// writeNPY writes a little-endian .npy array of descr ("<f4" or "<i8") and shape.
-func writeNPY(t *testing.T, path, descr string, shape []int, data any) {
+// writeNPY writes the .npy file that write makes.
+func writeNPY(t *testing.T, path string, write func(io.Writer) error) {
 	t.Helper()
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = fmt.Sprint(d)
-	}
-	h := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s,), }", descr, strings.Join(dims, ", "))
-	for (10+len(h)+1)%64 != 0 {
-		h += " "
-	}
-	h += "\n"
-	f, err := os.Create(path)
-	if err != nil {
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	f.Write([]byte("\x93NUMPY\x01\x00"))
-	binary.Write(f, binary.LittleEndian, uint16(len(h)))
-	f.Write([]byte(h))
-	if err := binary.Write(f, binary.LittleEndian, data); err != nil {
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -113,8 +101,8 @@ func writeReference(t *testing.T, prefix string, n int) {
 			y[i] = int64(i % 10)
 		}
 		xf, yf := ReferenceFiles(prefix, w)
-		writeNPY(t, xf, "<f4", []int{n, 28, 28}, x)
-		writeNPY(t, yf, "<i8", []int{n}, y)
+		writeNPY(t, xf, func(w io.Writer) error { return npy.WriteFloat32(w, x, n, 28, 28) })
+		writeNPY(t, yf, func(w io.Writer) error { return npy.WriteInt64(w, y) })
 	}
 }
 

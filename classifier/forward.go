@@ -3,8 +3,8 @@ package classifier
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
+	"github.com/flowmatch/flowmatch/internal/runs"
 	"github.com/flowmatch/flowmatch/sampler"
 )
 
@@ -26,23 +26,12 @@ func (m *Net) run(x []float32, wantFeat, wantLogits bool) (feat, logits []float3
 	for len(m.kids) < workers {
 		m.kids = append(m.kids, &worker{mm: sampler.MatMul{Workers: 1}})
 	}
-	per := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for i := range workers {
-		lo, hi := i*per, min(n, (i+1)*per)
-		if lo >= hi {
-			break
+	runs.Split(n, workers, func(i, lo, hi int) {
+		for c := lo; c < hi; c += chunk {
+			e := min(hi, c+chunk)
+			m.forward(m.kids[i], feat[c*H:e*H], logits[c*K:e*K], x[c*d:e*d])
 		}
-		wg.Add(1)
-		go func(k *worker) {
-			defer wg.Done()
-			for c := lo; c < hi; c += chunk {
-				e := min(hi, c+chunk)
-				m.forward(k, feat[c*H:e*H], logits[c*K:e*K], x[c*d:e*d])
-			}
-		}(m.kids[i])
-	}
-	wg.Wait()
+	})
 	if !wantFeat {
 		feat = nil
 	}

@@ -3,8 +3,8 @@ package unet
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
+	"github.com/flowmatch/flowmatch/internal/runs"
 	"github.com/flowmatch/flowmatch/sampler"
 )
 
@@ -151,20 +151,7 @@ func (m *Net) split(n int) {
 	for len(m.kids) < workers {
 		m.kids = append(m.kids, &Net{Workers: 1, cfg: m.cfg, bs: m.bs, w: m.w, pk: m.pk, mm: sampler.MatMul{Workers: 1}})
 	}
-	per := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for i := range workers {
-		lo, hi := i*per, min(n, (i+1)*per)
-		if lo >= hi {
-			break
-		}
-		wg.Add(1)
-		go func(k *Net) {
-			defer wg.Done()
-			c.run(k, lo, hi)
-		}(m.kids[i])
-	}
-	wg.Wait()
+	runs.Split(n, workers, func(i, lo, hi int) { c.run(m.kids[i], lo, hi) })
 }
 
 // forward is Forward on one goroutine, for n ≥ 1 checked samples.

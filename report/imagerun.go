@@ -42,6 +42,17 @@ func runImages(opt Options, in imageInput, res *Results, skip func(file, part st
 		}
 		return nil
 	}
+	for _, file := range in.models {
+		m, err := measureImages(file, in.files[file], j, opt)
+		if err != nil {
+			skip(filepath.Base(file), PartImages, err)
+			continue
+		}
+		m.Classifier = filepath.Base(in.classifier)
+		res.Images = append(res.Images, m)
+	}
+	// The reference is read after the models, which take the most time: a run can
+	// start while pytorch_fmnist.py is still writing it.
 	if opt.Reference != "" {
 		ref, err := judgeReference(opt.Reference, j, opt.Seed)
 		if err != nil {
@@ -51,15 +62,8 @@ func runImages(opt Options, in imageInput, res *Results, skip func(file, part st
 			res.Reference = ref
 		}
 	}
-	for _, file := range in.models {
-		m, err := measureImages(file, in.files[file], j, opt)
-		if err != nil {
-			skip(filepath.Base(file), PartImages, err)
-			continue
-		}
-		m.Classifier = filepath.Base(in.classifier)
+	for _, m := range res.Images {
 		m.VsReference = vsReference(m.Headline, res.Reference)
-		res.Images = append(res.Images, m)
 	}
 	return nil
 }

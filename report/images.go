@@ -202,13 +202,14 @@ func imageMarkdown(b *strings.Builder, res *Results) {
 			}
 			b.WriteString("\n")
 		}
-		goalsMarkdown(b, m, res.Reference != nil)
+		goalsMarkdown(b, m, res.Reference)
 		sweepMarkdown(b, m)
 	}
 }
 
-// goalsMarkdown states issue 14's goals beside the headline's figures.
-func goalsMarkdown(b *strings.Builder, m *ImageModel, withRef bool) {
+// goalsMarkdown states issue 14's goals beside the headline's figures. The FD goal is
+// judged only against a reference of the same n (FD's bias differs between sizes).
+func goalsMarkdown(b *strings.Builder, m *ImageModel, ref *eval.ImageResult) {
 	b.WriteString("\n| goal (issue 14) | measured | met |\n|---|---|---|\n")
 	met := map[bool]string{true: "yes", false: "**no**"}
 	for i, r := range m.Headline.Rows {
@@ -218,9 +219,14 @@ func goalsMarkdown(b *strings.Builder, m *ImageModel, withRef bool) {
 		case 0:
 			fmt.Fprintf(b, "| accuracy without guidance ≥ 0.85 | %.4f | %s |\n", r.Accuracy, met[r.Accuracy >= 0.85])
 		}
-		if withRef && m.VsReference[i] >= 0 {
-			fmt.Fprintf(b, "| FD ≤ ½ the reference's, w = %g | %.2f× | %s |\n", *r.Guidance, m.VsReference[i], met[m.VsReference[i] <= 0.5])
+		if ref == nil || !(m.VsReference[i] >= 0) {
+			continue
 		}
+		verdict := met[m.VsReference[i] <= 0.5]
+		if ref.N != m.Headline.N {
+			verdict = fmt.Sprintf("not judged: the reference's n is %s, the model's %s", thousands(ref.N), thousands(m.Headline.N))
+		}
+		fmt.Fprintf(b, "| FD ≤ ½ the reference's, w = %g | %.2f× | %s |\n", *r.Guidance, m.VsReference[i], verdict)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/flowmatch/flowmatch/dataset"
+	"github.com/flowmatch/flowmatch/eval"
 	"github.com/flowmatch/flowmatch/npy"
 	"github.com/flowmatch/flowmatch/sampler"
 	"github.com/flowmatch/flowmatch/unet"
@@ -208,5 +209,34 @@ func TestRunImagesLeftOut(t *testing.T) {
 	if err != nil || len(res.Images) != 1 || len(res.Skipped) != 1 || res.Skipped[0].Part != PartReference ||
 		!strings.Contains(res.Skipped[0].Reason, "no reference samples at") {
 		t.Errorf("missing reference: %v, skipped %+v", err, res.Skipped)
+	}
+}
+
+// TestGoalsMarkdown: the FD goal is judged only against a reference of the model's n;
+// at another n the row gives the ratio and says it is not judged.
+func TestGoalsMarkdown(t *testing.T) {
+	w := []float64{0, 1, 2}
+	rows := []eval.ImageRow{{Guidance: &w[0], Accuracy: 0.9, FD: 30}, {Guidance: &w[1], Accuracy: 0.95, FD: 20}, {Guidance: &w[2], Accuracy: 0.99, FD: 50}}
+	m := &ImageModel{Headline: &eval.ImageResult{N: 100, Rows: rows}, VsReference: []float64{0.3, 0.4, 0.6}}
+	for _, c := range []struct {
+		refN int
+		want []string
+	}{
+		{100, []string{"| FD ≤ ½ the reference's, w = 0 | 0.30× | yes |", "| FD ≤ ½ the reference's, w = 2 | 0.60× | **no** |",
+			"| accuracy with guidance 1 ≥ 0.93 | 0.9500 | yes |", "| accuracy without guidance ≥ 0.85 | 0.9000 | yes |"}},
+		{1000, []string{"| FD ≤ ½ the reference's, w = 2 | 0.60× | not judged: the reference's n is 1,000, the model's 100 |"}},
+	} {
+		var b strings.Builder
+		goalsMarkdown(&b, m, &eval.ImageResult{N: c.refN})
+		for _, want := range c.want {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("reference n %d: no %q in\n%s", c.refN, want, b.String())
+			}
+		}
+	}
+	var b strings.Builder
+	goalsMarkdown(&b, m, nil)
+	if strings.Contains(b.String(), "reference") {
+		t.Errorf("no reference, yet:\n%s", b.String())
 	}
 }

@@ -127,9 +127,9 @@ func epilogueGo(dst []float32, groups, dstStride, n, epi int, aux []float32) {
 		o := dst[g*dstStride : g*dstStride+n]
 		switch epi {
 		case epiSiLU:
-			siluInPlace(o)
+			fastexp.SiLU(o)
 		case epiSiLUDeriv:
-			siluDerivInPlace(o, aux[g*dstStride:g*dstStride+n])
+			fastexp.SiLUDeriv(o, aux[g*dstStride:g*dstStride+n])
 		case epiMul:
 			mulInto(o, aux[g*dstStride:g*dstStride+n])
 		}
@@ -202,52 +202,6 @@ func expNeg(z float32) float32 {
 // smaller than 1e−36 in magnitude, the absolute error is as small. NaN stays NaN.
 func silu(z float32) float32 { return z / (1 + expNeg(z)) }
 
-// siluInPlace sets x[i] = silu(x[i]), with expNeg written out (the compiler would not
-// inline it).
-func siluInPlace(x []float32) {
-	for i, z := range x {
-		y := -z
-		if y < fastexp.Lo { // (a NaN passes both tests and comes out NaN)
-			y = fastexp.Lo
-		}
-		if y > fastexp.Hi {
-			y = fastexp.Hi
-		}
-		t := y*fastexp.Log2E + fastexp.Magic
-		n := t - fastexp.Magic
-		r := y - n*fastexp.Ln2Hi - n*fastexp.Ln2Lo
-		// e^r by Estrin's scheme: a shorter dependency chain than Horner's.
-		r2 := r * r
-		p := (1 + r) + r2*((fastexp.C1+fastexp.C2*r)+r2*((fastexp.C3+fastexp.C4*r)+r2*fastexp.C5))
-		x[i] = z / (1 + p*math.Float32frombits(math.Float32bits(t)<<23+0x3f800000))
-	}
-}
-
-// siluDerivInPlace sets x[i] = silu(x[i]) and d[i] = silu'(x[i]) = σ + x·σ·(1−σ), with
-// 1−σ = e^(−x)·σ.
-func siluDerivInPlace(x, d []float32) {
-	d = d[:len(x)]
-	for i, z := range x {
-		y := -z
-		if y < fastexp.Lo {
-			y = fastexp.Lo
-		}
-		if y > fastexp.Hi {
-			y = fastexp.Hi
-		}
-		t := y*fastexp.Log2E + fastexp.Magic
-		n := t - fastexp.Magic
-		r := y - n*fastexp.Ln2Hi - n*fastexp.Ln2Lo
-		r2 := r * r
-		p := (1 + r) + r2*((fastexp.C1+fastexp.C2*r)+r2*((fastexp.C3+fastexp.C4*r)+r2*fastexp.C5))
-		e := p * math.Float32frombits(math.Float32bits(t)<<23+0x3f800000)
-		s := 1 / (1 + e)
-		zs := z * s
-		x[i] = zs
-		d[i] = s + zs*(e*s)
-	}
-}
-
 // mulInto sets dst[i] *= f[i].
 func mulInto(dst, f []float32) {
 	f = f[:len(dst)]
@@ -277,7 +231,7 @@ func (a act) apply(dst, z []float32) {
 	switch a {
 	case actSiLU:
 		copy(dst, z)
-		siluInPlace(dst)
+		fastexp.SiLU(dst)
 	case actReLU:
 		for i, v := range z {
 			dst[i] = max(v, 0)
@@ -307,7 +261,7 @@ func (a act) derive(dst, deriv, z []float32) {
 	switch a {
 	case actSiLU:
 		copy(dst, z)
-		siluDerivInPlace(dst, deriv)
+		fastexp.SiLUDeriv(dst, deriv)
 	case actReLU:
 		for i, v := range z {
 			dst[i] = max(v, 0)

@@ -10,7 +10,7 @@
 // keeps in registers. SiLU is a separate loop over the stored tiles (siluWasm): with the
 // accumulators live, V8 would rebuild its dozen constants for every value; in a loop of
 // its own it keeps them in registers. siluWasm evaluates the same expression as
-// siluInPlace, operation for operation, so both give the same float32 results.
+// fastexp.SiLU, operation for operation, so both give the same float32 results.
 package main
 
 import (
@@ -43,7 +43,7 @@ func f32(x float32) string {
 	return "$" + s
 }
 
-// silu sets local x to x/(1+e^(−x)), as siluInPlace does; F11–F14 are scratch.
+// silu sets local x to x/(1+e^(−x)), as fastexp.SiLU does; F11–F14 are scratch.
 func silu(x string) {
 	expNeg(x)
 	emit("F32Const %s", f32(1))
@@ -55,7 +55,7 @@ func silu(x string) {
 	emit("Set %s", x)
 }
 
-// siluDeriv leaves silu(x) in F14 and silu'(x) on the stack, as siluDerivInPlace
+// siluDeriv leaves silu(x) in F14 and silu'(x) on the stack, as fastexp.SiLUDeriv
 // computes them; F11–F14 are scratch.
 func siluDeriv(x string) {
 	expNeg(x)

@@ -17,7 +17,7 @@
 // and weight stay in v128 locals (V0–V15), which V8 keeps in xmm registers.
 //
 // After each panel the epilogue (SiLU; SiLU and SiLU'; multiply) runs over the panel's
-// 4×24 outputs while they are in L1, evaluating siluInPlace's and siluDerivInPlace's
+// 4×24 outputs while they are in L1, evaluating fastexp.SiLU's and fastexp.SiLUDeriv's
 // expressions operation for operation, four values at a time. ReLU is done on the
 // accumulators, with f32x4.max, whose NaN and ±0 rules are Go's max.
 //
@@ -391,7 +391,7 @@ func emitEpilogue() {
 	}
 }
 
-// siluBody sets x = z/(1+e^(−z)) for z in V0, as siluInPlace does.
+// siluBody sets x = z/(1+e^(−z)) for z in V0, as fastexp.SiLU does.
 func siluBody() {
 	emit("Get R9")
 	emit("I32WrapI64")
@@ -403,7 +403,7 @@ func siluBody() {
 	emit("V128Store $0")
 }
 
-// siluDerivBody sets x = silu(z) and aux = silu'(z) for z in V0, as siluDerivInPlace
+// siluDerivBody sets x = silu(z) and aux = silu'(z) for z in V0, as fastexp.SiLUDeriv
 // does: e = e^(−z), s = 1/(1+e), x = z·s, aux = s + (z·s)·(e·s).
 func siluDerivBody() {
 	expNeg()

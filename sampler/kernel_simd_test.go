@@ -98,7 +98,7 @@ func compareBits(t *testing.T, name string, out, in, epi int, want, got, wantAux
 
 // TestSIMDSiLUBitIdentical runs every 997th float32 in [−100, 100], infinities, zeros,
 // huge values and NaN through a layer that passes its input on (z·1 + 0) with the SiLU
-// epilogues, against gemmGo (siluInPlace and siluDerivInPlace).
+// epilogues, against gemmGo (fastexp.SiLU and fastexp.SiLUDeriv).
 func TestSIMDSiLUBitIdentical(t *testing.T) {
 	zs := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), 1e30, -1e30, float32(math.NaN())}
 	for b := uint32(0); b <= math.Float32bits(100); b += 997 {

@@ -2,7 +2,7 @@
 
 package unet
 
-// normSiLU sets dst[i] = siLU(src[i]·scale + shift).
+// normSiLU sets dst[i] = SiLU(src[i]·scale + shift).
 func normSiLU(dst, src []float32, scale, shift float32) { normSiLUGo(dst, src, scale, shift) }
 
 // normSiLURun is normSiLU on one run of m values of each of the len(scale) channels of

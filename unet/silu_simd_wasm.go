@@ -8,16 +8,14 @@ import (
 	"github.com/flowmatch/flowmatch/internal/fastexp"
 )
 
-// normSiLU sets dst[i] = siLU(src[i]·scale + shift): siLU's float32 operations in
-// order, four values at a time in WebAssembly SIMD (no fused multiply-adds, and
-// f32x4.min and max keep a NaN as siLU's comparisons do), so the result is normSiLUGo's
-// bit for bit; the last len%4 values go through siLU itself.
+// normSiLU sets dst[i] = SiLU(src[i]·scale + shift): fastexp.SiLU's float32 operations
+// in order, four values at a time in WebAssembly SIMD (no fused multiply-adds, and
+// f32x4.min and max keep a NaN as its comparisons do), so the result is normSiLUGo's
+// bit for bit; the last len%4 values go through normSiLUGo itself.
 func normSiLU(dst, src []float32, scale, shift float32) {
 	n := len(src) &^ 3
 	normSiLURun(dst, 0, src, n, []float32{scale}, []float32{shift})
-	for i := n; i < len(src); i++ {
-		dst[i] = siLU(src[i]*scale + shift)
-	}
+	normSiLUGo(dst[n:len(src)], src[n:], scale, shift)
 }
 
 // normSiLURun is normSiLU on one run of m values (a multiple of 4) of each of the

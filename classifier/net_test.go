@@ -16,26 +16,6 @@ func smallSpec() weights.ClassifierSpec {
 	return weights.ClassifierSpec{Side: 8, Channels: []int{3, 5}, Hidden: 7, Classes: 4}
 }
 
-func randomTensors(spec weights.ClassifierSpec, seed uint64) map[string][]float32 {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	t := map[string][]float32{}
-	for _, ts := range spec.Tensors() {
-		n, fan := 1, 1
-		for i, d := range ts.Shape {
-			n *= d
-			if i > 0 {
-				fan *= d
-			}
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64() / math.Sqrt(float64(fan)))
-		}
-		t[ts.Name] = v
-	}
-	return t
-}
-
 func randomPixels(n, d int, seed uint64) []float32 {
 	rng := rand.New(rand.NewPCG(seed, 4))
 	x := make([]float32, n*d)
@@ -114,7 +94,7 @@ func reference(spec weights.ClassifierSpec, w map[string][]float32, img []float3
 // split over workers changes nothing, bit for bit.
 func TestForwardMatchesReference(t *testing.T) {
 	spec := smallSpec()
-	w := randomTensors(spec, 1)
+	w := RandomTensors(spec, 1)
 	net, err := New(spec, w)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +144,7 @@ func testFile(t *testing.T, spec weights.ClassifierSpec, pixels []float64) *weig
 	f, err := weights.NewFileTensors(weights.Meta{Arch: weights.ArchClassifier, Net: &spec,
 		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
 		Data: weights.DataInfo{Name: "test", Shape: []int{1, spec.Side, spec.Side}, Pixels: pixels,
-			Classes: []string{"a", "b", "c", "d"}}}, randomTensors(spec, 5))
+			Classes: []string{"a", "b", "c", "d"}}}, RandomTensors(spec, 5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +168,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 		t.Fatalf("classes %v, spec %s", net.Classes(), got.String())
 	}
 	x := randomPixels(3, spec.Dim(), 9)
-	want, _ := New(spec, randomTensors(spec, 5))
+	want, _ := New(spec, RandomTensors(spec, 5))
 	a, b := net.Logits(x), want.Logits(x)
 	for i := range a {
 		if a[i] != b[i] {

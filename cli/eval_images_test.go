@@ -3,13 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/flowmatch/flowmatch/classifier"
 	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/eval"
 	"github.com/flowmatch/flowmatch/sampler"
@@ -30,22 +30,9 @@ func needFashion(t *testing.T) {
 func writeTinyClassifier(t *testing.T, dir string) string {
 	t.Helper()
 	spec := weights.ClassifierSpec{Side: 28, Channels: []int{2, 2}, Hidden: 6, Classes: 10}
-	rng := rand.New(rand.NewPCG(9, 9))
-	tensors := map[string][]float32{}
-	for _, ts := range spec.Tensors() {
-		n := 1
-		for _, d := range ts.Shape {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(0.3 * rng.NormFloat64())
-		}
-		tensors[ts.Name] = v
-	}
 	f, err := weights.NewFileTensors(weights.Meta{Arch: weights.ArchClassifier, Net: &spec,
 		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
-		Data: weights.DataInfo{Name: "fashion-mnist", Shape: []int{1, 28, 28}, Classes: dataset.FashionMNISTClasses(), Pixels: []float64{0, 1}}}, tensors)
+		Data: weights.DataInfo{Name: "fashion-mnist", Shape: []int{1, 28, 28}, Classes: dataset.FashionMNISTClasses(), Pixels: []float64{0, 1}}}, classifier.RandomTensors(spec, 9))
 	if err != nil {
 		t.Fatal(err)
 	}

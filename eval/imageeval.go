@@ -37,6 +37,15 @@ func NewJudge(net *classifier.Net, train, test *dataset.Images) (*Judge, error) 
 	if err != nil {
 		return nil, fmt.Errorf("eval: test features: %w", err)
 	}
+	// Features that are the same for every image (an untrained or broken classifier)
+	// make every distance 0 and every ratio to the floor 0/0: no judge at all.
+	var spread float64
+	for i := range m.Dim() {
+		spread += m.Cov[i*m.Dim()+i]
+	}
+	if !(spread > 0) {
+		return nil, fmt.Errorf("eval: the classifier's %d features do not vary over the %d test images: it cannot judge images", m.Dim(), m.N)
+	}
 	return &Judge{Net: net, Train: train, Test: test, TestAccuracy: accuracy(pred, labelsOf(test, len(pred))), test: m}, nil
 }
 
@@ -254,6 +263,9 @@ func (j *Judge) base(n int, seed uint64) (*ImageResult, error) {
 	acc, fd, err := j.Floor(n, seed)
 	if err != nil {
 		return nil, err
+	}
+	if !(fd > 0) { // two sets of real images whose features vary are never this close
+		return nil, fmt.Errorf("eval: the floor's Fréchet distance at n = %d is %g: the classifier's features barely vary", n, fd)
 	}
 	return &ImageResult{Dataset: "fashion-mnist", N: n, TestAccuracy: j.TestAccuracy, FloorFD: fd, FloorAccuracy: acc}, nil
 }

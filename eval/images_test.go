@@ -2,10 +2,14 @@ package eval
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/flowmatch/flowmatch/classifier"
+	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/unet"
+	"github.com/flowmatch/flowmatch/weights"
 )
 
 // randomUNet is a small U-Net for 1×8×8 images with unet.RandomTensors' values,
@@ -84,5 +88,46 @@ func TestSampleImagesBadOptions(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%+v: err %v, want one line naming %q", tc.o, err, tc.want)
 		}
+	}
+}
+
+// TestNewJudgeConstantFeatures: a classifier whose features are the same for every
+// image (all weights 0) is refused in one line, not turned into distances of 0 and
+// ratios of 0/0; a random one whose features vary is taken.
+func TestNewJudgeConstantFeatures(t *testing.T) {
+	spec := weights.ClassifierSpec{Side: 8, Channels: []int{3, 4}, Hidden: 5, Classes: 3}
+	rng := rand.New(rand.NewPCG(1, 2))
+	set := func(n int) *dataset.Images {
+		im := &dataset.Images{N: n, H: 8, W: 8, X: make([]float32, n*64), Y: make([]uint8, n), Classes: []string{"a", "b", "c"}}
+		for i := range im.X {
+			im.X[i] = float32(rng.Float64()*2 - 1)
+		}
+		for i := range im.Y {
+			im.Y[i] = uint8(i % 3)
+		}
+		return im
+	}
+	train, test := set(40), set(30)
+	zero := classifier.RandomTensors(spec, 1)
+	for _, v := range zero {
+		clear(v)
+	}
+	net, err := classifier.New(spec, zero)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewJudge(net, train, test); err == nil || !strings.Contains(err.Error(), "do not vary") {
+		t.Errorf("a classifier of zeros: %v, want an error saying its features do not vary", err)
+	}
+	net, err = classifier.New(spec, classifier.RandomTensors(spec, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := NewJudge(net, train, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, fd, err := j.Floor(20, 3); err != nil || !(fd > 0) {
+		t.Errorf("a random classifier's floor: %g, %v", fd, err)
 	}
 }

@@ -56,6 +56,11 @@ func PlotImageSweep(accFile, fdFile, model string, sw ImageSweep, testAcc float6
 			func(p ImagePoint) float64 { return p.FD },
 			[]float64{sw.FloorFD}, []string{fmt.Sprintf("floor: %d real training images", sw.N)}, true},
 	} {
+		// A log axis needs every value positive: a degenerate judge (features that do
+		// not vary) gives FD 0, and rounding can take one a hair below.
+		if fig.log && !allPositive(sw, fig.value, fig.refs) {
+			fig.log = false
+		}
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("%s: %s (midpoint, n = %d)", model, fig.title, sw.N)
 		p.X.Label.Text, p.Y.Label.Text = "network evaluations (NFE)", fig.y
@@ -74,10 +79,13 @@ func PlotImageSweep(accFile, fdFile, model string, sw ImageSweep, testAcc float6
 			p.Legend.Add(fig.refNames[i], ref)
 			p.Y.Min, p.Y.Max = math.Min(p.Y.Min, v), math.Max(p.Y.Max, v)
 		}
-		if fig.log {
+		switch pad := 0.05 * (p.Y.Max - p.Y.Min); {
+		case fig.log:
 			p.Y.Min, p.Y.Max = p.Y.Min/1.3, p.Y.Max*1.3
-		} else {
+		case fig.file == accFile:
 			p.Y.Min, p.Y.Max = math.Max(0, p.Y.Min-0.02), math.Min(1, p.Y.Max+0.02)
+		default:
+			p.Y.Min, p.Y.Max = p.Y.Min-pad-1e-9, p.Y.Max+pad+1e-9
 		}
 		p.Add(plotter.NewGrid())
 		if err := savePNG(fig.file, [][]*plot.Plot{{p}}, 16*vg.Centimeter, 11*vg.Centimeter); err != nil {
@@ -109,4 +117,19 @@ func addGuidanceLines(p *plot.Plot, sw ImageSweep, value func(ImagePoint) float6
 		p.Legend.Add(fmt.Sprintf("guidance w = %g", w), l, s)
 	}
 	return nil
+}
+
+// allPositive reports whether every point's value and every reference is above 0.
+func allPositive(sw ImageSweep, value func(ImagePoint) float64, refs []float64) bool {
+	for _, pt := range sw.Points {
+		if !(value(pt) > 0) {
+			return false
+		}
+	}
+	for _, v := range refs {
+		if !(v > 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowmatch/flowmatch/classifier"
 	"github.com/flowmatch/flowmatch/dataset"
 	"github.com/flowmatch/flowmatch/eval"
 	"github.com/flowmatch/flowmatch/npy"
@@ -29,24 +30,6 @@ func needFashion(t *testing.T) {
 	}
 }
 
-// randomTensors fills every tensor of specs with normals of scale s.
-func randomTensors(specs []weights.TensorSpec, s float64, seed uint64) map[string][]float32 {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	out := map[string][]float32{}
-	for _, ts := range specs {
-		n := 1
-		for _, d := range ts.Shape {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(s * rng.NormFloat64())
-		}
-		out[ts.Name] = v
-	}
-	return out
-}
-
 // writeImageFiles writes a small random U-Net of Fashion-MNIST's shape and a narrow
 // random classifier into dir.
 func writeImageFiles(t *testing.T, dir string) {
@@ -56,7 +39,7 @@ func writeImageFiles(t *testing.T, dir string) {
 	f, err := weights.NewFileTensors(weights.Meta{Arch: weights.ArchUNet, Net: spec,
 		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
 		Data: weights.DataInfo{Name: "fashion-mnist", Dim: cfg.Dim(), Shape: cfg.Shape, Classes: dataset.FashionMNISTClasses(), Pixels: []float64{-1, 1}}},
-		randomTensors(spec.Tensors(), 0.2, 5))
+		unet.RandomTensors(cfg, 5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +50,7 @@ func writeImageFiles(t *testing.T, dir string) {
 	c, err := weights.NewFileTensors(weights.Meta{Arch: weights.ArchClassifier, Net: cs,
 		Path: weights.PathInfo{PathSpec: sampler.PathSpec{Name: sampler.PathOT}},
 		Data: weights.DataInfo{Name: "fashion-mnist", Shape: []int{1, 28, 28}, Classes: dataset.FashionMNISTClasses(), Pixels: []float64{0, 1}}},
-		randomTensors(cs.Tensors(), 0.3, 9))
+		classifier.RandomTensors(*cs, 9))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,5 +221,27 @@ func TestGoalsMarkdown(t *testing.T) {
 	goalsMarkdown(&b, m, nil)
 	if strings.Contains(b.String(), "reference") {
 		t.Errorf("no reference, yet:\n%s", b.String())
+	}
+}
+
+// TestPlotImageSweepZeroFD: a Fréchet distance of 0 (a model that reproduced the
+// judge's features exactly) has no place on a log axis; the plot falls back to a
+// linear one rather than panicking.
+func TestPlotImageSweepZeroFD(t *testing.T) {
+	dir := t.TempDir()
+	sw := ImageSweep{N: 10, FloorFD: 0.5, FloorAccuracy: 0.9}
+	for _, w := range ImageGuidance {
+		for _, nfe := range []int{2, 4} {
+			sw.Points = append(sw.Points, ImagePoint{Guidance: w, NFE: nfe, Accuracy: 0.5, FD: float64(nfe-2) * w})
+		}
+	}
+	acc, fd := filepath.Join(dir, "acc.png"), filepath.Join(dir, "fd.png")
+	if err := PlotImageSweep(acc, fd, "m", sw, 0.9); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{acc, fd} {
+		if b, err := os.ReadFile(f); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+			t.Errorf("%s: %d bytes, %v", f, len(b), err)
+		}
 	}
 }

@@ -145,6 +145,7 @@ func parseFlags(args []string) (*config, error) {
 	if c.workers, err = ints("workers", *workers, 1, 64); err != nil {
 		return nil, err
 	}
+	c.scalarWorkers = []int{} // none: an empty list for the page, not null
 	if strings.TrimSpace(*scalar) != "" {
 		if c.scalarWorkers, err = ints("scalar-workers", *scalar, 1, 64); err != nil {
 			return nil, err
@@ -444,18 +445,8 @@ type pageState struct {
 
 // run runs the benchmark and returns its results, each also printed to c.out as it comes.
 func run(c *config) ([]result, error) {
-	var err error
-	if c.root == "" {
-		if c.root, err = findRoot(); err != nil {
-			return nil, err
-		}
-	}
-	c.root, _ = filepath.Abs(c.root)
-	if c.www == "" {
-		c.www = filepath.Join(c.root, "www")
-	}
-	if c.tfjs == "" {
-		c.tfjs = filepath.Join(c.root, "bench", "node_modules", "@tensorflow")
+	if err := c.locate(); err != nil {
+		return nil, err
 	}
 	exe, err := findChromium(c.chromium)
 	if err != nil {
@@ -480,30 +471,9 @@ func run(c *config) ([]result, error) {
 		return nil, err
 	}
 	defer pg.close()
-	bctx, cons, url, version := pg.ctx, pg.cons, pg.url, pg.version
-	progress := func(format string, a ...any) {
-		if !c.quiet {
-			fmt.Fprintf(os.Stderr, "benchweb: "+format+"\n", a...)
-		}
-	}
-	progress("%s, %d CPUs, load average %s; serving %s", version, runtime.NumCPU(), benchnet.LoadAvg(), url)
-
-	// Wait for the page's scripts, then start.
-	for {
-		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.readyState === 'complete' && window.bench ? window.bench.state + '|' + (window.bench.error || '') : 'loading|'`))
-		if err != nil {
-			return nil, fmt.Errorf("the page: %v%s", err, consoleTail(cons))
-		}
-		state, msg, _ := strings.Cut(s, "|")
-		if state == "error" {
-			return nil, fmt.Errorf("the page: %s%s", msg, consoleTail(cons))
-		}
-		if state == "idle" {
-			break
-		}
-		if err := sleep(bctx, 100*time.Millisecond); err != nil {
-			return nil, fmt.Errorf("the page did not load: %v%s", err, consoleTail(cons))
-		}
+	c.progress("%s, %d CPUs, load average %s; serving %s", pg.version, runtime.NumCPU(), benchnet.LoadAvg(), pg.url)
+	if err := waitIdle(pg); err != nil {
+		return nil, err
 	}
 	pcfg, _ := json.Marshal(map[string]any{
 		"hidden": c.hidden, "workers": c.workers, "scalarWorkers": c.scalarWorkers, "explorer": ex,
@@ -511,27 +481,87 @@ func run(c *config) ([]result, error) {
 		"budgetMs": c.budget.Milliseconds(), "rounds": c.rounds, "tfjsCpuMaxHidden": c.tfjsCPUMax,
 		"tol": benchnet.Tolerance, "opTimeoutMs": c.timeout.Milliseconds(),
 	})
-	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.bench.start(`+string(pcfg)+`)`)); err != nil {
-		return nil, fmt.Errorf("starting the benchmark: %v%s", err, consoleTail(cons))
+	if _, err := chromedp.Run(pg.ctx, chromedp.Evaluate[bool](`window.bench.start(`+string(pcfg)+`)`)); err != nil {
+		return nil, fmt.Errorf("starting the benchmark: %v%s", err, consoleTail(pg.cons))
 	}
+	results, info, err := collect(c, pg)
+	if err != nil {
+		return nil, err
+	}
+	if c.table {
+		fmt.Fprint(os.Stderr, table(c, results, pg.version, info))
+	}
+	return results, nil
+}
 
+// locate fills in the folders a command line left empty: the repository root (found
+// from the working directory), its www/ and the TF.js packages under bench/.
+func (c *config) locate() error {
+	if c.root == "" {
+		root, err := findRoot()
+		if err != nil {
+			return err
+		}
+		c.root = root
+	}
+	c.root, _ = filepath.Abs(c.root)
+	if c.www == "" {
+		c.www = filepath.Join(c.root, "www")
+	}
+	if c.tfjs == "" {
+		c.tfjs = filepath.Join(c.root, "bench", "node_modules", "@tensorflow")
+	}
+	return nil
+}
+
+// progress logs a line to stderr unless -quiet.
+func (c *config) progress(format string, a ...any) {
+	if !c.quiet {
+		fmt.Fprintf(os.Stderr, "benchweb: "+format+"\n", a...)
+	}
+}
+
+// waitIdle waits for the page's scripts to load and its bench object to be idle.
+func waitIdle(pg *chromePage) error {
+	for {
+		s, err := chromedp.Run(pg.ctx, chromedp.Evaluate[string](`document.readyState === 'complete' && window.bench ? window.bench.state + '|' + (window.bench.error || '') : 'loading|'`))
+		if err != nil {
+			return fmt.Errorf("the page: %v%s", err, consoleTail(pg.cons))
+		}
+		state, msg, _ := strings.Cut(s, "|")
+		if state == "error" {
+			return fmt.Errorf("the page: %s%s", msg, consoleTail(pg.cons))
+		}
+		if state == "idle" {
+			return nil
+		}
+		if err := sleep(pg.ctx, 100*time.Millisecond); err != nil {
+			return fmt.Errorf("the page did not load: %v%s", err, consoleTail(pg.cons))
+		}
+	}
+}
+
+// collect polls the running benchmark until it is done, relaying its log lines to
+// stderr and writing each result to c.out as a JSON line as it arrives; it returns the
+// results and the page's info about the run (versions, backends).
+func collect(c *config, pg *chromePage) ([]result, map[string]any, error) {
 	var results []result
 	nlog, nres := 0, 0
 	var info map[string]any
 	for {
 		expr := fmt.Sprintf(`({state: bench.state, error: bench.error || '', log: bench.log.slice(%d), results: bench.results.slice(%d), info: bench.info})`, nlog, nres)
-		st, err := chromedp.Run(bctx, chromedp.Evaluate[pageState](expr))
+		st, err := chromedp.Run(pg.ctx, chromedp.Evaluate[pageState](expr))
 		if err != nil {
-			return nil, fmt.Errorf("polling the page: %v%s", err, consoleTail(cons))
+			return nil, nil, fmt.Errorf("polling the page: %v%s", err, consoleTail(pg.cons))
 		}
 		for _, l := range st.Log {
-			progress("%s", l)
+			c.progress("%s", l)
 		}
 		nlog += len(st.Log)
 		for _, raw := range st.Results {
 			var r result
 			if err := json.Unmarshal(raw, &r); err != nil {
-				return nil, fmt.Errorf("a result is not JSON: %v", err)
+				return nil, nil, fmt.Errorf("a result is not JSON: %v", err)
 			}
 			var line bytes.Buffer
 			json.Compact(&line, raw)
@@ -541,19 +571,15 @@ func run(c *config) ([]result, error) {
 		nres += len(st.Results)
 		info = st.Info
 		if st.State == "error" {
-			return nil, fmt.Errorf("%s%s", st.Error, consoleTail(cons))
+			return nil, nil, fmt.Errorf("%s%s", st.Error, consoleTail(pg.cons))
 		}
 		if st.State == "done" {
-			break
+			return results, info, nil
 		}
-		if err := sleep(bctx, 250*time.Millisecond); err != nil {
-			return nil, fmt.Errorf("the benchmark did not finish within -timeout %v%s", c.timeout, consoleTail(cons))
+		if err := sleep(pg.ctx, 250*time.Millisecond); err != nil {
+			return nil, nil, fmt.Errorf("the benchmark did not finish within -timeout %v%s", c.timeout, consoleTail(pg.cons))
 		}
 	}
-	if c.table {
-		fmt.Fprint(os.Stderr, table(c, results, version, info))
-	}
-	return results, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

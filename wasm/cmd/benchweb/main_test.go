@@ -22,7 +22,9 @@ func TestFlags(t *testing.T) {
 		len(c.scalarWorkers) != 1 || c.scalarWorkers[0] != 2 || c.explorerModel != filepath.Join("weights", "moons-ot.safetensors") || c.explorerWorkers != 2 {
 		t.Errorf("defaults: %+v", c)
 	}
-	if c, err := parseFlags([]string{"-scalar-workers", "", "-explorer-model", ""}); err != nil || len(c.scalarWorkers) != 0 || c.explorerModel != "" {
+	// No scalar workers reach the page as an empty list: it iterates over them (null
+	// stopped it with "cfg.scalarWorkers is not iterable").
+	if c, err := parseFlags([]string{"-scalar-workers", "", "-explorer-model", ""}); err != nil || c.scalarWorkers == nil || len(c.scalarWorkers) != 0 || c.explorerModel != "" {
 		t.Errorf("-scalar-workers '' -explorer-model '': %+v, %v", c, err)
 	}
 	for _, args := range [][]string{

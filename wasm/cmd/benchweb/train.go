@@ -93,7 +93,7 @@ func runTrain(c *config, t *trainConfig) ([]trainLine, error) {
 	if t.steps < 1 || t.tfjsSteps < 1 || t.batch < 1 || !(t.lr > 0) || t.points < 2 || t.sampleRows < 2 {
 		return nil, usageError{"bad -train-* flag: steps, batch, points and rows must be positive, and the learning rate above 0"}
 	}
-	if err := trainDirs(c); err != nil {
+	if err := c.locate(); err != nil {
 		return nil, err
 	}
 	exe, err := findChromium(c.chromium)
@@ -136,24 +136,6 @@ func runTrain(c *config, t *trainConfig) ([]trainLine, error) {
 		fmt.Fprint(os.Stderr, trainTable(lines, page.Info))
 	}
 	return lines, nil
-}
-
-// trainDirs fills in the default folders.
-func trainDirs(c *config) error {
-	var err error
-	if c.root == "" {
-		if c.root, err = findRoot(); err != nil {
-			return err
-		}
-	}
-	c.root, _ = filepath.Abs(c.root)
-	if c.www == "" {
-		c.www = filepath.Join(c.root, "www")
-	}
-	if c.tfjs == "" {
-		c.tfjs = filepath.Join(c.root, "bench", "node_modules", "@tensorflow")
-	}
-	return nil
 }
 
 // assembleTrain fills dir with the page, the SIMD worker, TF.js and the moons points

@@ -472,7 +472,7 @@ func run(c *config) ([]result, error) {
 	}
 	defer pg.close()
 	c.progress("%s, %d CPUs, load average %s; serving %s", pg.version, runtime.NumCPU(), benchnet.LoadAvg(), pg.url)
-	if err := waitIdle(pg); err != nil {
+	if err := waitIdle(pg, "bench"); err != nil {
 		return nil, err
 	}
 	pcfg, _ := json.Marshal(map[string]any{
@@ -521,10 +521,12 @@ func (c *config) progress(format string, a ...any) {
 	}
 }
 
-// waitIdle waits for the page's scripts to load and its bench object to be idle.
-func waitIdle(pg *chromePage) error {
+// waitIdle waits for the page's scripts to load and its benchmark object, the global
+// obj (bench, trainBench), to be idle.
+func waitIdle(pg *chromePage, obj string) error {
+	expr := strings.ReplaceAll(`document.readyState === 'complete' && window.OBJ ? window.OBJ.state + '|' + (window.OBJ.error || '') : 'loading|'`, "OBJ", obj)
 	for {
-		s, err := chromedp.Run(pg.ctx, chromedp.Evaluate[string](`document.readyState === 'complete' && window.bench ? window.bench.state + '|' + (window.bench.error || '') : 'loading|'`))
+		s, err := chromedp.Run(pg.ctx, chromedp.Evaluate[string](expr))
 		if err != nil {
 			return fmt.Errorf("the page: %v%s", err, consoleTail(pg.cons))
 		}

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,7 +22,6 @@ import (
 	"github.com/flowmatch/flowmatch/explorer"
 	"github.com/flowmatch/flowmatch/metrics"
 	"github.com/flowmatch/flowmatch/sampler"
-	"github.com/flowmatch/flowmatch/wasm/internal/headless"
 	"github.com/flowmatch/flowmatch/weights"
 )
 
@@ -184,7 +182,7 @@ func driveTrain(c *config, exe, dir string, cfg map[string]any) (*trainPage, err
 		}
 	}
 	say("%s, %d CPUs, load average %s; serving %s", version, runtime.NumCPU(), benchnet.LoadAvg(), url)
-	if err := waitTrainPage(bctx, cons); err != nil {
+	if err := waitIdle(pg, "trainBench"); err != nil {
 		return nil, err
 	}
 	pcfg, _ := json.Marshal(cfg)
@@ -219,22 +217,6 @@ func driveTrain(c *config, exe, dir string, cfg map[string]any) (*trainPage, err
 		}
 		if err := sleep(bctx, 250*time.Millisecond); err != nil {
 			return nil, fmt.Errorf("the benchmark did not finish within -timeout %v%s", c.timeout, consoleTail(cons))
-		}
-	}
-}
-
-// waitTrainPage waits until the page's scripts have loaded.
-func waitTrainPage(bctx context.Context, cons *headless.Console) error {
-	for {
-		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.readyState === 'complete' && window.trainBench ? window.trainBench.state : 'loading'`))
-		if err != nil {
-			return fmt.Errorf("the page: %v%s", err, consoleTail(cons))
-		}
-		if s == "idle" {
-			return nil
-		}
-		if err := sleep(bctx, 100*time.Millisecond); err != nil {
-			return fmt.Errorf("the page did not load: %v%s", err, consoleTail(cons))
 		}
 	}
 }

@@ -47,14 +47,15 @@ func PlotImageSweep(accFile, fdFile, model string, sw ImageSweep, testAcc float6
 		value          func(ImagePoint) float64
 		refs           []float64
 		refNames       []string
-		log            bool
+		log            bool // a log axis where every value is positive
+		unit           bool // a fraction: the axis stays within [0, 1]
 	}{
 		{accFile, "classifier accuracy against NFE", "accuracy (intended class)",
 			func(p ImagePoint) float64 { return p.Accuracy },
-			[]float64{sw.FloorAccuracy, testAcc}, []string{fmt.Sprintf("%d real training images", sw.N), "real test images"}, false},
+			[]float64{sw.FloorAccuracy, testAcc}, []string{fmt.Sprintf("%d real training images", sw.N), "real test images"}, false, true},
 		{fdFile, "Fréchet distance to the test set against NFE", "FD in the classifier's features",
 			func(p ImagePoint) float64 { return p.FD },
-			[]float64{sw.FloorFD}, []string{fmt.Sprintf("floor: %d real training images", sw.N)}, true},
+			[]float64{sw.FloorFD}, []string{fmt.Sprintf("floor: %d real training images", sw.N)}, true, false},
 	} {
 		// A log axis needs every value positive: a degenerate judge (features that do
 		// not vary) gives FD 0, and rounding can take one a hair below.
@@ -82,7 +83,7 @@ func PlotImageSweep(accFile, fdFile, model string, sw ImageSweep, testAcc float6
 		switch pad := 0.05 * (p.Y.Max - p.Y.Min); {
 		case fig.log:
 			p.Y.Min, p.Y.Max = p.Y.Min/1.3, p.Y.Max*1.3
-		case fig.file == accFile:
+		case fig.unit:
 			p.Y.Min, p.Y.Max = math.Max(0, p.Y.Min-0.02), math.Min(1, p.Y.Max+0.02)
 		default:
 			p.Y.Min, p.Y.Max = p.Y.Min-pad-1e-9, p.Y.Max+pad+1e-9

@@ -1,6 +1,7 @@
 // Package fastexp holds the constants of the project's one fast float32 exponential, the
 // sigmoid's e^−z in SiLU, so that every copy of it computes the same float32 values:
-// the sampler's Go, assembly and SIMD kernels, their generators, and the U-Net's SiLU.
+// the sampler's Go, assembly and SIMD kernels, their generators, and the U-Net's SiLU;
+// and SiLU and SiLUDeriv, the Go loops the others match bit for bit.
 //
 // The method is Cephes' expf: y = −z is clamped to [Lo, Hi], where 2^n stays a normal
 // number; n = round(y·log₂e) by adding and subtracting Magic (1.5·2²³); r = y − n·ln 2 in

@@ -118,7 +118,7 @@ func TestImageFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Batch != 64 || c.Steps != 25000 || c.LR != 3e-4 || c.MinLRFrac != 0.1 || c.Channels != 16 || c.LabelDrop != 0.1 {
+	if c.Batch != 64 || c.Steps != 34000 || c.LR != 3e-4 || c.MinLRFrac != 0.1 || c.Channels != 16 || c.LabelDrop != 0.2 {
 		t.Errorf("defaults: batch %d steps %d lr %g min-lr %g channels %d label-drop %g", c.Batch, c.Steps, c.LR, c.MinLRFrac, c.Channels, c.LabelDrop)
 	}
 	for _, bad := range []struct {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -71,8 +72,8 @@ func TestImageRunExport(t *testing.T) {
 	if !ok || spec.Config.Channels != 8 || spec.Config.Emb != 32 {
 		t.Errorf("file's network %v, want the run's C = 8 U-Net", f.Meta.Net)
 	}
-	if f.Meta.Provenance.Notes["label_drop"] != "0.1" {
-		t.Errorf("provenance notes %v: no label_drop 0.1", f.Meta.Provenance.Notes)
+	if want := fmt.Sprint(Default().LabelDrop); f.Meta.Provenance.Notes["label_drop"] != want {
+		t.Errorf("provenance notes %v: no label_drop %s", f.Meta.Provenance.Notes, want)
 	}
 }
 

@@ -55,7 +55,7 @@ zoo: build-train
 	scripts/gotch/zoo.sh
 
 # Retrain the shipped image model, weights/fashion-unet.safetensors: the class-conditional
-# U-Net on Fashion-MNIST with the trainer's image recipe (34,000 steps of batch 64, about 95 minutes on 2 cores),
+# U-Net on Fashion-MNIST with the trainer's image recipe (38,000 steps of batch 64, about 100 minutes on 2 cores),
 # resumable (-resume; the checkpoint is build/fashion-unet.ckpt). Add -device cuda to
 # ZOO_IMAGES_ARGS on a machine with a CUDA libtorch.
 ZOO_IMAGES_ARGS ?=

@@ -119,8 +119,8 @@ func TestImageFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Batch != 64 || c.Steps != 34000 || c.LR != 3e-4 || c.MinLRFrac != 0.1 || c.Channels != 16 || c.LabelDrop != 0.2 {
-		t.Errorf("defaults: batch %d steps %d lr %g min-lr %g channels %d label-drop %g", c.Batch, c.Steps, c.LR, c.MinLRFrac, c.Channels, c.LabelDrop)
+	if c.Batch != 64 || c.Steps != 38000 || c.EMA != 0.9995 || c.LR != 3e-4 || c.MinLRFrac != 0.1 || c.Channels != 16 || c.LabelDrop != 0.3 {
+		t.Errorf("defaults: batch %d steps %d ema %g lr %g min-lr %g channels %d label-drop %g", c.Batch, c.Steps, c.EMA, c.LR, c.MinLRFrac, c.Channels, c.LabelDrop)
 	}
 	for _, bad := range []struct {
 		args []string

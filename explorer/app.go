@@ -118,7 +118,7 @@ type timing struct {
 	frameTimes  []time.Time
 	fps         float64
 	frames      int64
-	firstFrame  time.Duration // from New to the first frame with particles
+	firstFrame  time.Duration // from New to the first frame with particles or images
 	chunk       int           // particle-evaluations in one piece of work (see spend)
 }
 
@@ -625,7 +625,7 @@ func (a *App) Frame() {
 	tm := &a.timing
 	now := a.cfg.Now()
 	tm.frames++
-	if tm.firstFrame == 0 && len(a.lanes) > 0 && a.lanes[0].lane != nil {
+	if tm.firstFrame == 0 && a.showing() {
 		tm.firstFrame = max(now.Sub(tm.start), time.Nanosecond)
 	}
 	tm.frameTimes = append(tm.frameTimes, now)
@@ -639,5 +639,15 @@ func (a *App) Frame() {
 	}
 }
 
-// FirstFrame is the time from New to the first frame that showed particles (0 before).
+// showing reports whether a frame drawn now shows the model's work: particles in the
+// 2-D views, the grid of images (its noise at t = 0 first) in the Images mode.
+func (a *App) showing() bool {
+	if a.s.Mode == ModeImages {
+		return a.img.run != nil
+	}
+	return len(a.lanes) > 0 && a.lanes[0].lane != nil
+}
+
+// FirstFrame is the time from New to the first frame that showed particles, or images
+// in the Images mode (0 before).
 func (a *App) FirstFrame() time.Duration { return a.timing.firstFrame }

@@ -275,7 +275,8 @@ func TestImagesMode(t *testing.T) {
 	st := a.Status()
 	is := st.Image
 	if st.Mode != ModeImages || is == nil || !is.Done || is.T != 1 || st.T != 1 || st.NFE != 6 || is.Steps != 3 || st.Solver != "midpoint" ||
-		is.Images != 16 || is.Guidance != 1 || is.Class != ClassAll || is.Workers != 2 || is.Seconds <= 0 || len(is.Cells) != 16 || st.Error != "" {
+		is.Images != 16 || is.Guidance != 1 || is.Class != ClassAll || is.Workers != 2 || is.Seconds <= 0 || len(is.Cells) != 16 || st.Error != "" ||
+		st.FirstFrameMs <= 0 {
 		t.Fatalf("status %+v, image %+v", st, is)
 	}
 	for i, l := range is.Labels {

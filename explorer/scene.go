@@ -278,7 +278,7 @@ type Status struct {
 	Lanes        []LaneStatus `json:"lanes"`
 	Drops        int          `json:"drops"`
 	Frames       int64        `json:"frames"`
-	FirstFrameMs float64      `json:"firstFrameMs"` // from start to the first frame with particles; 0 before
+	FirstFrameMs float64      `json:"firstFrameMs"` // from start to the first frame with particles (images in the Images mode); 0 before
 	Loading      bool         `json:"loading"`
 	Workers      int          `json:"workers"` // Web Workers the app may share lanes among (0: none)
 	Kernel       string       `json:"kernel"`  // the network's gemm kernel: [Kernel]

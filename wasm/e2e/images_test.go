@@ -35,6 +35,7 @@ type imageStatus struct {
 	Solver   string                `json:"solver"`
 	Workers  int                   `json:"workers"`
 	Kernel   string                `json:"kernel"`
+	First    float64               `json:"firstFrameMs"`
 	Done     bool                  `json:"done"`
 	Ready    bool                  `json:"ready"`
 	Error    string                `json:"error"`
@@ -163,8 +164,11 @@ func TestBrowserImages(t *testing.T) {
 	start := time.Now()
 	st := waitImages(t, ctx, "t = 1", 5*time.Minute, func(s imageStatus) bool { return s.Done && s.T == 1 && s.Image.Seconds > 0 })
 	is := st.Image
-	t.Logf("16 images of %s, guidance 1, 10 midpoint steps (NFE 20) over %d Web Workers, kernel %s: t = 1 reached %.2f s after the run started (the page's clock; %.1f s after navigation by the test's, model loading and worker start included)",
-		entry.Name, is.Workers, st.Kernel, is.Seconds, time.Since(start).Seconds())
+	t.Logf("16 images of %s, guidance 1, 10 midpoint steps (NFE 20) over %d Web Workers, kernel %s: t = 1 reached %.2f s after the run started (the page's clock; %.1f s after navigation by the test's, model loading and worker start included); the first frame of images %.0f ms after navigation started",
+		entry.Name, is.Workers, st.Kernel, is.Seconds, time.Since(start).Seconds(), st.First)
+	if st.First <= 0 {
+		t.Errorf("firstFrameMs = %g in the Images mode", st.First)
+	}
 	if st.Mode != explorer.ModeImages || is.Class != explorer.ClassAll || is.Guidance != 1 || st.NFE != 20 || st.NFETotal != 20 ||
 		st.Solver != "midpoint" || is.Images != 16 || is.Steps != 10 || st.Workers != 2 || is.Workers != 2 || is.PoolError != "" || st.Kernel != "simd" {
 		t.Errorf("status %+v, images %+v", st, is)

@@ -26,7 +26,9 @@ import (
 // the batch was split between workers.
 //
 // Which kernel runs (kernelName): on amd64, kernel_amd64.s (AVX2 and FMA, when CPUID and
-// the OS say both are usable); under js/wasm, kernel_wasm.s (scalar WebAssembly, written
+// the OS say both are usable), or kernel_avx512_amd64.s where AVX-512 F and VL are usable
+// too (the same tiles' rows as 16- and 8-wide vectors, three panels at a time, with the
+// same bits); under js/wasm, kernel_wasm.s (scalar WebAssembly, written
 // by kernel_gen.go), or kernel_simd_wasm.s (WebAssembly SIMD, written by
 // kernel_simd_gen.go) when built with Go 1.27 and GOEXPERIMENT=simd; on arm64 with Go
 // 1.27 and GOEXPERIMENT=simd, kernel_archsimd_arm64.go (NEON through simd/archsimd);
@@ -43,7 +45,8 @@ const (
 	blockRows      = groupRows * groupsPerBlock
 )
 
-// KernelName says which gemm kernel this build runs: "avx2" (kernel_amd64.s), "wasm"
+// KernelName says which gemm kernel this build runs: "avx2" (kernel_amd64.s), "avx512"
+// (kernel_avx512_amd64.s, where the CPU has AVX-512 F and VL), "wasm"
 // (kernel_wasm.s, scalar WebAssembly), "simd" (kernel_simd_wasm.s, WebAssembly SIMD,
 // in GOEXPERIMENT=simd builds with Go 1.27 or later), "neon-simd" (arm64, the same
 // builds), "avx2-simd" or "avx512-simd" (amd64, those builds with the tag gosimd) or

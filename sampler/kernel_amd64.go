@@ -23,6 +23,33 @@ func detectAVX2() bool {
 	return ebx7&(1<<5) != 0
 }
 
+// useAVX512 says whether the CPU and OS also support AVX-512 F and VL (CPUID leaf 7,
+// and XCR0 for the opmask and the 512-bit and upper-16 register state), which
+// gemmAVX512 needs.
+var useAVX512 = useAVX2 && detectAVX512()
+
+// asmKernelName is the assembly kernel a build without the tag gosimd runs on a CPU with
+// those features (kernel_asm_amd64.go).
+func asmKernelName(avx2, avx512 bool) string {
+	switch {
+	case avx2 && avx512:
+		return "avx512"
+	case avx2:
+		return "avx2"
+	}
+	return "go"
+}
+
+func detectAVX512() bool {
+	_, ebx7, _, _ := cpuid(7, 0)
+	const avx512f, avx512vl = 1 << 16, 1 << 31
+	if ebx7&(avx512f|avx512vl) != avx512f|avx512vl {
+		return false
+	}
+	xcr0, _ := xgetbv()
+	return xcr0&0xe6 == 0xe6
+}
+
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
@@ -32,3 +59,9 @@ func xgetbv() (eax, edx uint32)
 //
 //go:noescape
 func gemmAVX2(dst, a, w, bias *float32, groups, kp, panels, aStride, dstStride, epi int, auxOff uintptr)
+
+// gemmAVX512 is the kernel in kernel_avx512_amd64.s, with gemmAVX2's arguments and
+// results; it runs only where useAVX512 holds.
+//
+//go:noescape
+func gemmAVX512(dst, a, w, bias *float32, groups, kp, panels, aStride, dstStride, epi int, auxOff uintptr)

@@ -162,12 +162,15 @@ func TestX86KernelDispatch(t *testing.T) {
 	if got := archsimd.X86.AVX2() && archsimd.X86.FMA(); got != useAVX2 {
 		t.Errorf("archsimd says AVX2 and FMA %v, CPUID %v", got, useAVX2)
 	}
-	want := map[bool]string{true: "avx2", false: "go"}[useAVX2] // kernel_asm_amd64.go
+	want := asmKernelName(useAVX2, useAVX512) // kernel_asm_amd64.go
 	if gosimdTag {
 		want = x86Names[x86Kernel(useAVX2, useAVX2, archsimd.X86.AVX512())]
 	}
 	if kernelName != want || KernelName() != want {
 		t.Errorf("kernel %q, want %q on this CPU (build tag gosimd %v)", kernelName, want, gosimdTag)
+	}
+	if archsimd.X86.AVX512() != useAVX512 {
+		t.Errorf("archsimd says AVX-512 %v, CPUID %v", archsimd.X86.AVX512(), useAVX512)
 	}
 	t.Logf("this CPU: AVX2+FMA %v, AVX-512 %v: kernel %s", useAVX2, archsimd.X86.AVX512(), kernelName)
 }

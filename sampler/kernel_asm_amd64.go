@@ -15,7 +15,7 @@ import (
 const gosimdTag = false
 
 // kernelName says which gemm kernel this build runs.
-var kernelName = map[bool]string{true: "avx2", false: "go"}[useAVX2]
+var kernelName = asmKernelName(useAVX2, useAVX512)
 
 func gemmImpl(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride, dstStride, epi int, aux []float32) {
 	if !useAVX2 {
@@ -27,7 +27,11 @@ func gemmImpl(dst, a []float32, ly *packedLayer, bias []float32, groups, aStride
 		auxOff = uintptr(unsafe.Pointer(unsafe.SliceData(aux))) - uintptr(unsafe.Pointer(unsafe.SliceData(dst)))
 	}
 	// gemmCheck has checked every length the kernel touches.
-	gemmAVX2(unsafe.SliceData(dst), unsafe.SliceData(a), unsafe.SliceData(ly.w), unsafe.SliceData(bias),
+	kernel := gemmAVX2
+	if useAVX512 {
+		kernel = gemmAVX512
+	}
+	kernel(unsafe.SliceData(dst), unsafe.SliceData(a), unsafe.SliceData(ly.w), unsafe.SliceData(bias),
 		groups, ly.kp, ly.np/panelCols, aStride, dstStride, epi, auxOff)
 	runtime.KeepAlive(aux)
 }

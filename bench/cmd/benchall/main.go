@@ -45,6 +45,7 @@ import (
 	"time"
 
 	"github.com/flowmatch/flowmatch/bench/benchnet"
+	"github.com/flowmatch/flowmatch/sampler"
 )
 
 // config is what one run measures and where it writes it: benchall's flags.
@@ -570,7 +571,8 @@ func reportHeader(p func(string, ...any), cfg config, took time.Duration) {
 	p("figures are noisy, ratios less so). %s; Node %s.\n\n", runtime.Version(), output("node", "--version"))
 	p("Network: MLP (x, t) → v, 3 → H → H → H → 2, SiLU, batch %d, float32. GFLOP/s count 2 flops\n", cfg.batch)
 	p("per weight (multiply-add) per particle, as TF.js's script does. \"asm\" is the sampler's\n")
-	p("default build: AVX2/FMA kernel on amd64 (pure-Go fallback without AVX2), scalar\n")
+	p("default build: the assembly kernel on amd64 (AVX-512 where the CPU has AVX-512 F and VL, else\n")
+	p("AVX2/FMA, else the pure-Go fallback; this machine's: %s), scalar\n", sampler.KernelName())
 	p("WebAssembly kernel under js/wasm; \"simd\" the WebAssembly SIMD kernel (js/wasm built with\n")
 	p("%s and GOEXPERIMENT=simd); \"gosimd\" the amd64 kernel in Go SIMD (simd/archsimd, same toolchain,\n", simdToolchain)
 	p("build tag gosimd); \"purego\" is the portable Go kernel (build tag purego).\n\n")

@@ -2,6 +2,6 @@
 
 package main
 
-// kernel names the sampler's kernel in this build: assembly (AVX2/FMA on amd64 CPUs
-// that have it, scalar WebAssembly under js/wasm).
+// kernel names the sampler's kernel in this build: assembly (AVX-512 or AVX2/FMA on
+// amd64 CPUs that have them, scalar WebAssembly under js/wasm).
 const kernel = "asm"

@@ -23,12 +23,13 @@
 //   - [GaussianTarget] is the exact marginal velocity field for Gaussian data, used to
 //     test everything above against closed forms.
 //
-// The network's layers run on one gemm kernel per build ([KernelName]): AVX2 assembly
-// on amd64, scalar WebAssembly under js/wasm, and, in builds with Go 1.27 and
+// The network's layers run on one gemm kernel per build ([KernelName]): assembly on
+// amd64 (AVX-512 where the CPU has AVX-512 F and VL, else AVX2 and FMA), scalar WebAssembly under js/wasm, and, in builds with Go 1.27 and
 // GOEXPERIMENT=simd, WebAssembly SIMD under js/wasm (kernel_simd.go,
 // kernel_simd_wasm.s) and NEON on arm64 (simd/archsimd); amd64 has an archsimd kernel
 // too, behind the build tag gosimd since it runs at about half the assembly's speed.
-// All are bit-identical to the pure-Go kernel.
+// The kernels of one architecture give bit-identical results; they differ only in
+// speed.
 //
 // [MatMul] and [Blocked] lend that kernel to other code: a row-major or blocked matrix
 // product with an optional bias and fused activation, which the pure-Go trainer

@@ -136,6 +136,7 @@ bin/flowmatch eval -images "$SCRATCH/x.npy" -labels "$SCRATCH/y.npy" | grep "flo
 		timeout: 10 * time.Minute},
 	{shown: "cd wasm && FLOWMATCH_E2E=1 go test -run 'TestBrowserImages$' -v ./e2e/", why: "one test of make test-web's end-to-end step, which make test runs"},
 	{shown: "make bench-train-images", why: "times the U-Net's training against PyTorch for minutes; a measurement, not a check"},
+	{shown: "go test ./sampler -run '^$' -bench AVX512 -cpu 1", why: "a benchmark of the AVX-512 kernel against the AVX2 one (it skips without AVX-512); make test runs the sampler's tests, TestAVX512BitIdentical among them"},
 	{shown: `GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=simd GOOS=js GOARCH=wasm go test -exec="$(GOTOOLCHAIN=go1.27.3 go env GOROOT)/lib/wasm/go_js_wasm_exec" ./unet -run '^$' -bench 'Guided8$'`,
 		run:     `GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=simd GOOS=js GOARCH=wasm go test -exec="$(GOTOOLCHAIN=go1.27.3 go env GOROOT)/lib/wasm/go_js_wasm_exec" ./unet -run '^$' -bench 'Guided8$' -benchtime 1x > "$SCRATCH/b.txt" && grep -q Guided8 "$SCRATCH/b.txt"`,
 		timeout: 10 * time.Minute},
